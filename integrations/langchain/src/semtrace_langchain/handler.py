@@ -1,0 +1,225 @@
+"""The LangChain callback handler: each callback becomes one recorder call.
+
+Example:
+    >>> from semtrace_langchain import CallbackHandler
+    >>> handler = CallbackHandler(capture_content=False)
+    >>> chain.invoke("question", config={"callbacks": [handler]})  # doctest: +SKIP
+
+``run_inline`` is set so that LangChain's async callback manager calls this handler
+directly on the event loop instead of hopping to a thread pool for every callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from semtrace import Recorder, Settings
+from semtrace.config import CaptureMode, Redactor
+from semtrace.quality.signals import Thresholds
+from semtrace.records import AgentStart, RetrievalEnd, StepStart, ValueEnd, WorkflowStart
+from semtrace.safety import never_raise
+
+from semtrace_langchain import translate
+from semtrace_langchain.execution import install_execution_context
+
+
+class CallbackHandler(BaseCallbackHandler):
+    """Records LangChain runs as OpenTelemetry GenAI spans.
+
+    Args:
+        tracer_provider: Provider for spans; the global one by default.
+        meter_provider: Provider for metrics; the global one by default.
+        capture_content: Record prompt/completion text; None reads
+            ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (default: no content).
+        count_tokens: Count tokens with tiktoken when the provider reports none;
+            None reads ``SEMTRACE_COUNT_TOKENS`` (default: on).
+        redact: Called on every text before it is recorded.
+        trace_all_runs: Also record LangChain plumbing (sequences, prompts, parsers).
+        thresholds: Pass/fail thresholds of the quality signals.
+        settings: Full settings; overrides the arguments above when given.
+    """
+
+    run_inline = True
+    raise_error = False
+
+    def __init__(
+        self,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
+        capture_content: bool | str | CaptureMode | None = None,
+        count_tokens: bool | None = None,
+        *,
+        redact: Redactor | None = None,
+        trace_all_runs: bool | None = None,
+        thresholds: Thresholds | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        super().__init__()
+        if settings is None:
+            settings = Settings.resolve(
+                capture_content=capture_content,
+                count_tokens=count_tokens,
+                redact=redact,
+                trace_all_runs=trace_all_runs,
+            )
+        self.recorder = Recorder(
+            settings,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            thresholds=thresholds,
+            framework="langchain",
+        )
+        self._trace_all = settings.trace_all_runs
+        install_execution_context()
+
+    # --- chains, graphs, agents ---
+
+    @never_raise
+    def on_chain_start(
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A chain, graph or graph node started."""
+        name = kwargs.get("name") or (serialized or {}).get("name") or "chain"
+        if translate.is_agent_root(name, metadata):
+            self.recorder.start(run_id, parent_run_id, AgentStart(name=name, input=inputs))
+        elif parent_run_id is None:
+            self.recorder.start(run_id, None, WorkflowStart(name=name, input=inputs))
+        elif self._trace_all:
+            self.recorder.start(run_id, parent_run_id, StepStart(name=name, input=inputs))
+        else:
+            self.recorder.skip(run_id, parent_run_id)
+        if parent_run_id is not None and translate.is_prebuilt_agent_node(metadata, tags):
+            graph = (metadata or {}).get("lc_agent_name") or "LangGraph"
+            self.recorder.promote(parent_run_id, AgentStart(name=str(graph)))
+
+    @never_raise
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        """A chain finished."""
+        self.recorder.end(run_id, ValueEnd(outputs))
+
+    @never_raise
+    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        """A chain raised; LangGraph control flow and abandonment are not errors."""
+        self._close_with(run_id, error)
+
+    # --- models ---
+
+    @never_raise
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any] | None,
+        messages: list[list[Any]],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A chat model call started."""
+        prompt = messages[0] if messages else []
+        record = translate.model_start(prompt, metadata, kwargs.get("invocation_params"))
+        self.recorder.start(run_id, parent_run_id, record)
+
+    @never_raise
+    def on_llm_start(
+        self,
+        serialized: dict[str, Any] | None,
+        prompts: list[str],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A text-completion model call started."""
+        record = translate.model_start(
+            prompts[:1], metadata, kwargs.get("invocation_params"), operation="text_completion"
+        )
+        self.recorder.start(run_id, parent_run_id, record)
+
+    @never_raise
+    def on_llm_new_token(self, token: str, *, run_id: UUID, **kwargs: Any) -> None:
+        """A streamed chunk arrived (only the first one is timed)."""
+        self.recorder.chunk(run_id)
+
+    @never_raise
+    def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        """A model call returned."""
+        self.recorder.end(run_id, translate.model_end(response))
+
+    @never_raise
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        """A model call raised."""
+        self._close_with(run_id, error)
+
+    # --- retrievers ---
+
+    @never_raise
+    def on_retriever_start(
+        self,
+        serialized: dict[str, Any] | None,
+        query: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A retriever started."""
+        name = kwargs.get("name") or (serialized or {}).get("name")
+        self.recorder.start(run_id, parent_run_id, translate.retrieval_start(query, name, metadata))
+
+    @never_raise
+    def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
+        """A retriever returned documents."""
+        self.recorder.end(run_id, RetrievalEnd(translate.documents(documents)))
+
+    @never_raise
+    def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        """A retriever raised."""
+        self._close_with(run_id, error)
+
+    # --- tools ---
+
+    @never_raise
+    def on_tool_start(
+        self,
+        serialized: dict[str, Any] | None,
+        input_str: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A tool started."""
+        self.recorder.start(run_id, parent_run_id, translate.tool_start(serialized, input_str, kwargs))
+
+    @never_raise
+    def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        """A tool returned."""
+        self.recorder.end(run_id, ValueEnd(translate.tool_output(output)))
+
+    @never_raise
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        """A tool raised."""
+        self._close_with(run_id, error)
+
+    def _close_with(self, run_id: UUID, error: BaseException) -> None:
+        kind = translate.error_kind(error)
+        if kind == "control":
+            self.recorder.end(run_id)
+        elif kind == "cancelled":
+            self.recorder.cancel(run_id)
+        else:
+            self.recorder.fail(run_id, error)

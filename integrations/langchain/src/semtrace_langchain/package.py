@@ -1,0 +1,3 @@
+"""The LangChain versions this integration supports, stated once."""
+
+_instruments = ("langchain-core >= 0.3.0, < 2",)

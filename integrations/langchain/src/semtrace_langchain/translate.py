@@ -1,0 +1,360 @@
+"""LangChain objects to semtrace records. Pure functions, no spans.
+
+Each function reads what a LangChain callback carries (messages, ``LLMResult``,
+documents, run metadata) and returns a :mod:`semtrace.records` record; the
+:class:`~semtrace_langchain.handler.CallbackHandler` only calls these and the recorder.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from semtrace import records
+from semtrace.records import Message, Part, TextPart, ToolCallPart, ToolCallResponsePart
+
+# LangChain's ``ls_provider`` values to the GenAI conventions' provider names.
+PROVIDERS: Final[Mapping[str, str]] = {
+    "openai": "openai",
+    "azure": "azure.ai.openai",
+    "azure_openai": "azure.ai.openai",
+    "anthropic": "anthropic",
+    "bedrock": "aws.bedrock",
+    "amazon_bedrock": "aws.bedrock",
+    "google_vertexai": "gcp.vertex_ai",
+    "google_genai": "gcp.gemini",
+    "google_anthropic_vertex": "gcp.vertex_ai",
+    "mistralai": "mistral_ai",
+    "mistral": "mistral_ai",
+    "groq": "groq",
+    "deepseek": "deepseek",
+    "cohere": "cohere",
+    "xai": "x_ai",
+    "perplexity": "perplexity",
+    "ollama": "ollama",
+    "ibm": "ibm.watsonx.ai",
+}
+_ROLES: Final[Mapping[str, str]] = {
+    "human": "user",
+    "ai": "assistant",
+    "system": "system",
+    "tool": "tool",
+    "function": "tool",
+    "developer": "system",
+}
+_MODEL_KEYS: Final = ("model", "model_name", "model_id", "deployment_name", "azure_deployment")
+_PARAM_KEYS: Final[Mapping[str, str]] = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "max_tokens": "max_tokens",
+    "max_completion_tokens": "max_tokens",
+    "max_output_tokens": "max_tokens",
+    "seed": "seed",
+    "frequency_penalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+    "stop": "stop",
+}
+# LangGraph raises these to steer the graph; they are not failures.
+CONTROL_FLOW: Final = frozenset({"GraphBubbleUp", "GraphInterrupt", "NodeInterrupt", "ParentCommand"})
+CANCELLED: Final = frozenset({"GeneratorExit", "CancelledError"})
+
+
+def provider(metadata: Mapping[str, Any] | None, invocation: Mapping[str, Any] | None) -> str:
+    """The GenAI provider name of a model run."""
+    name = (metadata or {}).get("ls_provider") or (invocation or {}).get("_type") or "langchain"
+    return PROVIDERS.get(str(name).lower(), str(name))
+
+
+def model_name(metadata: Mapping[str, Any] | None, invocation: Mapping[str, Any] | None) -> str | None:
+    """The requested model: LangChain's ``ls_model_name``, else the invocation params."""
+    name = (metadata or {}).get("ls_model_name")
+    if not name:
+        for key in _MODEL_KEYS:
+            name = (invocation or {}).get(key)
+            if name:
+                break
+    return str(name) if name else None
+
+
+def request_params(
+    metadata: Mapping[str, Any] | None, invocation: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Sampling parameters, from the invocation params first, then ``ls_*`` metadata."""
+    params: dict[str, Any] = {}
+    for source in (invocation or {}, {k[3:]: v for k, v in (metadata or {}).items() if k.startswith("ls_")}):
+        for key, value in source.items():
+            target = _PARAM_KEYS.get(key)
+            if target and value is not None and target not in params:
+                params[target] = value
+    n = (invocation or {}).get("n")
+    if isinstance(n, int) and n != 1:
+        params["choice_count"] = n
+    return params
+
+
+def tool_definitions(invocation: Mapping[str, Any] | None) -> list[records.ToolDefinition]:
+    """Tools bound to a chat model, from OpenAI-style ``tools`` invocation params."""
+    tools = (invocation or {}).get("tools") or ()
+    out = []
+    for tool in tools if isinstance(tools, (list, tuple)) else ():
+        if not isinstance(tool, Mapping):
+            continue
+        spec = tool.get("function") if isinstance(tool.get("function"), Mapping) else tool
+        name = spec.get("name")
+        if name:
+            out.append(
+                records.ToolDefinition(
+                    name=str(name),
+                    description=spec.get("description"),
+                    parameters=spec.get("parameters") or spec.get("input_schema"),
+                    type=str(tool.get("type") or "function"),
+                )
+            )
+    return out
+
+
+def message(msg: Any) -> Message:
+    """One LangChain ``BaseMessage`` (or a plain string/tuple/dict) as a record."""
+    if isinstance(msg, str):
+        return Message("user", [TextPart(msg)])
+    if isinstance(msg, (tuple, list)) and len(msg) == 2:
+        return Message(_ROLES.get(str(msg[0]), str(msg[0])), [TextPart(str(msg[1]))])
+    kind = str(getattr(msg, "type", None) or (msg.get("role") if isinstance(msg, Mapping) else ""))
+    role = _ROLES.get(kind, kind or "user")
+    if kind == "chat":
+        role = str(getattr(msg, "role", "user"))
+    content = getattr(msg, "content", None)
+    if content is None and isinstance(msg, Mapping):
+        content = msg.get("content")
+    parts = _content_parts(content)
+    if role == "tool":
+        call_id = getattr(msg, "tool_call_id", None)
+        parts = [ToolCallResponsePart(response=content, id=call_id)]
+    for call in getattr(msg, "tool_calls", None) or ():
+        if isinstance(call, Mapping) and call.get("name"):
+            parts.append(ToolCallPart(str(call["name"]), call.get("id"), call.get("args")))
+    name = getattr(msg, "name", None)
+    return Message(role, parts, name=name if isinstance(name, str) else None)
+
+
+def _content_parts(content: Any) -> list[Part]:
+    if isinstance(content, str):
+        return [TextPart(content)] if content else []
+    parts: list[Part] = []
+    for block in content if isinstance(content, list) else ():
+        if isinstance(block, str):
+            parts.append(TextPart(block))
+        elif isinstance(block, Mapping):
+            kind = block.get("type")
+            if kind == "text" and isinstance(block.get("text"), str):
+                parts.append(TextPart(block["text"]))
+            elif kind in ("reasoning", "thinking"):
+                text = block.get("reasoning") or block.get("thinking") or ""
+                parts.append(records.ReasoningPart(str(text)))
+    return parts
+
+
+def model_start(
+    messages: Sequence[Any],
+    metadata: Mapping[str, Any] | None,
+    invocation: Mapping[str, Any] | None,
+    operation: str = "chat",
+) -> records.ModelStart:
+    """A chat (``on_chat_model_start``) or completion (``on_llm_start``) call."""
+    return records.ModelStart(
+        provider=provider(metadata, invocation),
+        model=model_name(metadata, invocation),
+        messages=[message(m) for m in messages],
+        operation="text_completion" if operation == "text_completion" else "chat",
+        params=request_params(metadata, invocation),
+        tools=tool_definitions(invocation),
+        stream=bool((invocation or {}).get("stream")),
+    )
+
+
+def model_end(response: Any) -> records.ModelEnd:
+    """What an ``LLMResult`` says: output messages, usage, model, id, finish reasons."""
+    generations = [g for batch in (getattr(response, "generations", None) or ()) for g in batch]
+    llm_output = getattr(response, "llm_output", None) or {}
+    output: list[Message] = []
+    finish: list[str] = []
+    response_model = response_id = None
+    for generation in generations:
+        msg = getattr(generation, "message", None)
+        info = getattr(generation, "generation_info", None) or {}
+        meta = getattr(msg, "response_metadata", None) or {}
+        reason = meta.get("finish_reason") or meta.get("stop_reason") or info.get("finish_reason")
+        out = message(msg) if msg is not None else Message("assistant", _content_parts(generation.text))
+        out.role = "assistant"
+        out.finish_reason = _finish_reason(reason, out)
+        output.append(out)
+        if out.finish_reason:
+            finish.append(out.finish_reason)
+        response_model = response_model or meta.get("model_name") or meta.get("model")
+        response_id = response_id or meta.get("id") or _provider_id(getattr(msg, "id", None))
+    response_model = response_model or llm_output.get("model_name") or llm_output.get("model")
+    response_id = response_id or llm_output.get("id")
+    return records.ModelEnd(
+        output=output,
+        usage=usage(generations, llm_output),
+        response_model=str(response_model) if response_model else None,
+        response_id=str(response_id) if response_id else None,
+        finish_reasons=finish,
+    )
+
+
+def _finish_reason(reason: Any, out: Message) -> str | None:
+    if not reason:
+        return "tool_call" if any(isinstance(p, ToolCallPart) for p in out.parts) else None
+    reason = str(reason)
+    return {"tool_calls": "tool_call", "tool_use": "tool_call", "max_tokens": "length",
+            "end_turn": "stop", "stop_sequence": "stop"}.get(reason, reason)  # fmt: skip
+
+
+def _provider_id(message_id: Any) -> str | None:
+    """A message id, unless it is one LangChain made up from the run id."""
+    if not isinstance(message_id, str) or message_id.startswith(("run-", "lc_run-", "lc_")):
+        return None
+    return message_id
+
+
+def usage(generations: Sequence[Any], llm_output: Mapping[str, Any]) -> records.Usage | None:
+    """Provider usage: ``usage_metadata`` first, then ``llm_output``, then ``generation_info``."""
+    total = records.Usage()
+    for generation in generations:
+        meta = getattr(getattr(generation, "message", None), "usage_metadata", None)
+        if isinstance(meta, Mapping) and ("input_tokens" in meta or "output_tokens" in meta):
+            _add(total, _from_usage_metadata(meta))
+    if total.reported:
+        return total
+    for raw in (llm_output.get("token_usage"), llm_output.get("usage")):
+        if isinstance(raw, Mapping):
+            found = _from_openai_like(raw)
+            if found.reported:
+                return found
+    for generation in generations:
+        info = getattr(generation, "generation_info", None) or {}
+        raw = info.get("usage") or info.get("token_usage")
+        if isinstance(raw, Mapping):
+            _add(total, _from_openai_like(raw))
+    return total if total.reported else None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    return None
+
+
+def _from_usage_metadata(meta: Mapping[str, Any]) -> records.Usage:
+    inputs = meta.get("input_token_details") or {}
+    outputs = meta.get("output_token_details") or {}
+    return records.Usage(
+        input_tokens=_int(meta.get("input_tokens")),
+        output_tokens=_int(meta.get("output_tokens")),
+        cache_read_input_tokens=_int(inputs.get("cache_read")),
+        cache_creation_input_tokens=_int(inputs.get("cache_creation")),
+        reasoning_output_tokens=_int(outputs.get("reasoning")),
+    )
+
+
+def _from_openai_like(raw: Mapping[str, Any]) -> records.Usage:
+    prompt_details = raw.get("prompt_tokens_details") or {}
+    completion_details = raw.get("completion_tokens_details") or {}
+    return records.Usage(
+        input_tokens=_int(raw.get("prompt_tokens", raw.get("input_tokens"))),
+        output_tokens=_int(raw.get("completion_tokens", raw.get("output_tokens"))),
+        cache_read_input_tokens=_int(
+            prompt_details.get("cached_tokens", raw.get("cache_read_input_tokens"))
+        ),
+        cache_creation_input_tokens=_int(raw.get("cache_creation_input_tokens")),
+        reasoning_output_tokens=_int(completion_details.get("reasoning_tokens")),
+    )
+
+
+def _add(total: records.Usage, more: records.Usage) -> None:
+    for field in (
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+        "reasoning_output_tokens",
+    ):
+        value = getattr(more, field)
+        if value is not None:
+            setattr(total, field, (getattr(total, field) or 0) + value)
+
+
+def retrieval_start(query: Any, name: str | None, metadata: Mapping[str, Any] | None) -> records.RetrievalStart:
+    """A retriever run; the data source is the vector store's class when LangChain says it."""
+    source = (metadata or {}).get("ls_vector_store_provider") or name
+    return records.RetrievalStart(query=str(query), data_source=str(source) if source else None)
+
+
+def documents(docs: Any) -> list[records.Document]:
+    """LangChain ``Document`` objects as records, with ids and scores where present."""
+    out = []
+    for doc in docs if isinstance(docs, (list, tuple)) else ():
+        meta = getattr(doc, "metadata", None) or {}
+        doc_id = getattr(doc, "id", None) or meta.get("id") or meta.get("doc_id")
+        score = meta.get("score", meta.get("relevance_score", meta.get("_similarity_score")))
+        out.append(
+            records.Document(
+                content=str(getattr(doc, "page_content", "") or ""),
+                id=str(doc_id) if doc_id is not None else None,
+                score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+            )
+        )
+    return out
+
+
+def tool_start(
+    serialized: Mapping[str, Any] | None, input_str: Any, kwargs: Mapping[str, Any]
+) -> records.ToolStart:
+    """A tool run: name, call id, description and arguments."""
+    name = kwargs.get("name") or (serialized or {}).get("name") or "tool"
+    inputs = kwargs.get("inputs")
+    return records.ToolStart(
+        name=str(name),
+        call_id=kwargs.get("tool_call_id"),
+        description=(serialized or {}).get("description"),
+        arguments=inputs if inputs is not None else input_str,
+    )
+
+
+def tool_output(output: Any) -> Any:
+    """A tool's result: a ``ToolMessage``'s content, or the value itself."""
+    content = getattr(output, "content", None)
+    return content if content is not None else output
+
+
+def is_agent_root(name: str | None, metadata: Mapping[str, Any] | None) -> bool:
+    """The root run of a ``langchain.agents.create_agent`` agent."""
+    agent = (metadata or {}).get("lc_agent_name")
+    return agent is not None and agent == name
+
+
+def is_prebuilt_agent_node(metadata: Mapping[str, Any] | None, tags: Sequence[str] | None) -> bool:
+    """The ``agent`` node of ``langgraph.prebuilt.create_react_agent``: its graph is an agent."""
+    meta = metadata or {}
+    return (
+        meta.get("langgraph_node") == "agent"
+        and meta.get("ls_integration") == "langgraph"
+        and any(t.startswith("graph:step:") for t in tags or ())
+    )
+
+
+def error_kind(error: BaseException) -> str:
+    """``control`` for LangGraph control flow, ``cancelled`` for abandonment, else ``error``."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if names & CONTROL_FLOW:
+        return "control"
+    if names & CANCELLED:
+        return "cancelled"
+    return "error"

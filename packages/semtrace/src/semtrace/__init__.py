@@ -1,0 +1,35 @@
+"""semtrace: OpenTelemetry GenAI traces that show whether an AI pipeline worked.
+
+Example:
+    >>> import semtrace
+    >>> semtrace.configure()  # doctest: +SKIP
+    >>> from semtrace_langchain import CallbackHandler  # doctest: +SKIP
+    >>> chain.invoke(question, config={"callbacks": [CallbackHandler()]})  # doctest: +SKIP
+
+The core knows nothing of any framework: integrations (``semtrace_langchain``,
+``semtrace_llamaindex``) translate their framework's events into
+:class:`~semtrace.recorder.Recorder` calls.
+"""
+
+from semtrace.config import CaptureMode, Settings
+from semtrace.content import redact_secrets
+from semtrace.quality.signals import Evaluation, Thresholds
+from semtrace.recorder import Recorder
+from semtrace.safety import fault_count
+from semtrace.setup import Providers, configure, flush, shutdown
+from semtrace.version import __version__
+
+__all__ = [
+    "CaptureMode",
+    "Evaluation",
+    "Providers",
+    "Recorder",
+    "Settings",
+    "Thresholds",
+    "__version__",
+    "configure",
+    "fault_count",
+    "flush",
+    "redact_secrets",
+    "shutdown",
+]

@@ -1,0 +1,244 @@
+"""Settings and the environment variables that set them.
+
+Settings are read once, when a handler or instrumentor is built, never on the hot path.
+An explicit argument that is wrong raises ``ValueError`` at configuration time; an
+environment variable that is wrong logs a warning and falls back to its default, as
+the OpenTelemetry conventions ask.
+
+Example:
+    >>> from semtrace.config import Settings, CaptureMode
+    >>> Settings.resolve(capture_content=True).capture is CaptureMode.SPAN_ONLY
+    True
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+logger = logging.getLogger(__name__)
+
+# Each constant's value is the variable's own name.
+#: NO_CONTENT (default) | SPAN_ONLY | EVENT_ONLY | SPAN_AND_EVENT (also true/false).
+OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: Final = (
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+)
+#: "false" turns the tiktoken fallback off (default true).
+SEMTRACE_COUNT_TOKENS: Final = "SEMTRACE_COUNT_TOKENS"
+#: Encoding used for models tiktoken does not know (default o200k_base).
+SEMTRACE_DEFAULT_ENCODING: Final = "SEMTRACE_DEFAULT_ENCODING"
+#: Longest text kept in one content attribute, in characters (default 16384).
+SEMTRACE_MAX_CONTENT_LENGTH: Final = "SEMTRACE_MAX_CONTENT_LENGTH"
+#: "true" makes every framework run a span, plumbing included (default false).
+SEMTRACE_TRACE_ALL_RUNS: Final = "SEMTRACE_TRACE_ALL_RUNS"
+#: "false" turns the built-in quality signals off (default true).
+SEMTRACE_QUALITY_SIGNALS: Final = "SEMTRACE_QUALITY_SIGNALS"
+#: Most runs held open at once; the oldest is ended past it (default 10000).
+SEMTRACE_MAX_OPEN_RUNS: Final = "SEMTRACE_MAX_OPEN_RUNS"
+#: Seconds after which a run that never ended is ended and dropped (default 3600).
+SEMTRACE_RUN_TIMEOUT: Final = "SEMTRACE_RUN_TIMEOUT"
+
+DEFAULT_ENCODING: Final = "o200k_base"
+DEFAULT_MAX_CONTENT_LENGTH: Final = 16384
+DEFAULT_MAX_OPEN_RUNS: Final = 10000
+DEFAULT_RUN_TIMEOUT_S: Final = 3600.0
+
+Redactor = Callable[[str], str]
+
+
+class CaptureMode(enum.Enum):
+    """Where prompt and completion text may be recorded (the GenAI conventions' values)."""
+
+    NO_CONTENT = "NO_CONTENT"
+    SPAN_ONLY = "SPAN_ONLY"
+    EVENT_ONLY = "EVENT_ONLY"
+    SPAN_AND_EVENT = "SPAN_AND_EVENT"
+
+    @property
+    def on_span(self) -> bool:
+        """Whether content goes into span attributes."""
+        return self in (CaptureMode.SPAN_ONLY, CaptureMode.SPAN_AND_EVENT)
+
+    @property
+    def on_event(self) -> bool:
+        """Whether content goes into a ``gen_ai.client.inference.operation.details`` event."""
+        return self in (CaptureMode.EVENT_ONLY, CaptureMode.SPAN_AND_EVENT)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any content is captured."""
+        return self is not CaptureMode.NO_CONTENT
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def parse_capture_mode(value: str | bool | CaptureMode) -> CaptureMode:
+    """Turn an argument or env value into a :class:`CaptureMode`.
+
+    Args:
+        value: A mode, its name (any case), or a boolean-like (true means SPAN_ONLY).
+
+    Returns:
+        The mode.
+
+    Raises:
+        ValueError: If the value names no mode.
+    """
+    if isinstance(value, CaptureMode):
+        return value
+    if isinstance(value, bool):
+        return CaptureMode.SPAN_ONLY if value else CaptureMode.NO_CONTENT
+    text = str(value).strip()
+    if text.lower() in _TRUE:
+        return CaptureMode.SPAN_ONLY
+    if text.lower() in _FALSE or not text:
+        return CaptureMode.NO_CONTENT
+    try:
+        return CaptureMode(text.upper())
+    except ValueError:
+        names = ", ".join(m.value for m in CaptureMode)
+        raise ValueError(f"capture_content must be one of {names} or a boolean, not {value!r}")
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value and value.strip() else None
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    logger.warning("%s=%r is not a boolean; using %s", name, value, default)
+    return default
+
+
+def _env_number(name: str, default: float, minimum: float) -> float:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        logger.warning("%s=%r is not a number >= %s; using %s", name, value, minimum, default)
+        return default
+    return number
+
+
+def _env_capture() -> CaptureMode:
+    value = _env(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT)
+    if value is None:
+        return CaptureMode.NO_CONTENT
+    try:
+        return parse_capture_mode(value)
+    except ValueError:
+        logger.warning(
+            "%s=%r is not a capture mode; no content is captured",
+            OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
+            value,
+        )
+        return CaptureMode.NO_CONTENT
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes what semtrace records, fixed when a handler is built.
+
+    Attributes:
+        capture: Where prompt/completion text may be recorded.
+        count_tokens: Count tokens with tiktoken when the provider reports none.
+        default_encoding: tiktoken encoding for models tiktoken does not know.
+        max_content_length: Longest text kept in one content string, in characters.
+        redact: Called on every text before it is recorded (capture on only).
+        trace_all_runs: Record framework plumbing (sequences, parsers, ...) as spans too.
+        quality_signals: Compute the built-in quality signals.
+        max_open_runs: Most runs held open at once.
+        run_timeout_s: Seconds after which a run that never ended is ended and dropped.
+    """
+
+    capture: CaptureMode = CaptureMode.NO_CONTENT
+    count_tokens: bool = True
+    default_encoding: str = DEFAULT_ENCODING
+    max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH
+    redact: Redactor | None = None
+    trace_all_runs: bool = False
+    quality_signals: bool = True
+    max_open_runs: int = DEFAULT_MAX_OPEN_RUNS
+    run_timeout_s: float = DEFAULT_RUN_TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        if self.max_content_length < 16:
+            raise ValueError(f"max_content_length must be >= 16, not {self.max_content_length}")
+        if self.max_open_runs < 1:
+            raise ValueError(f"max_open_runs must be >= 1, not {self.max_open_runs}")
+        if not self.run_timeout_s > 0:
+            raise ValueError(f"run_timeout_s must be > 0, not {self.run_timeout_s}")
+        if self.redact is not None and not callable(self.redact):
+            raise ValueError("redact must be a callable taking and returning a str")
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        capture_content: str | bool | CaptureMode | None = None,
+        count_tokens: bool | None = None,
+        redact: Redactor | None = None,
+        trace_all_runs: bool | None = None,
+        quality_signals: bool | None = None,
+        max_content_length: int | None = None,
+    ) -> Settings:
+        """Build settings from explicit arguments, falling back to environment variables.
+
+        Args:
+            capture_content: Capture mode; None reads
+                ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (default no content).
+            count_tokens: tiktoken fallback; None reads ``SEMTRACE_COUNT_TOKENS``.
+            redact: Hook applied to every text before it is recorded.
+            trace_all_runs: None reads ``SEMTRACE_TRACE_ALL_RUNS``.
+            quality_signals: None reads ``SEMTRACE_QUALITY_SIGNALS``.
+            max_content_length: None reads ``SEMTRACE_MAX_CONTENT_LENGTH``.
+
+        Returns:
+            The settings.
+
+        Raises:
+            ValueError: If an explicit argument is invalid.
+        """
+        capture = _env_capture() if capture_content is None else parse_capture_mode(capture_content)
+        return cls(
+            capture=capture,
+            count_tokens=(
+                _env_bool(SEMTRACE_COUNT_TOKENS, True) if count_tokens is None else count_tokens
+            ),
+            default_encoding=_env(SEMTRACE_DEFAULT_ENCODING) or DEFAULT_ENCODING,
+            max_content_length=(
+                int(_env_number(SEMTRACE_MAX_CONTENT_LENGTH, DEFAULT_MAX_CONTENT_LENGTH, 16))
+                if max_content_length is None
+                else max_content_length
+            ),
+            redact=redact,
+            trace_all_runs=(
+                _env_bool(SEMTRACE_TRACE_ALL_RUNS, False)
+                if trace_all_runs is None
+                else trace_all_runs
+            ),
+            quality_signals=(
+                _env_bool(SEMTRACE_QUALITY_SIGNALS, True)
+                if quality_signals is None
+                else quality_signals
+            ),
+            max_open_runs=int(_env_number(SEMTRACE_MAX_OPEN_RUNS, DEFAULT_MAX_OPEN_RUNS, 1)),
+            run_timeout_s=_env_number(SEMTRACE_RUN_TIMEOUT, DEFAULT_RUN_TIMEOUT_S, 0.001),
+        )

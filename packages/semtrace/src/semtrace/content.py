@@ -1,0 +1,215 @@
+"""Prompt, completion and value content as the GenAI conventions' JSON, safely.
+
+Only called when content capture is on. Every text passes the user's redaction hook
+first, then is cut to ``max_length`` characters; the cut is made on the strings inside
+the structure, never on the JSON text, so the attribute always stays valid JSON.
+Anything a framework hands us (cyclic, binary, huge, objects whose ``repr`` raises) is
+turned into plain JSON values without raising.
+
+Example:
+    >>> from semtrace.content import ContentPolicy
+    >>> from semtrace.records import Message, TextPart
+    >>> ContentPolicy(max_length=100).messages_json([Message("user", [TextPart("Hi")])])
+    '[{"role":"user","parts":[{"type":"text","content":"Hi"}]}]'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from semtrace.config import Redactor
+from semtrace.records import (
+    Document,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolCallResponsePart,
+    ToolDefinition,
+)
+
+_MAX_DEPTH: Final = 12
+_MAX_ITEMS: Final = 256
+_TRUNCATED: Final = "…[truncated]"
+
+
+@dataclass(frozen=True)
+class ContentPolicy:
+    """How content is redacted and bounded before it is recorded."""
+
+    max_length: int = 16384
+    redact: Redactor | None = None
+
+    def text(self, value: str) -> str:
+        """Redact, then cut one text to the length limit."""
+        return self._cut(self._redact(value), self.max_length)
+
+    def messages_json(self, messages: Sequence[Message]) -> str:
+        """``gen_ai.input.messages`` / ``gen_ai.output.messages`` JSON."""
+        return self._fit(lambda budget: [self._message(m, budget) for m in messages])
+
+    def system_instructions_json(self, messages: Sequence[Message]) -> str:
+        """``gen_ai.system_instructions`` JSON: the parts of the system messages."""
+        return self._fit(
+            lambda budget: [self._part(p, budget) for m in messages for p in m.parts]
+        )
+
+    def tools_json(self, tools: Sequence[ToolDefinition]) -> str:
+        """``gen_ai.tool.definitions`` JSON."""
+        return self._fit(
+            lambda budget: [
+                {
+                    "type": t.type,
+                    "name": t.name,
+                    "description": self._cut(self._redact(t.description or ""), budget),
+                    "parameters": self._plain(t.parameters, budget, 0, set()),
+                }
+                for t in tools
+            ]
+        )
+
+    def documents_json(self, documents: Sequence[Document]) -> str:
+        """Retrieved documents with id, score and (redacted, cut) content."""
+        return self._fit(
+            lambda budget: [
+                {"id": d.id, "score": _finite(d.score), "content": self._cut(self._redact(d.content), budget)}
+                for d in documents
+            ]
+        )
+
+    def value_json(self, value: Any) -> str:
+        """Any value (tool arguments, chain inputs) as JSON, or the string itself."""
+        if isinstance(value, str):
+            return self.text(value)
+        return self._fit(lambda budget: self._plain(value, budget, 0, set()))
+
+    # --- helpers ---
+
+    def _redact(self, text: str) -> str:
+        if self.redact is None:
+            return text
+        try:
+            return str(self.redact(text))
+        except Exception:
+            # A failing redactor must not leak what it was asked to hide.
+            return "[redaction failed]"
+
+    @staticmethod
+    def _cut(text: str, budget: int) -> str:
+        return text if len(text) <= budget else text[: max(budget, 0)] + _TRUNCATED
+
+    def _fit(self, build: Any) -> str:
+        """Serialise ``build(budget)``, halving the per-string budget until it fits."""
+        budget = self.max_length
+        while True:
+            out = json.dumps(build(budget), ensure_ascii=False, separators=(",", ":"))
+            if len(out) <= self.max_length or budget <= 16:
+                break
+            budget //= 2
+        if len(out) > self.max_length:
+            # Too many items to fit even when every string is short: say so, validly.
+            out = json.dumps([{"truncated": True, "length": len(out)}])
+        return out
+
+    def _message(self, message: Message, budget: int) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "role": message.role,
+            "parts": [self._part(p, budget) for p in message.parts],
+        }
+        if message.name:
+            out["name"] = message.name
+        if message.finish_reason:
+            out["finish_reason"] = message.finish_reason
+        return out
+
+    def _part(self, part: Part, budget: int) -> dict[str, Any]:
+        if isinstance(part, TextPart):
+            return {"type": "text", "content": self._cut(self._redact(part.content), budget)}
+        if isinstance(part, ReasoningPart):
+            return {"type": "reasoning", "content": self._cut(self._redact(part.content), budget)}
+        if isinstance(part, ToolCallPart):
+            return {
+                "type": "tool_call",
+                "id": part.id,
+                "name": part.name,
+                "arguments": self._plain(part.arguments, budget, 0, set()),
+            }
+        if isinstance(part, ToolCallResponsePart):
+            return {
+                "type": "tool_call_response",
+                "id": part.id,
+                "response": self._plain(part.response, budget, 0, set()),
+            }
+        return {"type": "unknown"}
+
+    def _plain(self, value: Any, budget: int, depth: int, seen: set[int]) -> Any:
+        """Turn any value into JSON-safe data: strings redacted and cut, cycles broken."""
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return value if abs(value) < 2**63 else str(value)
+        if isinstance(value, float):
+            return _finite(value)
+        if isinstance(value, str):
+            return self._cut(self._redact(value), budget)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return f"<{len(value)} bytes>"
+        if depth >= _MAX_DEPTH or id(value) in seen:
+            return "<…>"
+        seen = seen | {id(value)}
+        if isinstance(value, Mapping):
+            return {
+                self._cut(self._redact(_safe_str(k)), budget): self._plain(v, budget, depth + 1, seen)
+                for k, v in list(value.items())[:_MAX_ITEMS]
+            }
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return [self._plain(v, budget, depth + 1, seen) for v in list(value)[:_MAX_ITEMS]]
+        return self._cut(self._redact(_safe_str(value)), budget)
+
+
+def _finite(value: float | None) -> float | str | None:
+    if value is None or math.isfinite(value):
+        return value
+    return str(value)
+
+
+def _safe_str(value: Any) -> str:
+    try:
+        return value if isinstance(value, str) else str(value)
+    except Exception:
+        return f"<unprintable {type(value).__name__}>"
+
+
+# --- a built-in redactor for common secrets ---
+
+_SECRET_PATTERNS: Final = (
+    (re.compile(r"(?i)\bbearer\s+[a-z0-9._~+/=-]{8,}"), "Bearer [REDACTED]"),
+    (re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}\b"), "[REDACTED_API_KEY]"),
+    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "[REDACTED_AWS_KEY]"),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), "[REDACTED_GITHUB_TOKEN]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"), "[REDACTED_JWT]"),
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[REDACTED_EMAIL]"),
+)
+
+
+def redact_secrets(text: str) -> str:
+    """Replace API keys, bearer tokens, JWTs, AWS/GitHub keys and e-mail addresses.
+
+    Pass it as ``redact=semtrace.redact_secrets``. It is a safety net for common
+    shapes, not a guarantee: keep secrets out of prompts where you can.
+
+    Args:
+        text: Any text about to be recorded.
+
+    Returns:
+        The text with every match replaced by a ``[REDACTED…]`` marker.
+    """
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text

@@ -1,0 +1,56 @@
+"""The GenAI client metrics and semtrace's quality-signal histogram.
+
+Example:
+    >>> from semtrace.metrics import Instruments
+    >>> instruments = Instruments(None)  # the global meter provider
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry import metrics
+from opentelemetry.metrics import Histogram, Meter
+
+from semtrace import semconv
+from semtrace.version import __version__
+
+
+def _histogram(
+    meter: Meter, name: str, unit: str, description: str, buckets: Sequence[float] | None
+) -> Histogram:
+    try:
+        return meter.create_histogram(
+            name, unit=unit, description=description, explicit_bucket_boundaries_advisory=buckets
+        )
+    except TypeError:  # opentelemetry-api < 1.23 has no bucket advice
+        return meter.create_histogram(name, unit=unit, description=description)
+
+
+class Instruments:
+    """The histograms semtrace records, created once per recorder."""
+
+    def __init__(self, meter_provider: Any) -> None:
+        meter = metrics.get_meter("semtrace", __version__, meter_provider)
+        self.token_usage = _histogram(
+            meter,
+            semconv.METRIC_TOKEN_USAGE,
+            "{token}",
+            "Number of input and output tokens used.",
+            semconv.TOKEN_USAGE_BUCKETS,
+        )
+        self.operation_duration = _histogram(
+            meter,
+            semconv.METRIC_OPERATION_DURATION,
+            "s",
+            "GenAI operation duration.",
+            semconv.DURATION_BUCKETS,
+        )
+        self.quality_score = _histogram(
+            meter,
+            semconv.METRIC_QUALITY_SCORE,
+            "1",
+            "semtrace quality signals, one value in [0, 1] per evaluated span.",
+            (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+        )

@@ -1,0 +1,400 @@
+"""The one object integrations talk to: framework runs in, GenAI spans and metrics out.
+
+An integration translates each framework event into a record (``semtrace.records``)
+and calls :meth:`Recorder.start`, :meth:`Recorder.end` or :meth:`Recorder.fail` with
+the framework's run id. Everything else lives here: parenting by run id, span names
+and attributes, content capture, token counts, metrics and quality signals.
+
+Every public method is safe to call from any thread and never raises.
+
+Example:
+    >>> from semtrace import Recorder, Settings
+    >>> from semtrace.records import ToolStart, ValueEnd
+    >>> recorder = Recorder(Settings())
+    >>> recorder.start("run-1", None, ToolStart(name="search"))
+    >>> recorder.end("run-1", ValueEnd(output="3 results"))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Hashable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Final
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
+
+from semtrace import semconv, spans
+from semtrace.config import Settings
+from semtrace.content import ContentPolicy
+from semtrace.metrics import Instruments
+from semtrace.quality import signals
+from semtrace.quality.signals import Evaluation, Thresholds
+from semtrace.records import (
+    AgentStart,
+    EmbeddingEnd,
+    EmbeddingStart,
+    End,
+    ModelEnd,
+    ModelStart,
+    RetrievalEnd,
+    RetrievalStart,
+    Start,
+    Usage,
+    WorkflowStart,
+)
+from semtrace.runs import Link, Run, RunTable, TraceState
+from semtrace.safety import never_raise
+from semtrace.tokens import Count, TokenCounter
+from semtrace.version import __version__
+
+# Prompts this long are counted on a worker thread while the model works: tiktoken
+# releases the GIL, so a long count costs the caller nothing when the model is slow.
+_BACKGROUND_COUNT_CHARS: Final = 16_000
+_MAX_PENDING_COUNTS: Final = 32
+_counting_pool: ThreadPoolExecutor | None = None
+_pending_counts = 0
+
+try:  # the API's key; instrumentations set it to silence each other
+    from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+except ImportError:  # pragma: no cover - very old API
+    _SUPPRESS_INSTRUMENTATION_KEY = otel_context.create_key("suppress_instrumentation")
+
+
+class Recorder:
+    """Turns framework runs into OpenTelemetry GenAI spans, metrics and signals.
+
+    Args:
+        settings: What to record; ``Settings.resolve()`` (the environment) by default.
+        tracer_provider: Provider for spans; the global one by default.
+        meter_provider: Provider for metrics; the global one by default.
+        thresholds: Pass/fail thresholds of the quality signals.
+        framework: Name recorded as ``semtrace.framework`` on root spans.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
+        thresholds: Thresholds | None = None,
+        framework: str | None = None,
+    ) -> None:
+        self.settings = settings if settings is not None else Settings.resolve()
+        self._tracer = trace.get_tracer("semtrace", __version__, tracer_provider)
+        self._instruments = Instruments(meter_provider)
+        self._runs = RunTable(self.settings.max_open_runs, self.settings.run_timeout_s)
+        self._counter: TokenCounter | None = None
+        if self.settings.count_tokens:
+            self._counter = TokenCounter(self.settings.default_encoding)
+            self._counter.warm_up()
+        self._policy: ContentPolicy | None = None
+        if self.settings.capture.enabled:
+            self._policy = ContentPolicy(self.settings.max_content_length, self.settings.redact)
+        self._thresholds = thresholds or Thresholds()
+        self._framework = framework
+        self._closed = False
+
+    @property
+    def open_runs(self) -> int:
+        """Runs in flight (recorded or linked); bounded by ``settings.max_open_runs``."""
+        return len(self._runs)
+
+    # --- lifecycle ---
+
+    @never_raise
+    def start(
+        self,
+        run_id: Hashable,
+        parent_id: Hashable | None,
+        record: Start,
+        start_time_ns: int | None = None,
+    ) -> None:
+        """Open a span for ``record``, child of the run ``parent_id``."""
+        if self._closed:
+            return
+        parent_run, trace_state = self._parent(parent_id)
+        if otel_context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+            self._add(run_id, Link(parent_run, trace_state))
+            return
+        ctx = parent_run.context if parent_run is not None else otel_context.get_current()
+        name, kind, attrs = spans.describe(record)
+        if parent_run is None and self._framework:
+            attrs[semconv.SEMTRACE_FRAMEWORK] = self._framework
+        span = self._tracer.start_span(
+            name, context=ctx, kind=kind, attributes=attrs, start_time=start_time_ns
+        )
+        recording = span.is_recording()
+        if recording and self._policy is not None:
+            span.set_attributes(spans.content_at_start(record, self._policy))
+        if trace_state is None:
+            trace_state = TraceState()
+        if isinstance(record, (WorkflowStart, AgentStart)) and trace_state.question is None:
+            trace_state.question = spans.first_text(record.input)
+        run = Run(
+            span,
+            trace.set_span_in_context(span, ctx),
+            record,
+            time.perf_counter_ns(),
+            trace_state,
+            recording,
+        )
+        if isinstance(record, ModelStart):
+            run.input_count = self._count_input_in_background(record)
+        self._add(run_id, run)
+
+    @never_raise
+    def skip(self, run_id: Hashable, parent_id: Hashable | None) -> None:
+        """Note a run that is not recorded; its children attach to its nearest recorded ancestor."""
+        parent_run, trace_state = self._parent(parent_id)
+        self._add(run_id, Link(parent_run, trace_state))
+
+    @never_raise
+    def chunk(self, run_id: Hashable) -> None:
+        """Note a streamed chunk; the first one sets ``gen_ai.response.time_to_first_chunk``."""
+        run = self._runs.get(run_id)
+        if isinstance(run, Run) and run.first_chunk_ns is None:
+            run.first_chunk_ns = time.perf_counter_ns()
+
+    @never_raise
+    def end(self, run_id: Hashable, record: End | None = None) -> None:
+        """Close the run's span successfully with what it returned."""
+        run = self._runs.pop(run_id)
+        if isinstance(run, Run):
+            self._finish(run, record, None)
+
+    @never_raise
+    def fail(self, run_id: Hashable, error: BaseException, record: End | None = None) -> None:
+        """Close the run's span with ERROR status, ``error.type`` and the exception."""
+        run = self._runs.pop(run_id)
+        if isinstance(run, Run):
+            self._finish(run, record, error)
+
+    @never_raise
+    def cancel(self, run_id: Hashable) -> None:
+        """Close the span of a run its caller abandoned (a stream closed early, a task cancelled).
+
+        Not an error: the span ends with ``semtrace.run.cancelled = true``.
+        """
+        run = self._runs.pop(run_id)
+        if isinstance(run, Run):
+            run.span.set_attribute(semconv.SEMTRACE_RUN_CANCELLED, True)
+            self._finish(run, None, None)
+
+    @never_raise
+    def promote(self, run_id: Hashable, record: AgentStart) -> None:
+        """Turn a workflow run into an agent run once the framework reveals it is one."""
+        run = self._runs.get(run_id)
+        if isinstance(run, Run) and isinstance(run.start, WorkflowStart):
+            name, _, attrs = spans.describe(record)
+            run.span.update_name(name)
+            run.span.set_attributes(attrs)
+            run.start = record
+
+    @contextlib.contextmanager
+    def activate(self, run_id: Hashable) -> Iterator[None]:
+        """Make the run's span current while the framework executes it.
+
+        Used around the call that does the I/O (e.g. the HTTP request of a model call) so
+        that client instrumentations nest their spans under ours. Attach and detach happen
+        in this one frame, so concurrent runs cannot unbalance the context.
+        """
+        token = None
+        try:
+            run = self._runs.get(run_id)
+            if isinstance(run, Run):
+                token = otel_context.attach(run.context)
+        except Exception:
+            token = None
+        try:
+            yield
+        finally:
+            if token is not None:
+                otel_context.detach(token)
+
+    @never_raise
+    def close(self) -> None:
+        """Stop recording: end every open run's span (marked abandoned), start no more."""
+        self._closed = True
+        for run in self._runs.drain():
+            self._abandon(run)
+
+    # --- internals ---
+
+    def _parent(self, parent_id: Hashable | None) -> tuple[Run | None, TraceState | None]:
+        entry = self._runs.get(parent_id)
+        if isinstance(entry, Run):
+            return entry, entry.trace
+        if isinstance(entry, Link):
+            return entry.target, entry.trace
+        return None, None
+
+    def _add(self, run_id: Hashable, entry: Run | Link) -> None:
+        for run in self._runs.add(run_id, entry):
+            self._abandon(run)
+
+    def _abandon(self, run: Run) -> None:
+        try:
+            run.span.set_attribute(semconv.SEMTRACE_RUN_ABANDONED, True)
+            run.span.end()
+        except Exception:
+            pass
+
+    def _finish(self, run: Run, record: End | None, error: BaseException | None) -> None:
+        span = run.span
+        attrs: spans.Attributes = {}
+        if run.recording and record is not None:
+            attrs.update(spans.at_end(run.start, record))
+            if self._policy is not None:
+                attrs.update(spans.content_at_end(run.start, record, self._policy))
+        if run.recording and run.first_chunk_ns is not None:
+            attrs[semconv.GEN_AI_REQUEST_STREAM] = True
+            attrs[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (
+                run.first_chunk_ns - run.started_ns
+            ) / 1e9
+        if isinstance(run.start, (ModelStart, EmbeddingStart)):
+            self._record_model_metrics(run, record, error, attrs)
+        if (
+            run.recording
+            and error is None
+            and record is not None
+            and self.settings.quality_signals
+        ):
+            self._record_signals(run, record, attrs)
+        if error is not None:
+            attrs[semconv.ERROR_TYPE] = _error_type(error)
+            span.set_status(Status(StatusCode.ERROR, _message(error)))
+            span.record_exception(error)
+        if attrs:
+            span.set_attributes(attrs)
+        span.end()
+
+    def _record_model_metrics(
+        self, run: Run, record: End | None, error: BaseException | None, attrs: spans.Attributes
+    ) -> None:
+        response_model = record.response_model if isinstance(record, ModelEnd) else None
+        metric_attrs = spans.metric_attributes(run.start, response_model)
+        if error is None and record is not None:
+            usage, source, encoding = self._usage(run, record)
+            if usage is not None:
+                if run.recording:
+                    attrs.update(spans.usage_attributes(usage, source, encoding))
+                token_attrs = {**metric_attrs, semconv.SEMTRACE_USAGE_SOURCE: source}
+                for token_type, tokens in (
+                    (semconv.TOKEN_TYPE_INPUT, usage.input_tokens),
+                    (semconv.TOKEN_TYPE_OUTPUT, usage.output_tokens),
+                ):
+                    if tokens is not None:
+                        self._instruments.token_usage.record(
+                            tokens, {**token_attrs, semconv.GEN_AI_TOKEN_TYPE: token_type}
+                        )
+        if error is not None:
+            metric_attrs[semconv.ERROR_TYPE] = _error_type(error)
+        self._instruments.operation_duration.record(
+            (time.perf_counter_ns() - run.started_ns) / 1e9, metric_attrs
+        )
+
+    def _usage(self, run: Run, record: End) -> tuple[Usage | None, str, str | None]:
+        reported = record.usage if isinstance(record, (ModelEnd, EmbeddingEnd)) else None
+        if reported is not None and reported.reported:
+            return reported, semconv.USAGE_SOURCE_PROVIDER, None
+        counter = self._counter
+        if counter is None:
+            return None, "", None
+        start = run.start
+        if isinstance(start, ModelStart) and isinstance(record, ModelEnd):
+            counted: Count | None = None
+            if run.input_count is not None:
+                counted = run.input_count.result()
+            if counted is None:
+                counted = counter.count_input(start.model, start.messages, start.tools)
+            output = counter.count_output(start.model, record.output)
+            if counted is None or output is None:
+                return None, "", None
+            usage = Usage(input_tokens=counted.tokens, output_tokens=output.tokens)
+            return usage, semconv.USAGE_SOURCE_TIKTOKEN, counted.encoding
+        if isinstance(start, EmbeddingStart):
+            counted = counter.count_texts(start.model, start.inputs)
+            if counted is None:
+                return None, "", None
+            return Usage(input_tokens=counted.tokens), semconv.USAGE_SOURCE_TIKTOKEN, counted.encoding
+        return None, "", None
+
+    def _count_input_in_background(self, start: ModelStart) -> Future[Any] | None:
+        global _counting_pool, _pending_counts
+        counter = self._counter
+        if counter is None or _pending_counts >= _MAX_PENDING_COUNTS:
+            return None
+        size = sum(len(getattr(p, "content", "")) for m in start.messages for p in m.parts)
+        if size < _BACKGROUND_COUNT_CHARS:
+            return None  # cheap enough to count at the end, and only if the provider doesn't
+        if _counting_pool is None:
+            _counting_pool = ThreadPoolExecutor(1, thread_name_prefix="semtrace-tokens")
+        _pending_counts += 1
+        future = _counting_pool.submit(counter.count_input, start.model, start.messages, start.tools)
+        future.add_done_callback(_count_done)
+        return future
+
+    def _record_signals(self, run: Run, record: End, attrs: spans.Attributes) -> None:
+        start = run.start
+        if isinstance(start, RetrievalStart) and isinstance(record, RetrievalEnd):
+            evaluations = signals.after_retrieval(start.query, record, run.trace, self._thresholds)
+            operation, response_id = semconv.OP_RETRIEVAL, None
+        elif isinstance(start, ModelStart) and isinstance(record, ModelEnd):
+            evaluations = signals.after_model(start, record, run.trace, self._thresholds)
+            operation, response_id = start.operation, record.response_id
+        else:
+            return
+        for evaluation in evaluations:
+            self._record_evaluation(run, evaluation, attrs, operation, response_id)
+
+    def _record_evaluation(
+        self,
+        run: Run,
+        ev: Evaluation,
+        attrs: spans.Attributes,
+        operation: str,
+        response_id: str | None,
+    ) -> None:
+        key = semconv.SEMTRACE_QUALITY_PREFIX + ev.name
+        attrs[key] = ev.value >= 0.5 if ev.name in signals.FLAGS else round(ev.value, 4)
+        attrs[key + ".label"] = ev.label
+        event: spans.Attributes = {
+            semconv.GEN_AI_EVALUATION_NAME: ev.name,
+            semconv.GEN_AI_EVALUATION_SCORE_VALUE: ev.value,
+            semconv.GEN_AI_EVALUATION_SCORE_LABEL: ev.label,
+        }
+        if ev.explanation:
+            event[semconv.GEN_AI_EVALUATION_EXPLANATION] = ev.explanation
+        if response_id:
+            event[semconv.GEN_AI_RESPONSE_ID] = response_id
+        run.span.add_event(semconv.EVENT_EVALUATION_RESULT, event)
+        self._instruments.quality_score.record(
+            ev.value,
+            {
+                semconv.GEN_AI_EVALUATION_NAME: ev.name,
+                semconv.GEN_AI_EVALUATION_SCORE_LABEL: ev.label,
+                semconv.GEN_AI_OPERATION_NAME: operation,
+            },
+        )
+
+
+def _count_done(_: Future[Any]) -> None:
+    global _pending_counts
+    _pending_counts -= 1
+
+
+def _error_type(error: BaseException) -> str:
+    cls = type(error)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _message(error: BaseException) -> str:
+    try:
+        return f"{type(error).__name__}: {error}"[:1024]
+    except Exception:
+        return type(error).__name__

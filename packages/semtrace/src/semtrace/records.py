@@ -1,0 +1,226 @@
+"""The framework-neutral records that integrations hand to the :class:`~semtrace.Recorder`.
+
+An integration's whole job is to turn its framework's events into these: it never
+touches a span. Each ``*Start`` record opens one span; the matching ``*End`` record
+closes it. Records are plain slotted dataclasses so building them is cheap.
+
+Example:
+    >>> from semtrace.records import ModelStart, Message, TextPart
+    >>> start = ModelStart(provider="openai", model="gpt-4o-mini",
+    ...                    messages=[Message("user", [TextPart("Hi")])])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+from semtrace import semconv
+
+# --- message parts, in the GenAI conventions' shape ---
+
+
+@dataclass(slots=True)
+class TextPart:
+    """Plain text."""
+
+    content: str
+
+
+@dataclass(slots=True)
+class ReasoningPart:
+    """Reasoning text the model exposed."""
+
+    content: str
+
+
+@dataclass(slots=True)
+class ToolCallPart:
+    """A tool call requested by the model."""
+
+    name: str
+    id: str | None = None
+    arguments: Any = None
+
+
+@dataclass(slots=True)
+class ToolCallResponsePart:
+    """The result of a tool call, sent back to the model."""
+
+    response: Any
+    id: str | None = None
+
+
+Part = Union[TextPart, ReasoningPart, ToolCallPart, ToolCallResponsePart]
+Role = str  # "system" | "user" | "assistant" | "tool" | anything a framework invents
+
+
+@dataclass(slots=True)
+class Message:
+    """One chat message: a role and its parts."""
+
+    role: Role
+    parts: list[Part]
+    name: str | None = None
+    finish_reason: str | None = None
+
+
+@dataclass(slots=True)
+class ToolDefinition:
+    """A tool offered to a model."""
+
+    name: str
+    description: str | None = None
+    parameters: Any = None
+    type: str = "function"
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token usage as a provider reported it. ``None`` means not reported."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    reasoning_output_tokens: int | None = None
+
+    @property
+    def reported(self) -> bool:
+        """Whether the provider gave the input or output count."""
+        return self.input_tokens is not None or self.output_tokens is not None
+
+
+@dataclass(slots=True)
+class Document:
+    """One retrieved document or node."""
+
+    content: str = ""
+    id: str | None = None
+    score: float | None = None
+
+
+# --- starts ---
+
+
+@dataclass(slots=True)
+class WorkflowStart:
+    """A top-level pipeline run: ``invoke_workflow {name}``."""
+
+    name: str
+    input: Any = None
+
+
+@dataclass(slots=True)
+class AgentStart:
+    """An agent run: ``invoke_agent {name}``."""
+
+    name: str
+    id: str | None = None
+    description: str | None = None
+    input: Any = None
+
+
+@dataclass(slots=True)
+class ModelStart:
+    """A chat or completion call: ``chat {model}`` / ``text_completion {model}``."""
+
+    provider: str
+    model: str | None
+    messages: list[Message]
+    operation: Literal["chat", "text_completion"] = semconv.OP_CHAT
+    params: Mapping[str, Any] = field(default_factory=dict)
+    tools: Sequence[ToolDefinition] = ()
+    stream: bool = False
+
+
+@dataclass(slots=True)
+class EmbeddingStart:
+    """An embeddings call: ``embeddings {model}``."""
+
+    provider: str
+    model: str | None
+    inputs: Sequence[str] = ()
+
+
+@dataclass(slots=True)
+class RetrievalStart:
+    """A retriever call: ``retrieval {data_source}``."""
+
+    query: str
+    data_source: str | None = None
+    top_k: int | None = None
+
+
+@dataclass(slots=True)
+class RerankStart:
+    """A reranker call (no GenAI operation exists yet): ``rerank {model}``."""
+
+    query: str
+    model: str | None = None
+    top_n: int | None = None
+    documents: Sequence[Document] = ()
+
+
+@dataclass(slots=True)
+class ToolStart:
+    """A tool execution: ``execute_tool {name}``."""
+
+    name: str
+    call_id: str | None = None
+    description: str | None = None
+    arguments: Any = None
+    type: str = "function"
+
+
+@dataclass(slots=True)
+class StepStart:
+    """Framework plumbing shown only when ``trace_all_runs`` is on: span named ``name``."""
+
+    name: str
+    input: Any = None
+
+
+Start = Union[
+    WorkflowStart, AgentStart, ModelStart, EmbeddingStart, RetrievalStart, RerankStart,
+    ToolStart, StepStart,
+]  # fmt: skip
+
+# --- ends ---
+
+
+@dataclass(slots=True)
+class ModelEnd:
+    """What a model call returned."""
+
+    output: list[Message] = field(default_factory=list)
+    usage: Usage | None = None
+    response_model: str | None = None
+    response_id: str | None = None
+    finish_reasons: Sequence[str] = ()
+
+
+@dataclass(slots=True)
+class EmbeddingEnd:
+    """What an embeddings call returned (never the vectors themselves)."""
+
+    dimension: int | None = None
+    usage: Usage | None = None
+
+
+@dataclass(slots=True)
+class RetrievalEnd:
+    """What a retriever or reranker returned."""
+
+    documents: Sequence[Document] = ()
+
+
+@dataclass(slots=True)
+class ValueEnd:
+    """What a workflow, agent, tool or step returned."""
+
+    output: Any = None
+
+
+End = Union[ModelEnd, EmbeddingEnd, RetrievalEnd, ValueEnd]

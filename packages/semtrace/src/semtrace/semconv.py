@@ -1,0 +1,109 @@
+"""Every attribute key, value and metric name semtrace writes, spelled once.
+
+The GenAI conventions are still in *Development* and their names move; keeping them
+in this one module means a rename is a one-line change. ``tests/core/test_semconv.py``
+checks the GenAI names against the installed ``opentelemetry-semantic-conventions``
+package so a drift is caught.
+
+Example:
+    >>> from semtrace import semconv
+    >>> semconv.GEN_AI_REQUEST_MODEL
+    'gen_ai.request.model'
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- GenAI operation names (gen_ai.operation.name values) ---
+OP_CHAT: Final = "chat"
+OP_TEXT_COMPLETION: Final = "text_completion"
+OP_EMBEDDINGS: Final = "embeddings"
+OP_RETRIEVAL: Final = "retrieval"
+OP_EXECUTE_TOOL: Final = "execute_tool"
+OP_INVOKE_AGENT: Final = "invoke_agent"
+OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
+# Not (yet) a GenAI operation: the conventions have no reranker. Documented in README.
+OP_RERANK: Final = "rerank"
+
+# --- GenAI attributes ---
+GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
+GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
+GEN_AI_REQUEST_TEMPERATURE: Final = "gen_ai.request.temperature"
+GEN_AI_REQUEST_TOP_P: Final = "gen_ai.request.top_p"
+GEN_AI_REQUEST_TOP_K: Final = "gen_ai.request.top_k"
+GEN_AI_REQUEST_MAX_TOKENS: Final = "gen_ai.request.max_tokens"
+GEN_AI_REQUEST_STOP_SEQUENCES: Final = "gen_ai.request.stop_sequences"
+GEN_AI_REQUEST_SEED: Final = "gen_ai.request.seed"
+GEN_AI_REQUEST_FREQUENCY_PENALTY: Final = "gen_ai.request.frequency_penalty"
+GEN_AI_REQUEST_PRESENCE_PENALTY: Final = "gen_ai.request.presence_penalty"
+GEN_AI_REQUEST_CHOICE_COUNT: Final = "gen_ai.request.choice.count"
+GEN_AI_REQUEST_STREAM: Final = "gen_ai.request.stream"
+GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
+GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
+GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
+GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
+GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
+GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
+GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
+GEN_AI_TOOL_DEFINITIONS: Final = "gen_ai.tool.definitions"
+GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
+GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
+GEN_AI_TOOL_TYPE: Final = "gen_ai.tool.type"
+GEN_AI_TOOL_DESCRIPTION: Final = "gen_ai.tool.description"
+GEN_AI_TOOL_CALL_ARGUMENTS: Final = "gen_ai.tool.call.arguments"
+GEN_AI_TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
+GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
+GEN_AI_AGENT_ID: Final = "gen_ai.agent.id"
+GEN_AI_AGENT_DESCRIPTION: Final = "gen_ai.agent.description"
+GEN_AI_WORKFLOW_NAME: Final = "gen_ai.workflow.name"
+GEN_AI_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
+GEN_AI_RETRIEVAL_QUERY_TEXT: Final = "gen_ai.retrieval.query.text"
+GEN_AI_RETRIEVAL_DOCUMENTS: Final = "gen_ai.retrieval.documents"
+GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
+GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"
+GEN_AI_EVALUATION_NAME: Final = "gen_ai.evaluation.name"
+GEN_AI_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
+GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
+GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
+ERROR_TYPE: Final = "error.type"
+
+TOKEN_TYPE_INPUT: Final = "input"
+TOKEN_TYPE_OUTPUT: Final = "output"
+
+# --- GenAI events and metrics ---
+EVENT_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
+EVENT_INFERENCE_DETAILS: Final = "gen_ai.client.inference.operation.details"
+METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
+METRIC_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"
+# Bucket advice from the conventions: powers of 4 up to 4**13 tokens, doubling seconds.
+TOKEN_USAGE_BUCKETS: Final = tuple(float(4**i) for i in range(14))
+DURATION_BUCKETS: Final = (
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+)  # fmt: skip
+
+# --- semtrace's own attributes (no convention exists for these yet) ---
+SEMTRACE_USAGE_SOURCE: Final = "semtrace.usage.source"
+SEMTRACE_USAGE_ENCODING: Final = "semtrace.usage.encoding"
+USAGE_SOURCE_PROVIDER: Final = "provider"
+USAGE_SOURCE_TIKTOKEN: Final = "tiktoken"
+SEMTRACE_RETRIEVAL_DOCUMENT_COUNT: Final = "semtrace.retrieval.document_count"
+SEMTRACE_RETRIEVAL_DOCUMENT_IDS: Final = "semtrace.retrieval.document_ids"
+SEMTRACE_RETRIEVAL_DOCUMENT_SCORES: Final = "semtrace.retrieval.document_scores"
+SEMTRACE_RERANK_TOP_N: Final = "semtrace.rerank.top_n"
+SEMTRACE_RUN_NAME: Final = "semtrace.run.name"
+SEMTRACE_RUN_ABANDONED: Final = "semtrace.run.abandoned"
+SEMTRACE_RUN_CANCELLED: Final = "semtrace.run.cancelled"
+SEMTRACE_INPUT_VALUE: Final = "semtrace.input.value"
+SEMTRACE_OUTPUT_VALUE: Final = "semtrace.output.value"
+SEMTRACE_FRAMEWORK: Final = "semtrace.framework"
+#: Prefix of the quality-signal attributes: ``semtrace.quality.{signal}`` and ``….label``.
+SEMTRACE_QUALITY_PREFIX: Final = "semtrace.quality."
+METRIC_QUALITY_SCORE: Final = "semtrace.quality.score"

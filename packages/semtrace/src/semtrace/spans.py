@@ -1,0 +1,266 @@
+"""What each record becomes on a span: name, kind and attributes. Pure functions.
+
+One function per record type, named for the GenAI operation it emits:
+
+==================  ======================================  ========
+record              span name                               kind
+==================  ======================================  ========
+WorkflowStart       ``invoke_workflow {name}``              INTERNAL
+AgentStart          ``invoke_agent {name}``                 INTERNAL
+ModelStart          ``chat {model}`` / ``text_completion``  CLIENT
+EmbeddingStart      ``embeddings {model}``                  CLIENT
+RetrievalStart      ``retrieval {data_source}``             INTERNAL
+RerankStart         ``rerank {model}``                      INTERNAL
+ToolStart           ``execute_tool {name}``                 INTERNAL
+StepStart           ``{name}``                              INTERNAL
+==================  ======================================  ========
+
+Retrieval is INTERNAL: the conventions make it CLIENT for a remote store, and the
+frameworks' retrievers do not say which they are.
+
+Example:
+    >>> from semtrace.records import ToolStart
+    >>> describe(ToolStart(name="search"))[0]
+    'execute_tool search'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from opentelemetry.trace import SpanKind
+from opentelemetry.util.types import AttributeValue
+
+from semtrace import semconv
+from semtrace.content import ContentPolicy
+from semtrace.records import (
+    AgentStart,
+    EmbeddingEnd,
+    EmbeddingStart,
+    Message,
+    ModelEnd,
+    ModelStart,
+    RerankStart,
+    RetrievalEnd,
+    RetrievalStart,
+    Start,
+    StepStart,
+    TextPart,
+    ToolStart,
+    Usage,
+    ValueEnd,
+    WorkflowStart,
+)
+
+Attributes = dict[str, AttributeValue]
+
+# Request parameter names, as the integrations report them, to the GenAI key and type.
+REQUEST_PARAMS: Final[Mapping[str, tuple[str, type]]] = {
+    "temperature": (semconv.GEN_AI_REQUEST_TEMPERATURE, float),
+    "top_p": (semconv.GEN_AI_REQUEST_TOP_P, float),
+    "top_k": (semconv.GEN_AI_REQUEST_TOP_K, float),
+    "max_tokens": (semconv.GEN_AI_REQUEST_MAX_TOKENS, int),
+    "seed": (semconv.GEN_AI_REQUEST_SEED, int),
+    "frequency_penalty": (semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY, float),
+    "presence_penalty": (semconv.GEN_AI_REQUEST_PRESENCE_PENALTY, float),
+    "choice_count": (semconv.GEN_AI_REQUEST_CHOICE_COUNT, int),
+}
+MODEL_OPERATIONS: Final = (semconv.OP_CHAT, semconv.OP_TEXT_COMPLETION, semconv.OP_EMBEDDINGS)
+
+
+def describe(start: Start) -> tuple[str, SpanKind, Attributes]:
+    """Span name, kind and the attributes known at start (samplers read these)."""
+    if isinstance(start, ModelStart):
+        return _model(start)
+    if isinstance(start, RetrievalStart):
+        attrs: Attributes = {semconv.GEN_AI_OPERATION_NAME: semconv.OP_RETRIEVAL}
+        _put(attrs, semconv.GEN_AI_DATA_SOURCE_ID, start.data_source)
+        _put(attrs, semconv.GEN_AI_REQUEST_TOP_K, _number(start.top_k, float))
+        return _named(semconv.OP_RETRIEVAL, start.data_source), SpanKind.INTERNAL, attrs
+    if isinstance(start, ToolStart):
+        attrs = {
+            semconv.GEN_AI_OPERATION_NAME: semconv.OP_EXECUTE_TOOL,
+            semconv.GEN_AI_TOOL_NAME: start.name,
+            semconv.GEN_AI_TOOL_TYPE: start.type,
+        }
+        _put(attrs, semconv.GEN_AI_TOOL_CALL_ID, start.call_id)
+        _put(attrs, semconv.GEN_AI_TOOL_DESCRIPTION, start.description)
+        return _named(semconv.OP_EXECUTE_TOOL, start.name), SpanKind.INTERNAL, attrs
+    if isinstance(start, WorkflowStart):
+        attrs = {
+            semconv.GEN_AI_OPERATION_NAME: semconv.OP_INVOKE_WORKFLOW,
+            semconv.GEN_AI_WORKFLOW_NAME: start.name,
+        }
+        return _named(semconv.OP_INVOKE_WORKFLOW, start.name), SpanKind.INTERNAL, attrs
+    if isinstance(start, AgentStart):
+        attrs = {
+            semconv.GEN_AI_OPERATION_NAME: semconv.OP_INVOKE_AGENT,
+            semconv.GEN_AI_AGENT_NAME: start.name,
+        }
+        _put(attrs, semconv.GEN_AI_AGENT_ID, start.id)
+        _put(attrs, semconv.GEN_AI_AGENT_DESCRIPTION, start.description)
+        return _named(semconv.OP_INVOKE_AGENT, start.name), SpanKind.INTERNAL, attrs
+    if isinstance(start, EmbeddingStart):
+        attrs = {
+            semconv.GEN_AI_OPERATION_NAME: semconv.OP_EMBEDDINGS,
+            semconv.GEN_AI_PROVIDER_NAME: start.provider,
+        }
+        _put(attrs, semconv.GEN_AI_REQUEST_MODEL, start.model)
+        return _named(semconv.OP_EMBEDDINGS, start.model), SpanKind.CLIENT, attrs
+    if isinstance(start, RerankStart):
+        attrs = {semconv.GEN_AI_OPERATION_NAME: semconv.OP_RERANK}
+        _put(attrs, semconv.GEN_AI_REQUEST_MODEL, start.model)
+        _put(attrs, semconv.SEMTRACE_RERANK_TOP_N, _number(start.top_n, int))
+        return _named(semconv.OP_RERANK, start.model), SpanKind.INTERNAL, attrs
+    if isinstance(start, StepStart):
+        return start.name, SpanKind.INTERNAL, {semconv.SEMTRACE_RUN_NAME: start.name}
+    raise TypeError(f"not a start record: {type(start).__name__}")
+
+
+def _model(start: ModelStart) -> tuple[str, SpanKind, Attributes]:
+    attrs: Attributes = {
+        semconv.GEN_AI_OPERATION_NAME: start.operation,
+        semconv.GEN_AI_PROVIDER_NAME: start.provider,
+    }
+    _put(attrs, semconv.GEN_AI_REQUEST_MODEL, start.model)
+    for param, value in start.params.items():
+        spec = REQUEST_PARAMS.get(param)
+        if spec is not None:
+            _put(attrs, spec[0], _number(value, spec[1]))
+    stop = start.params.get("stop")
+    if isinstance(stop, str):
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
+    elif isinstance(stop, (list, tuple)) and stop and all(isinstance(s, str) for s in stop):
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    if start.stream:
+        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
+    return _named(start.operation, start.model), SpanKind.CLIENT, attrs
+
+
+def content_at_start(start: Start, policy: ContentPolicy) -> Attributes:
+    """Opt-in content attributes known at start."""
+    attrs: Attributes = {}
+    if isinstance(start, ModelStart):
+        system = [m for m in start.messages if m.role == "system"]
+        others = [m for m in start.messages if m.role != "system"]
+        if system:
+            attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = policy.system_instructions_json(system)
+        attrs[semconv.GEN_AI_INPUT_MESSAGES] = policy.messages_json(others)
+        if start.tools:
+            attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = policy.tools_json(start.tools)
+    elif isinstance(start, (RetrievalStart, RerankStart)):
+        attrs[semconv.GEN_AI_RETRIEVAL_QUERY_TEXT] = policy.text(start.query)
+    elif isinstance(start, ToolStart):
+        if start.arguments is not None:
+            attrs[semconv.GEN_AI_TOOL_CALL_ARGUMENTS] = policy.value_json(start.arguments)
+    elif isinstance(start, EmbeddingStart):
+        if start.inputs:
+            attrs[semconv.SEMTRACE_INPUT_VALUE] = policy.value_json(list(start.inputs))
+    elif start.input is not None:
+        attrs[semconv.SEMTRACE_INPUT_VALUE] = policy.value_json(start.input)
+    return attrs
+
+
+def at_end(start: Start, end: Any) -> Attributes:
+    """Attributes known at end, without content or usage."""
+    attrs: Attributes = {}
+    if isinstance(end, ModelEnd):
+        _put(attrs, semconv.GEN_AI_RESPONSE_MODEL, end.response_model)
+        _put(attrs, semconv.GEN_AI_RESPONSE_ID, end.response_id)
+        if end.finish_reasons:
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [str(r) for r in end.finish_reasons]
+    elif isinstance(end, EmbeddingEnd):
+        _put(attrs, semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT, _number(end.dimension, int))
+    elif isinstance(end, RetrievalEnd):
+        docs = end.documents
+        attrs[semconv.SEMTRACE_RETRIEVAL_DOCUMENT_COUNT] = len(docs)
+        ids = [d.id for d in docs]
+        if ids and all(isinstance(i, str) for i in ids):
+            attrs[semconv.SEMTRACE_RETRIEVAL_DOCUMENT_IDS] = [str(i) for i in ids]
+        scores = [d.score for d in docs]
+        if scores and all(isinstance(s, (int, float)) and math.isfinite(s) for s in scores):
+            attrs[semconv.SEMTRACE_RETRIEVAL_DOCUMENT_SCORES] = [float(s) for s in scores]  # type: ignore[arg-type]
+    return attrs
+
+
+def content_at_end(start: Start, end: Any, policy: ContentPolicy) -> Attributes:
+    """Opt-in content attributes known at end."""
+    attrs: Attributes = {}
+    if isinstance(end, ModelEnd):
+        attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = policy.messages_json(end.output)
+    elif isinstance(end, RetrievalEnd):
+        attrs[semconv.GEN_AI_RETRIEVAL_DOCUMENTS] = policy.documents_json(end.documents)
+    elif isinstance(end, ValueEnd) and end.output is not None:
+        key = (
+            semconv.GEN_AI_TOOL_CALL_RESULT
+            if isinstance(start, ToolStart)
+            else semconv.SEMTRACE_OUTPUT_VALUE
+        )
+        attrs[key] = policy.value_json(end.output)
+    return attrs
+
+
+def usage_attributes(usage: Usage, source: str, encoding: str | None) -> Attributes:
+    """``gen_ai.usage.*`` plus where the numbers came from."""
+    attrs: Attributes = {semconv.SEMTRACE_USAGE_SOURCE: source}
+    _put(attrs, semconv.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens)
+    _put(attrs, semconv.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens)
+    _put(attrs, semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_input_tokens)
+    _put(
+        attrs, semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_creation_input_tokens
+    )
+    _put(attrs, semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_output_tokens)
+    _put(attrs, semconv.SEMTRACE_USAGE_ENCODING, encoding)
+    return attrs
+
+
+def metric_attributes(start: Start, response_model: str | None) -> Attributes:
+    """The low-cardinality attributes of the GenAI client metrics."""
+    attrs: Attributes = {}
+    if isinstance(start, (ModelStart, EmbeddingStart)):
+        attrs[semconv.GEN_AI_OPERATION_NAME] = (
+            start.operation if isinstance(start, ModelStart) else semconv.OP_EMBEDDINGS
+        )
+        attrs[semconv.GEN_AI_PROVIDER_NAME] = start.provider
+        _put(attrs, semconv.GEN_AI_REQUEST_MODEL, start.model)
+        _put(attrs, semconv.GEN_AI_RESPONSE_MODEL, response_model)
+    return attrs
+
+
+def _named(operation: str, detail: str | None) -> str:
+    return f"{operation} {detail}" if detail else operation
+
+
+def _put(attrs: Attributes, key: str, value: Any) -> None:
+    if value is not None and value != "":
+        attrs[key] = value
+
+
+def _number(value: Any, kind: type) -> Any:
+    """``value`` as ``kind`` if it is a finite number, else None (bad input is dropped)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return kind(value)
+
+
+def first_text(value: Any) -> str | None:
+    """The text of a workflow input, when it has one obvious text (for the signals)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        texts = [v for v in value.values() if isinstance(v, str)]
+        if len(texts) == 1:
+            return texts[0]
+        for key in ("question", "query", "input", "query_str"):
+            if isinstance(value.get(key), str):
+                return str(value[key])
+    return None
+
+
+def texts_of(messages: Sequence[Message]) -> str:
+    """All text parts of ``messages`` joined, for substring checks."""
+    return "\n".join(p.content for m in messages for p in m.parts if isinstance(p, TextPart))

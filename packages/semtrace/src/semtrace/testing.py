@@ -1,0 +1,132 @@
+"""Test helpers: real OpenTelemetry SDK providers with in-memory exporters.
+
+Example:
+    >>> from semtrace.testing import Telemetry
+    >>> telemetry = Telemetry()
+    >>> # pass telemetry.tracer_provider / telemetry.meter_provider to a handler, run, then:
+    >>> telemetry.spans()
+    ()
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import inspect
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+
+class Telemetry:
+    """A tracer and a meter provider that keep everything in memory."""
+
+    def __init__(self) -> None:
+        self.exporter = InMemorySpanExporter()
+        self.tracer_provider = TracerProvider()
+        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.metric_reader = InMemoryMetricReader()
+        self.meter_provider = MeterProvider(metric_readers=[self.metric_reader])
+
+    def spans(self) -> tuple[ReadableSpan, ...]:
+        """Finished spans, in the order they ended."""
+        return tuple(self.exporter.get_finished_spans())
+
+    def span(self, name: str) -> ReadableSpan:
+        """The one finished span called ``name``."""
+        found = [s for s in self.spans() if s.name == name]
+        if len(found) != 1:
+            names = [s.name for s in self.spans()]
+            raise AssertionError(f"expected one span {name!r}, found {len(found)} in {names}")
+        return found[0]
+
+    def by_operation(self, operation: str) -> list[ReadableSpan]:
+        """Finished spans with ``gen_ai.operation.name == operation``, in start order."""
+        found = [s for s in self.spans() if (s.attributes or {}).get("gen_ai.operation.name") == operation]
+        return sorted(found, key=lambda s: s.start_time or 0)
+
+    def parent_of(self, span: ReadableSpan) -> ReadableSpan | None:
+        """The finished span that is ``span``'s parent, if any."""
+        if span.parent is None:
+            return None
+        for candidate in self.spans():
+            if candidate.context.span_id == span.parent.span_id:
+                return candidate
+        return None
+
+    def tree(self) -> list[str]:
+        """The span names as an indented tree (children by start time), for readable asserts."""
+        spans = self.spans()
+        ids = {s.context.span_id for s in spans}
+        lines: list[str] = []
+
+        def walk(parent_id: int | None, depth: int) -> None:
+            children = [
+                s
+                for s in spans
+                if (s.parent.span_id if s.parent and s.parent.span_id in ids else None) == parent_id
+            ]
+            for child in sorted(children, key=lambda s: s.start_time or 0):
+                lines.append("  " * depth + child.name)
+                walk(child.context.span_id, depth + 1)
+
+        walk(None, 0)
+        return lines
+
+    def metric_points(self, name: str) -> list[Any]:
+        """Data points of metric ``name`` collected so far."""
+        data = self.metric_reader.get_metrics_data()
+        points: list[Any] = []
+        for resource in data.resource_metrics if data else ():
+            for scope in resource.scope_metrics:
+                for metric in scope.metrics:
+                    if metric.name == name:
+                        points.extend(metric.data.data_points)
+        return points
+
+    def clear(self) -> None:
+        """Forget the finished spans."""
+        self.exporter.clear()
+
+    def shutdown(self) -> None:
+        """Shut both providers down."""
+        self.tracer_provider.shutdown()
+        self.meter_provider.shutdown()
+
+
+def tiktoken_cache_from(source: Path, dest: Path) -> Path:
+    """Lay out BPE rank files (``*.tiktoken`` or ``*.tiktoken.gz``) as tiktoken's cache.
+
+    tiktoken names a cached file by the sha1 of the URL it would download it from; the
+    URLs are read from the installed ``tiktoken_ext.openai_public``. Point
+    ``TIKTOKEN_CACHE_DIR`` at the returned folder to count offline.
+    """
+    import tiktoken_ext.openai_public as public
+
+    text = inspect.getsource(public)
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in _bpe_files(source):
+        name = path.name.removesuffix(".gz")
+        match = re.search(r'"(https://[^"]+/' + re.escape(name) + r')"', text)
+        if not match:
+            continue
+        target = dest / hashlib.sha1(match.group(1).encode()).hexdigest()
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out)
+        else:
+            shutil.copyfile(path, target)
+    return dest
+
+
+def _bpe_files(source: Path) -> Iterator[Path]:
+    yield from sorted(source.glob("*.tiktoken"))
+    yield from sorted(source.glob("*.tiktoken.gz"))

@@ -1,0 +1,291 @@
+"""Token counts from tiktoken for calls whose provider reports none.
+
+Counting follows OpenAI's chat accounting (a fixed overhead per message and per
+reply), so for OpenAI models the estimate matches what the API bills; for other
+models it is an estimate with a documented encoding, and spans say so
+(``semtrace.usage.source = "tiktoken"``, ``semtrace.usage.encoding``).
+
+Encodings are loaded in a background thread: tiktoken downloads its BPE files on
+first use, and that must never stall or fail the caller. A load from tiktoken's local
+cache (``TIKTOKEN_CACHE_DIR``) is waited for, once; a load that needs the network never
+is, and if it fails the counts are omitted and one warning is logged.
+
+Example:
+    >>> from semtrace.tokens import TokenCounter
+    >>> counter = TokenCounter()
+    >>> counter.count_text("gpt-4o", "hello world")  # doctest: +SKIP
+    2
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from semtrace.config import DEFAULT_ENCODING
+from semtrace.records import (
+    Message,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolCallResponsePart,
+    ToolDefinition,
+)
+
+logger = logging.getLogger(__name__)
+
+# OpenAI's chat accounting: every message costs 3 tokens of framing, a name 1 more,
+# and every reply is primed with 3 (openai-cookbook, "How to count tokens").
+TOKENS_PER_MESSAGE: Final = 3
+TOKENS_PER_NAME: Final = 1
+TOKENS_PER_REPLY: Final = 3
+# Tool definitions are rendered by OpenAI into a hidden system text; its exact form is
+# not published. We encode a compact rendering and add this fixed framing.
+TOKENS_PER_TOOL_BLOCK: Final = 12
+TOKENS_PER_TOOL: Final = 8
+
+# Counts of texts at least this long are cached: system prompts and retrieved chunks
+# repeat across calls, and a dict look-up is far cheaper than re-encoding them.
+_CACHE_MIN_CHARS: Final = 64
+_CACHE_MAX_CHARS: Final = 8_000_000
+# Waiting for an encoding read from the local cache is bounded; a network load is never waited.
+_LOCAL_LOAD_WAIT_S: Final = 10.0
+
+
+class _EncodingLoad:
+    """One encoding being loaded in a background thread."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.encoding: Any = None
+        self.failed = False
+        self.done = threading.Event()
+        self.local = _in_local_cache(name)
+        threading.Thread(target=self._load, name=f"semtrace-tiktoken-{name}", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            import tiktoken
+
+            self.encoding = tiktoken.get_encoding(self.name)
+        except Exception as exc:  # any failure means: no counts, one warning
+            self.failed = True
+            logger.warning(
+                "semtrace: tiktoken encoding %r could not be loaded (%s: %s); token counts "
+                "will be omitted where the provider reports none. Set TIKTOKEN_CACHE_DIR to "
+                "a folder holding the BPE files to count offline.",
+                self.name,
+                type(exc).__name__,
+                exc,
+            )
+        finally:
+            self.done.set()
+
+
+def _tiktoken_cache_dir() -> str | None:
+    for var in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"):
+        if var in os.environ:
+            return os.environ[var] or None
+    return os.path.join(tempfile.gettempdir(), "data-gym-cache")
+
+
+def _in_local_cache(name: str) -> bool:
+    """Whether tiktoken will read ``name`` from disk rather than download it."""
+    try:
+        import tiktoken_ext.openai_public as public
+
+        source = inspect.getsource(public)
+    except Exception:
+        return False
+    match = re.search(r'"(https://[^"]+/' + re.escape(name) + r'\.tiktoken)"', source)
+    cache_dir = _tiktoken_cache_dir()
+    if not match or cache_dir is None:
+        return False
+    key = hashlib.sha1(match.group(1).encode()).hexdigest()
+    return os.path.exists(os.path.join(cache_dir, key))
+
+
+_loads: dict[str, _EncodingLoad] = {}
+_loads_lock = threading.Lock()
+
+
+def load_encoding(name: str) -> _EncodingLoad:
+    """Start loading ``name`` in the background (once per process) and return its load."""
+    load = _loads.get(name)
+    if load is None:
+        with _loads_lock:
+            load = _loads.get(name)
+            if load is None:
+                load = _loads[name] = _EncodingLoad(name)
+    return load
+
+
+def get_encoding(name: str) -> Any:
+    """The tiktoken encoding ``name`` if it is or soon will be usable without the network.
+
+    Returns:
+        The encoding, or None while it downloads or after it failed.
+    """
+    load = load_encoding(name)
+    if not load.done.is_set() and load.local:
+        load.done.wait(_LOCAL_LOAD_WAIT_S)
+    return load.encoding
+
+
+def wait_until_loaded(name: str = DEFAULT_ENCODING, timeout: float = 30.0) -> bool:
+    """Block until encoding ``name`` is loaded; for tests and warm-up scripts.
+
+    Returns:
+        True if the encoding is usable.
+    """
+    load = load_encoding(name)
+    load.done.wait(timeout)
+    return load.encoding is not None
+
+
+def reset_for_tests() -> None:
+    """Forget every loaded encoding (the next use loads again)."""
+    with _loads_lock:
+        _loads.clear()
+    _encoding_by_model.clear()
+
+
+_encoding_by_model: dict[tuple[str, str], str] = {}
+
+
+def encoding_name_for(model: str | None, default: str = DEFAULT_ENCODING) -> str:
+    """The tiktoken encoding for ``model``: tiktoken's own table, else ``default``."""
+    key = (model or "", default)
+    name = _encoding_by_model.get(key)
+    if name is None:
+        name = default
+        if model:
+            try:
+                import tiktoken.model
+
+                name = tiktoken.model.encoding_name_for_model(model.rsplit("/", 1)[-1])
+            except Exception:
+                name = default
+        if len(_encoding_by_model) > 4096:  # model names come from users: stay bounded
+            _encoding_by_model.clear()
+        _encoding_by_model[key] = name
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A token count and the encoding that produced it."""
+
+    tokens: int
+    encoding: str
+
+
+class TokenCounter:
+    """Counts tokens for one set of settings; thread-safe; caches repeated long texts."""
+
+    def __init__(self, default_encoding: str = DEFAULT_ENCODING) -> None:
+        self.default_encoding = default_encoding
+        self._cache: dict[tuple[str, str], int] = {}
+        self._cached_chars = 0
+
+    def warm_up(self, model: str | None = None) -> None:
+        """Start loading the encoding ``model`` will need, off the caller's path."""
+        load_encoding(encoding_name_for(model, self.default_encoding))
+
+    def count_text(self, model: str | None, text: str) -> Count | None:
+        """Tokens in one text, or None when no encoding is available."""
+        name = encoding_name_for(model, self.default_encoding)
+        encoding = get_encoding(name)
+        if encoding is None:
+            return None
+        return Count(self._encode_len(encoding, name, text), name)
+
+    def count_input(
+        self, model: str | None, messages: Sequence[Message], tools: Sequence[ToolDefinition] = ()
+    ) -> Count | None:
+        """Prompt tokens as OpenAI's chat accounting bills them."""
+        name = encoding_name_for(model, self.default_encoding)
+        encoding = get_encoding(name)
+        if encoding is None:
+            return None
+        total = TOKENS_PER_REPLY
+        for message in messages:
+            total += TOKENS_PER_MESSAGE + self._encode_len(encoding, name, message.role)
+            if message.name:
+                total += TOKENS_PER_NAME + self._encode_len(encoding, name, message.name)
+            total += sum(self._encode_len(encoding, name, t) for t in _part_texts(message))
+        if tools:
+            total += TOKENS_PER_TOOL_BLOCK
+            for tool in tools:
+                total += TOKENS_PER_TOOL + self._encode_len(encoding, name, _render_tool(tool))
+        return Count(total, name)
+
+    def count_output(self, model: str | None, messages: Sequence[Message]) -> Count | None:
+        """Completion tokens: the text and tool calls the model produced."""
+        name = encoding_name_for(model, self.default_encoding)
+        encoding = get_encoding(name)
+        if encoding is None:
+            return None
+        total = 0
+        for message in messages:
+            total += sum(self._encode_len(encoding, name, t) for t in _part_texts(message))
+        return Count(total, name)
+
+    def count_texts(self, model: str | None, texts: Iterable[str]) -> Count | None:
+        """Tokens in several plain texts (embedding inputs)."""
+        name = encoding_name_for(model, self.default_encoding)
+        encoding = get_encoding(name)
+        if encoding is None:
+            return None
+        return Count(sum(self._encode_len(encoding, name, t) for t in texts), name)
+
+    def _encode_len(self, encoding: Any, name: str, text: str) -> int:
+        if len(text) < _CACHE_MIN_CHARS:
+            return len(encoding.encode_ordinary(text)) if text else 0
+        key = (name, text)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = len(encoding.encode_ordinary(text))
+            if self._cached_chars + len(text) > _CACHE_MAX_CHARS:
+                # Bounded memory beats a perfect LRU here: start over when full.
+                self._cache.clear()
+                self._cached_chars = 0
+            self._cache[key] = cached
+            self._cached_chars += len(text)
+        return cached
+
+
+def _part_texts(message: Message) -> Iterable[str]:
+    for part in message.parts:
+        if isinstance(part, (TextPart, ReasoningPart)):
+            yield part.content
+        elif isinstance(part, ToolCallPart):
+            yield part.name
+            yield _as_text(part.arguments)
+        elif isinstance(part, ToolCallResponsePart):
+            yield _as_text(part.response)
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False)
+    except Exception:
+        return ""
+
+
+def _render_tool(tool: ToolDefinition) -> str:
+    description = f"// {tool.description}\n" if tool.description else ""
+    return f"{description}type {tool.name} = (_: {_as_text(tool.parameters)}) => any;"

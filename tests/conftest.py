@@ -1,0 +1,28 @@
+"""Suite-wide set-up: an offline tiktoken cache from the repo's own BPE files."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from semtrace.testing import Telemetry, tiktoken_cache_from
+
+DATA = Path(__file__).parent / "data"
+
+# Before anything imports tiktoken's loader: tests never touch the network.
+_CACHE = tiktoken_cache_from(DATA / "tiktoken", Path(tempfile.mkdtemp(prefix="semtrace-tiktoken-")))
+os.environ["TIKTOKEN_CACHE_DIR"] = str(_CACHE)
+for _var in ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SEMTRACE_COUNT_TOKENS"):
+    os.environ.pop(_var, None)
+
+
+@pytest.fixture
+def telemetry() -> Iterator[Telemetry]:
+    """Real SDK providers with in-memory exporters, shut down after the test."""
+    t = Telemetry()
+    yield t
+    t.shutdown()
