@@ -1,0 +1,1 @@
+"""Cheap, deterministic quality signals for RAG pipelines."""

@@ -1,0 +1,171 @@
+"""Tokenisation helpers for the lexical quality scorers.
+
+Everything here is stdlib-only and deliberately crude: the scorers run inline on every
+traced request, so they trade linguistic accuracy for speed and predictability.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from functools import lru_cache
+
+# `[^\W_]` splits on underscores too, so `__enter__` and `with_stmt` yield real words.
+_WORD = re.compile(r"[^\W_]+")
+# Code-ish spans the user marked explicitly; their words count even if they are stopwords
+# (`with`, `if`, `in` are the subject of the question, not filler).
+_MARKED = re.compile(
+    "[`\"\u201c\u2018'\u00ab]([^`\"\u201d\u2019'\u00bb\n]{1,60})[`\"\u201d\u2019'\u00bb]"
+)
+# Full-width and CJK stops included so non-Latin answers still split into sentences.
+_SENTENCE_END = re.compile(
+    "(?<=[.!?\u2026])\\s+|(?<=[\u3002\uff01\uff1f])\\s*|\\n\\s*\\n|\\n(?=\\s*(?:[-*\u2022]|\\d+[.)])\\s)"
+)
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = _wordset(
+    """
+    a about above after again against all also am an and any are aren't as at be because
+    been before being below between both but by can can't could couldn't did didn't do
+    does doesn't doing don't down during each either else etc even ever every few for from
+    further get gets got had hadn't has hasn't have haven't having he her here hers herself
+    him himself his how however i i'd i'll i'm i've if in into is isn't it it's its itself
+    just let like may me might more most much must mustn't my myself neither no nor not now
+    of off on once one only or other ought our ours ourselves out over own per quite rather
+    really same shall she should shouldn't so some such than that that's the their theirs
+    them themselves then there there's these they this those though through thus to too
+    under until up upon us use used uses using very via was wasn't we well were weren't
+    what when where whether which while who whom whose why will with within without won't
+    would wouldn't yet yes you your yours yourself yourselves s t d ll m re ve e g eg ie ok okay
+    """
+)
+
+# Words that frame a question but say nothing about its subject.
+QUESTION_WORDS = _wordset(
+    """
+    explain describe tell know show give list define definition meaning mean means purpose
+    work works happen happens please briefly exactly example examples role thing things
+    kind way ways difference
+    """
+)
+
+_INFLECTIONS = (
+    ("ies", "y"),
+    ("ied", "y"),
+    ("sses", "ss"),
+    ("ings", ""),
+    ("ing", ""),
+    ("edly", ""),
+    ("ed", ""),
+    ("ly", ""),
+    ("s", ""),
+)
+_DERIVATIONS = (("ational", "ate"), ("ization", "ize"), ("ation", "ate"), ("ness", ""))
+
+
+def normalize(text: str) -> str:
+    """NFKC + casefold so full-width forms, ligatures and case never split a term."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _strip(word: str, table: tuple[tuple[str, str], ...]) -> str:
+    for suffix, repl in table:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + repl
+    return word
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Suffix-stripping "stemming-lite": merges plural/verb forms, never reaches a dict."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith(("ss", "us", "is")):
+        pass
+    elif (word.endswith("es") and word[-3] in "sxz") or word.endswith(("ches", "shes")):
+        word = word[:-2]
+    else:
+        bare = _strip(word, _INFLECTIONS)
+        # "running" -> "runn" -> "run"; only after a verb suffix, so "book" stays "book".
+        verb = word.endswith(("ing", "ed")) and bare != word
+        if verb and len(bare) >= 4 and bare[-1] == bare[-2] and bare[-1] not in "lsz":
+            bare = bare[:-1]
+        word = bare
+    word = _strip(word, _DERIVATIONS)
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens of ``text`` (already normalised by the caller)."""
+    return _WORD.findall(text)
+
+
+def is_content(word: str) -> bool:
+    """A word that carries meaning: not a stopword and not a lone letter."""
+    return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
+
+
+def content_stems(text: str, extra_stop: frozenset[str] = frozenset()) -> list[str]:
+    """Stems of the content words, in order (order matters for bigrams)."""
+    return [
+        stem(w)
+        for w in _WORD.findall(text)
+        if w not in STOPWORDS and w not in extra_stop and (len(w) > 1 or w.isdigit())
+    ]
+
+
+def marked_stems(text: str) -> set[str]:
+    """Stems of words inside backticks or quotes, kept even when they are stopwords."""
+    out: set[str] = set()
+    for span in _MARKED.findall(text):
+        out.update(stem(w) for w in words(span) if len(w) > 1 or w.isdigit())
+    return out
+
+
+def all_stems(text: str) -> set[str]:
+    """Every stem in ``text``, stopwords included (the lookup side of a match)."""
+    return {stem(w) for w in words(text)}
+
+
+def surface_forms(text: str) -> dict[str, str]:
+    """Stem -> first word that produced it, so explanations show words, not stems."""
+    out: dict[str, str] = {}
+    for w in _WORD.findall(text):
+        out.setdefault(stem(w), w)
+    return out
+
+
+def analyse(text: str) -> tuple[list[str], list[str]]:
+    """(every stem, content stems) in one pass; contexts are the big inputs."""
+    found = _WORD.findall(text)
+    every = list(map(stem, found))
+    content = [
+        s
+        for w, s in zip(found, every, strict=True)
+        if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
+    ]
+    return every, content
+
+
+def bigrams(stems: list[str]) -> set[tuple[str, str]]:
+    """Adjacent content-stem pairs; a cheap proxy for "same phrase, same claim"."""
+    return set(itertools.pairwise(stems))
+
+
+def sentences(text: str, limit: int) -> list[str]:
+    """Split into at most ``limit`` non-empty sentences (paragraph and bullet aware)."""
+    out = []
+    for part in _SENTENCE_END.split(text):
+        part = part.strip()
+        if part:
+            out.append(part)
+            if len(out) >= limit:
+                break
+    return out

@@ -1,0 +1,274 @@
+"""Pure, deterministic, stdlib-only quality scores for a RAG request.
+
+These are *lexical* signals: they compare words, not meanings, so they are cheap enough to
+run on every traced request and good at catching the failures that show up as a
+vocabulary mismatch (wrong documents retrieved, an answer whose claims appear nowhere in
+the context, an answer about something else, a refusal). They will miss a fluent answer
+that reuses the context's words to say something false, and they under-score a correct
+answer that paraphrases heavily; treat them as alarms, not as verdicts.
+
+Every function is total on ``str`` input and bounded in cost: it looks at no more than
+``MAX_QUERY_CHARS`` of a question, ``MAX_ANSWER_CHARS`` of an answer (``MAX_SENTENCES``
+sentences) and ``MAX_CONTEXT_CHARS`` of context spread over ``MAX_DOCUMENTS`` documents.
+Text beyond those caps is ignored, never an error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from semtrace.quality import _text
+
+MAX_QUERY_CHARS = 2_000
+MAX_ANSWER_CHARS = 8_000
+MAX_CONTEXT_CHARS = 20_000
+MAX_DOCUMENTS = 64
+MAX_SENTENCES = 64
+MAX_QUERY_TERMS = 64
+SUPPORTED_SENTENCE = 0.5
+
+# Phrases assistants use to decline. A bare "X does not contain Y" is an ordinary fact
+# about Python, so absence phrases must name the context ("the documents do not ...") and
+# inability phrases must be first person or about answering itself.
+_CTX = r"""(?:context|document|doc|passage|source|text|excerpt|snippet|material|article|
+    knowledge\s+base|search\s+result|result|information|data)s?"""
+_NON_ANSWER = re.compile(
+    rf"""
+    \bi\s+(?:do\s+not|don't|really\s+don't)\s+know\b
+    | \bi(?:'m|\s+am)\s+(?:not\s+(?:sure|certain|able)|unable|afraid)\b
+    | \b(?:i|we)\s+(?:\S+\s+)?(?:cannot|can't|can\s+not|could\s+not|couldn't|am\s+unable\s+to|
+      was\s+unable\s+to|am\s+not\s+able\s+to)\s+(?:\S+\s+)?(?:answer|help|find|determine|
+      provide|say|tell|locate|give|identify|confirm|respond)\b
+    | \b(?:cannot|can't|can\s+not|could\s+not)\s+be\s+(?:answered|determined)\b
+    | \b{_CTX}\s+(?:\S+\s+){{0,2}}?(?:does|do|did)(?:\s+not|n't)\s+(?:\S+\s+)?(?:contain|
+      mention|include|provide|specify|say|describe|explain|cover|address|discuss|have)\b
+    | \bno\s+(?:relevant\s+|specific\s+|such\s+|further\s+)?(?:information|details|data|
+      mention)\s+(?:about|on|regarding|of|for|in|to)\b
+    | \b(?:not|isn't|aren't)\s+(?:mentioned|covered|specified|provided|included|addressed|
+      described|discussed|found)\s+(?:anywhere\s+)?in\s+(?:the|any|this|these)\s+(?:\S+\s+)?{_CTX}
+    | \b(?:isn't|is\s+not|aren't|are\s+not)\s+covered\b
+    | \bi\s+(?:do\s+not|don't)\s+have\s+(?:\S+\s+){{0,2}}?(?:information|context|data|details|
+      knowledge|access)\b
+    | \b(?:not\s+enough|insufficient)\s+(?:information|context|data|details)\b
+    | \bas\s+an\s+ai\b
+    | ^\W*(?:unknown|n/?a|no\s+answer|i\s+apologi[sz]e|sorry)\b
+    """,
+    re.VERBOSE,
+)
+_NON_ANSWER_WINDOW = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """One quality score.
+
+    Attributes:
+        value: In ``[0, 1]``; higher is better.
+        explanation: Short, human-readable reason for the value.
+    """
+
+    value: float
+    explanation: str
+
+
+def _clip_docs(documents: Sequence[str]) -> list[str]:
+    # A bare string is a common caller slip; treat it as one document, not as characters.
+    docs = [documents] if isinstance(documents, str) else documents
+    out: list[str] = []
+    budget = MAX_CONTEXT_CHARS
+    for doc in itertools.islice(docs, MAX_DOCUMENTS):
+        if budget <= 0:
+            break
+        if isinstance(doc, str) and doc.strip():
+            out.append(_text.normalize(doc[:budget]))
+            budget -= len(out[-1])
+    return out
+
+
+def _subject_sequence(text: str) -> list[str]:
+    return _text.content_stems(_text.normalize(text[:MAX_QUERY_CHARS]), _text.QUESTION_WORDS)
+
+
+def _subject_terms(text: str) -> list[str]:
+    """Content stems a question is *about*, in first-seen order, framing words dropped."""
+    marked = _text.marked_stems(_text.normalize(text[:MAX_QUERY_CHARS]))
+    return list(dict.fromkeys(_subject_sequence(text) + sorted(marked)))[:MAX_QUERY_TERMS]
+
+
+def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
+    """How well the retrieved documents cover the query's content terms.
+
+    The score mixes how many query terms the best single document holds (a good hit
+    answers on its own), how many the documents hold together, and how many of the
+    query's adjacent term pairs appear as phrases. Term frequency is saturated
+    BM25-style so one passing mention counts less than a document about the term.
+
+    Args:
+        query: The user question or retriever query.
+        documents: The retrieved passages' text, in rank order.
+
+    Returns:
+        A ``Score``; ``0.0`` when no non-empty document was retrieved.
+    """
+    docs = _clip_docs(documents)
+    if not docs:
+        return Score(0.0, "no documents retrieved")
+    terms = _subject_terms(query)
+    if not terms:
+        return Score(1.0, "query has no content terms to match")
+    qset = set(terms)
+    union: dict[str, int] = {}
+    best_doc = 0.0
+    doc_pairs: set[tuple[str, str]] = set()
+    for doc in docs:
+        stems, content = _text.analyse(doc)
+        tf: dict[str, int] = {}
+        for s in stems:
+            if s in qset:
+                tf[s] = tf.get(s, 0) + 1
+        # k grows with length: a long document needs more mentions to be "about" a term.
+        k = 0.5 + len(stems) / 400
+        best_doc = max(best_doc, sum(n / (n + k) for n in tf.values()) / len(terms))
+        for s, n in tf.items():
+            union[s] = union.get(s, 0) + n
+        doc_pairs |= _text.bigrams(content)
+    coverage = len(union) / len(terms)
+    pairs = _text.bigrams(_subject_sequence(query))
+    value = 0.5 * best_doc + 0.5 * coverage
+    if pairs:
+        phrase = len(pairs & doc_pairs) / len(pairs)
+        value = 0.4 * best_doc + 0.4 * coverage + 0.2 * phrase
+    forms = _text.surface_forms(_text.normalize(query[:MAX_QUERY_CHARS]))
+    missing = [forms.get(t, t) for t in terms if t not in union][:5]
+    why = f"{len(union)} of {len(terms)} query terms found in {len(docs)} document(s)"
+    if missing:
+        why += f"; missing: {', '.join(missing)}"
+    return Score(_clamp(value), why)
+
+
+def groundedness(answer: str, contexts: Sequence[str]) -> Score:
+    """How much of the answer is supported by the retrieved context.
+
+    Each answer sentence is scored by the share of its content terms that occur in the
+    context and the share of its adjacent content-term pairs that occur there as
+    phrases; pairs make the test much harder to pass by coincidence than single words.
+    The value is the mean sentence support, weighted by sentence length.
+
+    Args:
+        answer: The generated answer.
+        contexts: The passages the answer should be grounded in.
+
+    Returns:
+        A ``Score``; ``1.0`` when the answer has no content to check, ``0.0`` when
+        there is content but no context.
+    """
+    sents = _text.sentences(_text.normalize(answer[:MAX_ANSWER_CHARS]), MAX_SENTENCES)
+    parsed = [(s, _text.content_stems(s)) for s in sents]
+    parsed = [(s, stems) for s, stems in parsed if stems]
+    if not parsed:
+        return Score(1.0, "answer has no content to check")
+    docs = _clip_docs(contexts)
+    if not docs:
+        return Score(0.0, f"0 of {len(parsed)} answer sentences supported: no context")
+    vocab: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    for doc in docs:
+        every, content = _text.analyse(doc)
+        vocab.update(every)
+        pairs |= _text.bigrams(content)
+    total = weight = 0.0
+    supported = 0
+    for _, stems in parsed:
+        uniq = set(stems)
+        uni = len(uniq & vocab) / len(uniq)
+        sent_pairs = _text.bigrams(stems)
+        support = 0.5 * uni + 0.5 * len(sent_pairs & pairs) / len(sent_pairs) if sent_pairs else uni
+        supported += support >= SUPPORTED_SENTENCE
+        total += support * len(uniq)
+        weight += len(uniq)
+    return Score(
+        _clamp(total / weight),
+        f"{supported} of {len(parsed)} answer sentences supported by the context",
+    )
+
+
+def answer_relevance(question: str, answer: str) -> Score:
+    """How much the answer addresses the question.
+
+    Measured as the share of the question's subject terms (framing words such as
+    "explain" or "what" excluded) that the answer uses, plus credit for reusing the
+    question's term pairs. A refusal scores at most 0.1: it mentions the subject without
+    addressing it.
+
+    Args:
+        question: The user question.
+        answer: The generated answer.
+
+    Returns:
+        A ``Score``; ``0.0`` for an empty answer, ``1.0`` when the question has no
+        content terms to look for.
+    """
+    clipped = answer[:MAX_ANSWER_CHARS]
+    if not clipped.strip():
+        return Score(0.0, "empty answer")
+    terms = _subject_terms(question)
+    if not terms:
+        return Score(1.0, "question has no content terms to match")
+    norm = _text.normalize(clipped)
+    vocab = _text.all_stems(norm)
+    hits = [t for t in terms if t in vocab]
+    value = len(hits) / len(terms)
+    qpairs = _text.bigrams(_subject_sequence(question))
+    if qpairs:
+        phrase = len(qpairs & _text.bigrams(_text.content_stems(norm))) / len(qpairs)
+        value = 0.8 * value + 0.2 * phrase
+    why = f"answer uses {len(hits)} of {len(terms)} question terms"
+    if is_non_answer(clipped):
+        return Score(min(_clamp(value), 0.1), f"answer is a refusal; {why}")
+    return Score(_clamp(value), why)
+
+
+def is_non_answer(answer: str) -> bool:
+    """Whether the answer declines to answer ("I don't know", "not in the context", ...).
+
+    Only the first few hundred characters are inspected: refusals say so up front, and
+    this keeps a long answer that merely mentions a limitation from being flagged.
+
+    Args:
+        answer: The generated answer.
+
+    Returns:
+        ``True`` for refusals and for empty or whitespace-only answers.
+    """
+    head = answer[:_NON_ANSWER_WINDOW]
+    if not head.strip():
+        return True
+    norm = _text.normalize(head).replace("\u2019", "'").replace("\u2018", "'")
+    return _NON_ANSWER.search(" ".join(norm.split())) is not None
+
+
+def score_statistics(scores: Sequence[float]) -> dict[str, float]:
+    """Max, mean and min of retriever similarity scores.
+
+    Args:
+        scores: Retriever scores; non-numeric and non-finite values are ignored.
+
+    Returns:
+        ``{"max", "mean", "min"}`` or ``{}`` when there is no usable score.
+    """
+    vals = [
+        float(s)
+        for s in scores
+        if isinstance(s, (int, float)) and not isinstance(s, bool) and math.isfinite(s)
+    ]
+    if not vals:
+        return {}
+    return {"max": max(vals), "mean": math.fsum(vals) / len(vals), "min": min(vals)}
+
+
+def _clamp(value: float) -> float:
+    return 0.0 if not value > 0.0 else min(1.0, round(value, 4))

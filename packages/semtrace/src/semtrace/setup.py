@@ -1,0 +1,305 @@
+"""One call to send traces and metrics somewhere, configured by the standard OTEL_* variables.
+
+Example:
+    >>> from semtrace.setup import configure, flush
+    >>> providers = configure(service_name="rag-demo")  # doctest: +SKIP
+    >>> # ... run a chain: with no OTLP endpoint set, each trace prints as a tree on stderr
+    >>> flush()  # doctest: +SKIP
+
+What ``configure()`` sets up, per signal:
+
+* ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` /
+  ``OTEL_EXPORTER_OTLP_METRICS_ENDPOINT``) set: an OTLP exporter, ``http/protobuf``
+  unless ``OTEL_EXPORTER_OTLP_PROTOCOL`` (or ``OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL``) is
+  ``grpc``. The exporters read endpoint, headers, timeout, compression and TLS settings
+  from the environment themselves; the HTTP exporter appends ``/v1/traces`` or
+  ``/v1/metrics`` to ``OTEL_EXPORTER_OTLP_ENDPOINT`` and uses a signal-specific endpoint
+  as given. Spans go through a ``BatchSpanProcessor`` (``OTEL_BSP_*``), metrics through
+  a ``PeriodicExportingMetricReader`` (``OTEL_METRIC_EXPORT_*``).
+* No endpoint for traces: each finished trace is printed as a tree
+  (:class:`semtrace.console.ConsoleTreeExporter`) on ``file``, by default ``sys.stderr``
+  so that it never mixes with a program's own output. ``console=True`` prints the tree
+  in addition to OTLP; ``console=False`` never prints it.
+* No endpoint for metrics: no meter provider is set, so metrics are not exported (and
+  flow to whatever meter provider the app sets later).
+* ``OTEL_TRACES_EXPORTER=none`` / ``OTEL_METRICS_EXPORTER=none`` turn that signal's OTLP
+  export off (and, for traces, the default tree; ``console=True`` still prints it).
+
+A provider the application already set is never replaced, and a second call returns
+what the first one did. Spans still queued are exported when the interpreter exits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Literal, TextIO
+
+from opentelemetry import metrics, trace
+from opentelemetry.metrics._internal import _ProxyMeterProvider
+from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
+from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor
+from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+
+from semtrace.console import ConsoleTreeExporter
+
+__all__ = ["Providers", "configure", "flush", "shutdown"]
+
+_logger = logging.getLogger(__name__)
+
+Signal = Literal["traces", "metrics"]
+OtlpProtocol = Literal["http/protobuf", "grpc"]
+
+_PROTOCOLS: tuple[OtlpProtocol, ...] = ("http/protobuf", "grpc")
+_GRPC_EXTRA = 'pip install "semtrace[grpc]"'
+_EXPORTER_MODULES: dict[tuple[Signal, OtlpProtocol], tuple[str, str]] = {
+    ("traces", "http/protobuf"): (
+        "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+        "OTLPSpanExporter",
+    ),
+    ("traces", "grpc"): (
+        "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
+        "OTLPSpanExporter",
+    ),
+    ("metrics", "http/protobuf"): (
+        "opentelemetry.exporter.otlp.proto.http.metric_exporter",
+        "OTLPMetricExporter",
+    ),
+    ("metrics", "grpc"): (
+        "opentelemetry.exporter.otlp.proto.grpc.metric_exporter",
+        "OTLPMetricExporter",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Providers:
+    """The providers in effect after :func:`configure`.
+
+    These are the global providers: the SDK ones ``configure()`` made, or whatever the
+    application had set before (which may not be an SDK provider). When metrics are not
+    exported, ``meter_provider`` is the API's default (a no-op proxy until someone sets
+    one).
+
+    Attributes:
+        tracer_provider: The global tracer provider.
+        meter_provider: The global meter provider.
+    """
+
+    tracer_provider: trace.TracerProvider
+    meter_provider: metrics.MeterProvider
+
+
+_lock = threading.Lock()
+_configured: Providers | None = None
+_owned_tracer_provider: SdkTracerProvider | None = None
+_owned_meter_provider: SdkMeterProvider | None = None
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+def _otlp_wanted(signal: Signal) -> bool:
+    """Whether an OTLP endpoint is configured for the signal and its exporter not ``none``."""
+    upper = signal.upper()
+    if _env(f"OTEL_{upper}_EXPORTER").lower() == "none":
+        return False
+    return bool(_env("OTEL_EXPORTER_OTLP_ENDPOINT") or _env(f"OTEL_EXPORTER_OTLP_{upper}_ENDPOINT"))
+
+
+def _protocol(signal: Signal) -> OtlpProtocol:
+    """The OTLP protocol for the signal, from the signal-specific variable first.
+
+    Raises:
+        ValueError: The variable holds a protocol this package cannot send.
+    """
+    specific = f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL"
+    name = specific if _env(specific) else "OTEL_EXPORTER_OTLP_PROTOCOL"
+    value = _env(name).lower() or "http/protobuf"
+    for protocol in _PROTOCOLS:
+        if value == protocol:
+            return protocol
+    raise ValueError(
+        f"{name}={os.environ.get(name)!r} is not a supported OTLP protocol; "
+        f"use one of: {', '.join(_PROTOCOLS)}"
+    )
+
+
+def _exporter_class(signal: Signal, protocol: OtlpProtocol) -> Any:
+    """The OTLP exporter class for a signal and protocol.
+
+    Raises:
+        ImportError: gRPC was asked for but its exporter package is not installed.
+    """
+    module_name, class_name = _EXPORTER_MODULES[(signal, protocol)]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if protocol == "grpc":
+            raise ImportError(
+                f"OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs the gRPC exporter, which is not "
+                f"installed: {_GRPC_EXTRA} (or use the default http/protobuf)"
+            ) from exc
+        raise
+    return getattr(module, class_name)
+
+
+def _resource(service_name: str | None) -> Resource:
+    return Resource.create({SERVICE_NAME: service_name} if service_name else None)
+
+
+def configure(
+    *,
+    service_name: str | None = None,
+    console: bool | None = None,
+    file: TextIO | None = None,
+) -> Providers:
+    """Set up tracing and metrics export from the standard ``OTEL_*`` environment variables.
+
+    See the module documentation for what is chosen when. Safe to call more than once
+    and from several threads: only the first call does anything. Never replaces a
+    provider the application set itself.
+
+    Args:
+        service_name: ``service.name`` of the resource; wins over ``OTEL_SERVICE_NAME``.
+            The rest of the resource comes from ``Resource.create()``, which reads
+            ``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES``.
+        console: ``True`` prints each trace as a tree even when exporting over OTLP;
+            ``False`` never prints it. ``None`` (default) prints it when traces have
+            no OTLP endpoint.
+        file: Where the tree is written. ``None`` means ``sys.stderr``.
+
+    Returns:
+        The global tracer and meter providers now in effect.
+
+    Raises:
+        ValueError: ``OTEL_EXPORTER_OTLP_PROTOCOL`` (or a signal-specific one) names a
+            protocol other than ``http/protobuf`` or ``grpc``.
+        ImportError: gRPC was asked for but ``opentelemetry-exporter-otlp-proto-grpc``
+            is not installed (``pip install "semtrace[grpc]"``).
+    """
+    global _configured, _owned_tracer_provider, _owned_meter_provider
+    with _lock:
+        if _configured is not None:
+            _logger.debug("semtrace.configure() already ran; returning the same providers")
+            return _configured
+
+        current_tp = trace.get_tracer_provider()
+        current_mp = metrics.get_meter_provider()
+        set_tp = isinstance(current_tp, trace.ProxyTracerProvider)
+        set_mp = isinstance(current_mp, _ProxyMeterProvider)
+        if not set_tp:
+            _logger.info(
+                "a tracer provider is already set (%s); semtrace leaves it in place",
+                type(current_tp).__name__,
+            )
+        if not set_mp:
+            _logger.info(
+                "a meter provider is already set (%s); semtrace leaves it in place",
+                type(current_mp).__name__,
+            )
+
+        # Build everything before setting anything, so that an error leaves no half setup.
+        otlp_traces = set_tp and _otlp_wanted("traces")
+        otlp_metrics = set_mp and _otlp_wanted("metrics")
+        span_exporter: SpanExporter | None = None
+        metric_exporter: MetricExporter | None = None
+        if otlp_traces:
+            protocol = _protocol("traces")
+            span_exporter = _exporter_class("traces", protocol)()
+            _logger.debug("traces: OTLP over %s", protocol)
+        if otlp_metrics:
+            protocol = _protocol("metrics")
+            metric_exporter = _exporter_class("metrics", protocol)()
+            _logger.debug("metrics: OTLP over %s", protocol)
+        resource = _resource(service_name) if (set_tp or otlp_metrics) else None
+
+        tracer_provider: trace.TracerProvider = current_tp
+        if set_tp:
+            if console is None:
+                console = not otlp_traces and _env("OTEL_TRACES_EXPORTER").lower() != "none"
+            processors: list[SpanProcessor] = []
+            if span_exporter is not None:
+                processors.append(BatchSpanProcessor(span_exporter))
+            if console:
+                processors.append(SimpleSpanProcessor(ConsoleTreeExporter(file)))
+            sdk_tp = SdkTracerProvider(resource=resource)
+            for processor in processors:
+                sdk_tp.add_span_processor(processor)
+            trace.set_tracer_provider(sdk_tp)
+            tracer_provider = trace.get_tracer_provider()
+            if tracer_provider is sdk_tp:
+                _owned_tracer_provider = sdk_tp
+            else:  # another thread set one first
+                sdk_tp.shutdown()
+
+        meter_provider: metrics.MeterProvider = current_mp
+        if metric_exporter is not None:
+            reader = PeriodicExportingMetricReader(metric_exporter)
+            sdk_mp = SdkMeterProvider(resource=resource, metric_readers=[reader])
+            metrics.set_meter_provider(sdk_mp)
+            meter_provider = metrics.get_meter_provider()
+            if meter_provider is sdk_mp:
+                _owned_meter_provider = sdk_mp
+            else:
+                sdk_mp.shutdown()
+
+        _configured = Providers(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        return _configured
+
+
+def _targets() -> tuple[object, object]:
+    if _configured is not None:
+        return _configured.tracer_provider, _configured.meter_provider
+    return trace.get_tracer_provider(), metrics.get_meter_provider()
+
+
+def flush(timeout_millis: int = 30_000) -> bool:
+    """Export now whatever spans and metrics are queued.
+
+    Flushes the providers :func:`configure` set up, or, before it ran, the global ones
+    if they are SDK providers.
+
+    Args:
+        timeout_millis: Most time to wait, for both signals together.
+
+    Returns:
+        ``True`` if everything was flushed in time (or there was nothing to flush).
+    """
+    deadline = time.monotonic() + timeout_millis / 1000
+    tracer_provider, meter_provider = _targets()
+    ok = True
+    try:
+        if isinstance(tracer_provider, SdkTracerProvider):
+            ok = tracer_provider.force_flush(timeout_millis) and ok
+        if isinstance(meter_provider, SdkMeterProvider):
+            left_ms = max(0.0, (deadline - time.monotonic()) * 1000)
+            ok = meter_provider.force_flush(left_ms) and ok
+    except Exception:  # the SDK raises when a metric reader fails or times out
+        _logger.debug("semtrace.flush() failed", exc_info=True)
+        return False
+    return ok
+
+
+def shutdown() -> None:
+    """Flush and shut down the providers :func:`configure` created.
+
+    Providers the application set itself are left alone. OpenTelemetry does not allow
+    replacing a global provider, so after this, tracing and metrics stay off for the
+    life of the process, and ``configure()`` keeps returning the shut-down providers.
+    There is no need to call it at exit: that happens on its own.
+    """
+    for provider in (_owned_tracer_provider, _owned_meter_provider):
+        if provider is not None:
+            try:
+                provider.shutdown()
+            except Exception:
+                _logger.debug("semtrace.shutdown() failed", exc_info=True)
