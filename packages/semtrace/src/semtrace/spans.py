@@ -71,60 +71,65 @@ MODEL_OPERATIONS: Final = (semconv.OP_CHAT, semconv.OP_TEXT_COMPLETION, semconv.
 
 
 def describe(start: Start) -> tuple[str, SpanKind, Attributes]:
-    """Span name, kind and the attributes known at start (samplers read these)."""
+    """Span name, kind and the attributes known at start (samplers read these).
+
+    Names come from frameworks and users: anything that is not a string is turned into
+    one here, so a bad name can never become an invalid attribute.
+    """
     if isinstance(start, ModelStart):
         return _model(start)
     if isinstance(start, RetrievalStart):
         attrs: Attributes = {semconv.GEN_AI_OPERATION_NAME: semconv.OP_RETRIEVAL}
-        _put(attrs, semconv.GEN_AI_DATA_SOURCE_ID, start.data_source)
+        _put(attrs, semconv.GEN_AI_DATA_SOURCE_ID, _str(start.data_source))
         _put(attrs, semconv.GEN_AI_REQUEST_TOP_K, _number(start.top_k, float))
-        return _named(semconv.OP_RETRIEVAL, start.data_source), SpanKind.INTERNAL, attrs
+        return _named(semconv.OP_RETRIEVAL, _str(start.data_source)), SpanKind.INTERNAL, attrs
     if isinstance(start, ToolStart):
         attrs = {
             semconv.GEN_AI_OPERATION_NAME: semconv.OP_EXECUTE_TOOL,
-            semconv.GEN_AI_TOOL_NAME: start.name,
-            semconv.GEN_AI_TOOL_TYPE: start.type,
+            semconv.GEN_AI_TOOL_NAME: _str(start.name) or "tool",
+            semconv.GEN_AI_TOOL_TYPE: _str(start.type) or "function",
         }
-        _put(attrs, semconv.GEN_AI_TOOL_CALL_ID, start.call_id)
-        _put(attrs, semconv.GEN_AI_TOOL_DESCRIPTION, start.description)
-        return _named(semconv.OP_EXECUTE_TOOL, start.name), SpanKind.INTERNAL, attrs
+        _put(attrs, semconv.GEN_AI_TOOL_CALL_ID, _str(start.call_id))
+        _put(attrs, semconv.GEN_AI_TOOL_DESCRIPTION, _str(start.description))
+        return _named(semconv.OP_EXECUTE_TOOL, _str(start.name)), SpanKind.INTERNAL, attrs
     if isinstance(start, WorkflowStart):
         attrs = {
             semconv.GEN_AI_OPERATION_NAME: semconv.OP_INVOKE_WORKFLOW,
-            semconv.GEN_AI_WORKFLOW_NAME: start.name,
+            semconv.GEN_AI_WORKFLOW_NAME: _str(start.name) or "workflow",
         }
-        return _named(semconv.OP_INVOKE_WORKFLOW, start.name), SpanKind.INTERNAL, attrs
+        return _named(semconv.OP_INVOKE_WORKFLOW, _str(start.name)), SpanKind.INTERNAL, attrs
     if isinstance(start, AgentStart):
         attrs = {
             semconv.GEN_AI_OPERATION_NAME: semconv.OP_INVOKE_AGENT,
-            semconv.GEN_AI_AGENT_NAME: start.name,
+            semconv.GEN_AI_AGENT_NAME: _str(start.name) or "agent",
         }
-        _put(attrs, semconv.GEN_AI_AGENT_ID, start.id)
-        _put(attrs, semconv.GEN_AI_AGENT_DESCRIPTION, start.description)
-        return _named(semconv.OP_INVOKE_AGENT, start.name), SpanKind.INTERNAL, attrs
+        _put(attrs, semconv.GEN_AI_AGENT_ID, _str(start.id))
+        _put(attrs, semconv.GEN_AI_AGENT_DESCRIPTION, _str(start.description))
+        return _named(semconv.OP_INVOKE_AGENT, _str(start.name)), SpanKind.INTERNAL, attrs
     if isinstance(start, EmbeddingStart):
         attrs = {
             semconv.GEN_AI_OPERATION_NAME: semconv.OP_EMBEDDINGS,
-            semconv.GEN_AI_PROVIDER_NAME: start.provider,
+            semconv.GEN_AI_PROVIDER_NAME: _str(start.provider) or "unknown",
         }
-        _put(attrs, semconv.GEN_AI_REQUEST_MODEL, start.model)
-        return _named(semconv.OP_EMBEDDINGS, start.model), SpanKind.CLIENT, attrs
+        _put(attrs, semconv.GEN_AI_REQUEST_MODEL, _str(start.model))
+        return _named(semconv.OP_EMBEDDINGS, _str(start.model)), SpanKind.CLIENT, attrs
     if isinstance(start, RerankStart):
         attrs = {semconv.GEN_AI_OPERATION_NAME: semconv.OP_RERANK}
-        _put(attrs, semconv.GEN_AI_REQUEST_MODEL, start.model)
+        _put(attrs, semconv.GEN_AI_REQUEST_MODEL, _str(start.model))
         _put(attrs, semconv.SEMTRACE_RERANK_TOP_N, _number(start.top_n, int))
-        return _named(semconv.OP_RERANK, start.model), SpanKind.INTERNAL, attrs
+        return _named(semconv.OP_RERANK, _str(start.model)), SpanKind.INTERNAL, attrs
     if isinstance(start, StepStart):
-        return start.name, SpanKind.INTERNAL, {semconv.SEMTRACE_RUN_NAME: start.name}
+        name = _str(start.name) or "step"
+        return name, SpanKind.INTERNAL, {semconv.SEMTRACE_RUN_NAME: name}
     raise TypeError(f"not a start record: {type(start).__name__}")
 
 
 def _model(start: ModelStart) -> tuple[str, SpanKind, Attributes]:
     attrs: Attributes = {
         semconv.GEN_AI_OPERATION_NAME: start.operation,
-        semconv.GEN_AI_PROVIDER_NAME: start.provider,
+        semconv.GEN_AI_PROVIDER_NAME: _str(start.provider) or "unknown",
     }
-    _put(attrs, semconv.GEN_AI_REQUEST_MODEL, start.model)
+    _put(attrs, semconv.GEN_AI_REQUEST_MODEL, _str(start.model))
     for param, value in start.params.items():
         spec = REQUEST_PARAMS.get(param)
         if spec is not None:
@@ -136,7 +141,7 @@ def _model(start: ModelStart) -> tuple[str, SpanKind, Attributes]:
         attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
     if start.stream:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
-    return _named(start.operation, start.model), SpanKind.CLIENT, attrs
+    return _named(start.operation, _str(start.model)), SpanKind.CLIENT, attrs
 
 
 def content_at_start(start: Start, policy: ContentPolicy) -> Attributes:
@@ -167,10 +172,12 @@ def at_end(start: Start, end: Any) -> Attributes:
     """Attributes known at end, without content or usage."""
     attrs: Attributes = {}
     if isinstance(end, ModelEnd):
-        _put(attrs, semconv.GEN_AI_RESPONSE_MODEL, end.response_model)
-        _put(attrs, semconv.GEN_AI_RESPONSE_ID, end.response_id)
+        _put(attrs, semconv.GEN_AI_RESPONSE_MODEL, _str(end.response_model))
+        _put(attrs, semconv.GEN_AI_RESPONSE_ID, _str(end.response_id))
         if end.finish_reasons:
-            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [str(r) for r in end.finish_reasons]
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [
+                _str(r) or "" for r in end.finish_reasons
+            ]
     elif isinstance(end, EmbeddingEnd):
         _put(attrs, semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT, _number(end.dimension, int))
     elif isinstance(end, RetrievalEnd):
@@ -223,10 +230,22 @@ def metric_attributes(start: Start, response_model: str | None) -> Attributes:
         attrs[semconv.GEN_AI_OPERATION_NAME] = (
             start.operation if isinstance(start, ModelStart) else semconv.OP_EMBEDDINGS
         )
-        attrs[semconv.GEN_AI_PROVIDER_NAME] = start.provider
-        _put(attrs, semconv.GEN_AI_REQUEST_MODEL, start.model)
-        _put(attrs, semconv.GEN_AI_RESPONSE_MODEL, response_model)
+        attrs[semconv.GEN_AI_PROVIDER_NAME] = _str(start.provider) or "unknown"
+        _put(attrs, semconv.GEN_AI_REQUEST_MODEL, _str(start.model))
+        _put(attrs, semconv.GEN_AI_RESPONSE_MODEL, _str(response_model))
     return attrs
+
+
+def _str(value: Any) -> str | None:
+    """A name-like value as a string of bounded length, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        try:
+            value = str(value)
+        except Exception:
+            return None
+    return value[:256]
 
 
 def _named(operation: str, detail: str | None) -> str:

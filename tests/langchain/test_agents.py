@@ -1,0 +1,99 @@
+"""LangGraph agents become invoke_agent spans with chat and execute_tool children."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from langchain_core.messages import AIMessage
+from langchain_core.tools import tool
+from opentelemetry.trace import StatusCode
+
+from semtrace import semconv
+from semtrace.testing import Telemetry
+from semtrace_langchain import CallbackHandler
+from tests.langchain.pipelines import fake_chat
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@tool
+def fail_tool(x: str) -> str:
+    """Always fails."""
+    raise RuntimeError("tool broke")
+
+
+def calls(*tool_calls: tuple[str, dict, str]) -> AIMessage:
+    return AIMessage(content="", tool_calls=[{"name": n, "args": a, "id": i} for n, a, i in tool_calls])
+
+
+def test_create_agent_is_an_invoke_agent_span_with_model_and_tool_children(telemetry: Telemetry, handler: CallbackHandler) -> None:
+    from langchain.agents import create_agent
+
+    model = fake_chat(calls(("add", {"a": 1, "b": 2}, "call_1")), "It is 3.")
+    agent = create_agent(model, tools=[add], name="calculator")
+    result = agent.invoke({"messages": [("user", "1+2?")]}, config={"callbacks": [handler]})
+    assert result["messages"][-1].content == "It is 3."
+    assert telemetry.tree() == [
+        "invoke_agent calculator",
+        "  chat gpt-4o-mini",
+        "  execute_tool add",
+        "  chat gpt-4o-mini",
+    ]
+    agent_span = telemetry.span("invoke_agent calculator")
+    assert agent_span.attributes[semconv.GEN_AI_AGENT_NAME] == "calculator"
+    tool_span = telemetry.span("execute_tool add")
+    assert tool_span.attributes[semconv.GEN_AI_TOOL_CALL_ID] == "call_1"
+    assert tool_span.attributes[semconv.GEN_AI_TOOL_TYPE] == "function"
+    assert tool_span.attributes[semconv.GEN_AI_TOOL_DESCRIPTION] == "Add two integers."
+
+
+def test_prebuilt_react_agent_is_promoted_to_invoke_agent(telemetry: Telemetry, handler: CallbackHandler) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from langgraph.prebuilt import create_react_agent
+
+        agent = create_react_agent(fake_chat(calls(("add", {"a": 2, "b": 2}, "c1")), "4"), tools=[add])
+    agent.invoke({"messages": [("user", "2+2?")]}, config={"callbacks": [handler]})
+    [root] = telemetry.by_operation("invoke_agent")
+    assert root.name == "invoke_agent LangGraph"
+    assert [s.name for s in telemetry.by_operation("execute_tool")] == ["execute_tool add"]
+
+
+def test_failing_tool_is_an_error_span(telemetry: Telemetry, handler: CallbackHandler) -> None:
+    from langchain.agents import create_agent
+
+    agent = create_agent(fake_chat(calls(("fail_tool", {"x": "a"}, "c1")), "sorry"), tools=[fail_tool])
+    with pytest.raises(RuntimeError):
+        agent.invoke({"messages": [("user", "go")]}, config={"callbacks": [handler]})
+    tool_span = telemetry.span("execute_tool fail_tool")
+    assert tool_span.status.status_code is StatusCode.ERROR
+    assert tool_span.attributes[semconv.ERROR_TYPE] == "RuntimeError"
+    assert handler.recorder.open_runs == 0
+
+
+def test_graph_interrupt_is_not_an_error(telemetry: Telemetry, handler: CallbackHandler) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.types import interrupt
+    from typing_extensions import TypedDict
+
+    class State(TypedDict):
+        value: str
+
+    def ask(state: State) -> State:
+        return {"value": interrupt("approve?")}
+
+    graph = StateGraph(State)
+    graph.add_node("ask", ask)
+    graph.add_edge(START, "ask")
+    graph.add_edge("ask", END)
+    app = graph.compile(checkpointer=InMemorySaver())
+    app.invoke({"value": "x"}, config={"callbacks": [handler], "configurable": {"thread_id": "t1"}})
+    assert telemetry.spans(), "the graph run was recorded"
+    assert all(s.status.status_code is not StatusCode.ERROR for s in telemetry.spans())
+    assert handler.recorder.open_runs == 0

@@ -1,0 +1,88 @@
+"""Token counts: provider first, tiktoken otherwise, and the span says which."""
+
+from __future__ import annotations
+
+import tiktoken
+from langchain_core.messages import AIMessage
+
+from semtrace import semconv
+from semtrace.testing import Telemetry
+from semtrace_langchain import CallbackHandler
+from tests.langchain.pipelines import fake_chat
+
+
+def test_provider_usage_metadata_is_used_when_reported(telemetry: Telemetry, handler: CallbackHandler) -> None:
+    reply = AIMessage(
+        content="ok",
+        usage_metadata={
+            "input_tokens": 120,
+            "output_tokens": 7,
+            "total_tokens": 127,
+            "input_token_details": {"cache_read": 100, "cache_creation": 5},
+            "output_token_details": {"reasoning": 3},
+        },
+    )
+    fake_chat(reply).invoke("hi", config={"callbacks": [handler]})
+    attrs = telemetry.span("chat gpt-4o-mini").attributes
+    assert attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 120
+    assert attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 7
+    assert attrs[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 100
+    assert attrs[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 5
+    assert attrs[semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] == 3
+    assert attrs[semconv.SEMTRACE_USAGE_SOURCE] == "provider"
+    assert semconv.SEMTRACE_USAGE_ENCODING not in attrs
+
+
+def test_tiktoken_counts_match_openais_chat_accounting(telemetry: Telemetry, handler: CallbackHandler) -> None:
+    fake_chat("The answer is forty-two.").invoke(
+        [("system", "Be brief."), ("human", "What is six times seven?")], config={"callbacks": [handler]}
+    )
+    attrs = telemetry.span("chat gpt-4o-mini").attributes
+    enc = tiktoken.get_encoding("o200k_base")
+    expected_input = 3 + sum(
+        3 + len(enc.encode(role)) + len(enc.encode(text))
+        for role, text in (("system", "Be brief."), ("user", "What is six times seven?"))
+    )
+    assert attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] == expected_input
+    assert attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == len(enc.encode("The answer is forty-two."))
+    assert attrs[semconv.SEMTRACE_USAGE_SOURCE] == "tiktoken"
+    assert attrs[semconv.SEMTRACE_USAGE_ENCODING] == "o200k_base"
+
+
+def test_encoding_follows_the_model(telemetry: Telemetry, handler: CallbackHandler) -> None:
+    from tests.langchain.pipelines import FakeChat
+
+    FakeChat(messages=iter([AIMessage("ok")]), model_name="gpt-4").invoke("hi", config={"callbacks": [handler]})
+    assert telemetry.span("chat gpt-4").attributes[semconv.SEMTRACE_USAGE_ENCODING] == "cl100k_base"
+
+
+def test_tool_calls_count_as_output_tokens(telemetry: Telemetry, handler: CallbackHandler) -> None:
+    reply = AIMessage(content="", tool_calls=[{"name": "lookup", "args": {"city": "Paris"}, "id": "c1"}])
+    fake_chat(reply).invoke("weather?", config={"callbacks": [handler]})
+    enc = tiktoken.get_encoding("o200k_base")
+    expected = len(enc.encode("lookup")) + len(enc.encode('{"city": "Paris"}'))
+    assert telemetry.span("chat gpt-4o-mini").attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == expected
+
+
+def test_count_tokens_false_omits_usage(telemetry: Telemetry) -> None:
+    handler = CallbackHandler(tracer_provider=telemetry.tracer_provider, count_tokens=False)
+    fake_chat("ok").invoke("hi", config={"callbacks": [handler]})
+    attrs = telemetry.span("chat gpt-4o-mini").attributes
+    assert semconv.GEN_AI_USAGE_INPUT_TOKENS not in attrs
+    assert semconv.SEMTRACE_USAGE_SOURCE not in attrs
+
+
+def test_env_var_turns_the_fallback_off(telemetry: Telemetry, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SEMTRACE_COUNT_TOKENS", "false")
+    handler = CallbackHandler(tracer_provider=telemetry.tracer_provider)
+    fake_chat("ok").invoke("hi", config={"callbacks": [handler]})
+    assert semconv.GEN_AI_USAGE_INPUT_TOKENS not in telemetry.span("chat gpt-4o-mini").attributes
+
+
+def test_long_prompt_counted_in_the_background_gives_the_same_count(telemetry: Telemetry, handler: CallbackHandler) -> None:
+    long_text = "Retrieved context sentence number {}. " * 1000
+    prompt = long_text.format(*range(1000))
+    fake_chat("ok").invoke(prompt, config={"callbacks": [handler]})
+    enc = tiktoken.get_encoding("o200k_base")
+    expected = 3 + 3 + len(enc.encode("user")) + len(enc.encode(prompt))
+    assert telemetry.span("chat gpt-4o-mini").attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == expected
