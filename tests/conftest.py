@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from semtrace.testing import Telemetry, tiktoken_cache_from
 
 DATA = Path(__file__).parent / "data"

@@ -87,8 +87,7 @@ def test_summary_shows_tokens_finish_docs_quality_and_error(
     lines = out.getvalue().splitlines()
     assert lines[1] == "├── retrieval  1.0 ms  docs=4"
     assert lines[2] == (
-        "├── chat gpt-4o-mini  8.0 ms  tokens=812→46 (tiktoken)  finish=stop"
-        "  quality.groundedness=0.82"
+        "├── chat gpt-4o-mini  8.0 ms  tokens=812→46 (tiktoken)  finish=stop  groundedness=0.82"
     )
     assert lines[3] == "└── execute_tool get_weather  1.0 ms  ERROR: TimeoutError"
 
@@ -228,3 +227,19 @@ def test_default_file_is_stderr_at_write_time(capsys: pytest.CaptureFixture[str]
     captured = capsys.readouterr()
     assert captured.err == "hello  1.0 ms\n"
     assert captured.out == ""
+
+
+def test_failing_scores_are_marked_and_only_raised_flags_are_shown(
+    tracer: trace.Tracer, out: io.StringIO
+) -> None:
+    span = tracer.start_span("chat m", start_time=0)
+    span.set_attributes(
+        {
+            "semtrace.quality.groundedness": 0.2,
+            "semtrace.quality.groundedness.label": "fail",
+            "semtrace.quality.non_answer": True,
+            "semtrace.quality.truncated": False,
+        }
+    )
+    span.end(end_time=1 * MS)
+    assert out.getvalue().splitlines()[0] == "chat m  1.0 ms  groundedness=0.2✗  ⚠ non_answer"

@@ -14,7 +14,6 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnablePassthrough
 from langchain_core.vectorstores import InMemoryVectorStore
 
-
 DOCS = [
     "The with statement wraps the execution of a block with methods defined by a context manager.",
     "A for loop iterates over the items of any sequence, such as a list or a string.",
@@ -22,7 +21,9 @@ DOCS = [
     "The try statement specifies exception handlers and cleanup code for a group of statements.",
 ]
 QUESTION = "What does the with statement do?"
-ANSWER = "The with statement wraps the execution of a block with methods defined by a context manager."
+ANSWER = (
+    "The with statement wraps the execution of a block with methods defined by a context manager."
+)
 
 
 class FakeChat(GenericFakeChatModel):

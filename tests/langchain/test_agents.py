@@ -8,10 +8,10 @@ import pytest
 from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
 from opentelemetry.trace import StatusCode
-
 from semtrace import semconv
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
+
 from tests.langchain.pipelines import fake_chat
 
 
@@ -28,10 +28,14 @@ def fail_tool(x: str) -> str:
 
 
 def calls(*tool_calls: tuple[str, dict, str]) -> AIMessage:
-    return AIMessage(content="", tool_calls=[{"name": n, "args": a, "id": i} for n, a, i in tool_calls])
+    return AIMessage(
+        content="", tool_calls=[{"name": n, "args": a, "id": i} for n, a, i in tool_calls]
+    )
 
 
-def test_create_agent_is_an_invoke_agent_span_with_model_and_tool_children(telemetry: Telemetry, handler: CallbackHandler) -> None:
+def test_create_agent_is_an_invoke_agent_span_with_model_and_tool_children(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
     from langchain.agents import create_agent
 
     model = fake_chat(calls(("add", {"a": 1, "b": 2}, "call_1")), "It is 3.")
@@ -52,12 +56,16 @@ def test_create_agent_is_an_invoke_agent_span_with_model_and_tool_children(telem
     assert tool_span.attributes[semconv.GEN_AI_TOOL_DESCRIPTION] == "Add two integers."
 
 
-def test_prebuilt_react_agent_is_promoted_to_invoke_agent(telemetry: Telemetry, handler: CallbackHandler) -> None:
+def test_prebuilt_react_agent_is_promoted_to_invoke_agent(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from langgraph.prebuilt import create_react_agent
 
-        agent = create_react_agent(fake_chat(calls(("add", {"a": 2, "b": 2}, "c1")), "4"), tools=[add])
+        agent = create_react_agent(
+            fake_chat(calls(("add", {"a": 2, "b": 2}, "c1")), "4"), tools=[add]
+        )
     agent.invoke({"messages": [("user", "2+2?")]}, config={"callbacks": [handler]})
     [root] = telemetry.by_operation("invoke_agent")
     assert root.name == "invoke_agent LangGraph"
@@ -67,7 +75,9 @@ def test_prebuilt_react_agent_is_promoted_to_invoke_agent(telemetry: Telemetry, 
 def test_failing_tool_is_an_error_span(telemetry: Telemetry, handler: CallbackHandler) -> None:
     from langchain.agents import create_agent
 
-    agent = create_agent(fake_chat(calls(("fail_tool", {"x": "a"}, "c1")), "sorry"), tools=[fail_tool])
+    agent = create_agent(
+        fake_chat(calls(("fail_tool", {"x": "a"}, "c1")), "sorry"), tools=[fail_tool]
+    )
     with pytest.raises(RuntimeError):
         agent.invoke({"messages": [("user", "go")]}, config={"callbacks": [handler]})
     tool_span = telemetry.span("execute_tool fail_tool")

@@ -6,10 +6,10 @@ import json
 
 import pytest
 from langchain_core.messages import AIMessage
-
 from semtrace import semconv
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
+
 from tests.langchain.pipelines import ANSWER, QUESTION, fake_chat, rag_chain
 
 CANARY = "canary-7f3a9"
@@ -44,12 +44,16 @@ def test_no_content_is_recorded_by_default(telemetry: Telemetry, handler: Callba
     assert not any(CONTENT_KEYS & set(s.attributes) for s in telemetry.spans())
 
 
-def test_quality_signals_are_computed_with_content_off(telemetry: Telemetry, handler: CallbackHandler) -> None:
+def test_quality_signals_are_computed_with_content_off(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
     rag_chain(fake_chat(ANSWER)).invoke(QUESTION, config={"callbacks": [handler]})
     assert "semtrace.quality.groundedness" in telemetry.by_operation("chat")[0].attributes
 
 
-def test_captured_messages_are_genai_json(telemetry: Telemetry, content_handler: CallbackHandler) -> None:
+def test_captured_messages_are_genai_json(
+    telemetry: Telemetry, content_handler: CallbackHandler
+) -> None:
     rag_chain(fake_chat(ANSWER)).invoke(QUESTION, config={"callbacks": [content_handler]})
     chat = telemetry.by_operation("chat")[0].attributes
     inputs = json.loads(chat[semconv.GEN_AI_INPUT_MESSAGES])
@@ -61,7 +65,9 @@ def test_captured_messages_are_genai_json(telemetry: Telemetry, content_handler:
     assert outputs[0]["parts"] == [{"type": "text", "content": ANSWER}]
 
 
-def test_captured_retrieval_has_query_and_documents(telemetry: Telemetry, content_handler: CallbackHandler) -> None:
+def test_captured_retrieval_has_query_and_documents(
+    telemetry: Telemetry, content_handler: CallbackHandler
+) -> None:
     rag_chain(fake_chat(ANSWER)).invoke(QUESTION, config={"callbacks": [content_handler]})
     retrieval = telemetry.by_operation("retrieval")[0].attributes
     assert retrieval[semconv.GEN_AI_RETRIEVAL_QUERY_TEXT] == QUESTION
@@ -69,23 +75,31 @@ def test_captured_retrieval_has_query_and_documents(telemetry: Telemetry, conten
     assert len(docs) == 2 and all(d["id"].startswith("doc-") and d["content"] for d in docs)
 
 
-def test_tool_calls_are_captured_as_parts(telemetry: Telemetry, content_handler: CallbackHandler) -> None:
+def test_tool_calls_are_captured_as_parts(
+    telemetry: Telemetry, content_handler: CallbackHandler
+) -> None:
     reply = AIMessage(content="", tool_calls=[{"name": "add", "args": {"a": 1}, "id": "call_1"}])
     fake_chat(reply).invoke("add", config={"callbacks": [content_handler]})
     out = json.loads(telemetry.span("chat gpt-4o-mini").attributes[semconv.GEN_AI_OUTPUT_MESSAGES])
-    assert out[0]["parts"] == [{"type": "tool_call", "id": "call_1", "name": "add", "arguments": {"a": 1}}]
+    assert out[0]["parts"] == [
+        {"type": "tool_call", "id": "call_1", "name": "add", "arguments": {"a": 1}}
+    ]
     assert out[0]["finish_reason"] == "tool_call"
 
 
 @pytest.mark.parametrize("value", ["SPAN_ONLY", "span_and_event", "true"])
-def test_env_var_turns_capture_on(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+def test_env_var_turns_capture_on(
+    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", value)
     handler = CallbackHandler(tracer_provider=telemetry.tracer_provider)
     fake_chat("ok").invoke("hello", config={"callbacks": [handler]})
     assert semconv.GEN_AI_INPUT_MESSAGES in telemetry.span("chat gpt-4o-mini").attributes
 
 
-def test_invalid_env_value_means_no_content(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_env_value_means_no_content(
+    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "everything-please")
     handler = CallbackHandler(tracer_provider=telemetry.tracer_provider)
     fake_chat("ok").invoke("hello", config={"callbacks": [handler]})
@@ -117,7 +131,9 @@ def test_redaction_hook_sees_text_before_it_is_recorded(telemetry: Telemetry) ->
         seen.append(text)
         return text.replace("sk-secret", "[key]")
 
-    handler = CallbackHandler(tracer_provider=telemetry.tracer_provider, capture_content=True, redact=redact)
+    handler = CallbackHandler(
+        tracer_provider=telemetry.tracer_provider, capture_content=True, redact=redact
+    )
     fake_chat("ok").invoke("my key is sk-secret", config={"callbacks": [handler]})
     attrs = telemetry.span("chat gpt-4o-mini").attributes
     assert "sk-secret" not in attrs[semconv.GEN_AI_INPUT_MESSAGES]
@@ -128,7 +144,9 @@ def test_redaction_hook_sees_text_before_it_is_recorded(telemetry: Telemetry) ->
 def test_builtin_secret_redactor_removes_keys_tokens_and_emails() -> None:
     from semtrace import redact_secrets
 
-    text = "key sk-abcdefghijklmnopqrstuv, Authorization: Bearer abc.def.ghijkl, mail bob@example.com"
+    text = (
+        "key sk-abcdefghijklmnopqrstuv, Authorization: Bearer abc.def.ghijkl, mail bob@example.com"
+    )
     out = redact_secrets(text)
     assert "sk-abcdefghijklmnopqrstuv" not in out and "abc.def.ghijkl" not in out
     assert "bob@example.com" not in out

@@ -15,7 +15,6 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
 
@@ -50,12 +49,16 @@ class HttpChat(BaseChatModel):
     def _llm_type(self) -> str:
         return "http-chat"
 
-    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> ChatResult:
+    def _generate(
+        self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
         with httpx.Client() as client:
             client.get(self.url)
         return ChatResult(generations=[ChatGeneration(message=AIMessage("ok"))])
 
-    async def _agenerate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> ChatResult:
+    async def _agenerate(
+        self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
         async with httpx.AsyncClient() as client:
             await client.get(self.url)
             await asyncio.sleep(0.001)
@@ -75,16 +78,30 @@ def http_parents(telemetry: Telemetry) -> list[str]:
     return [telemetry.parent_of(s).name for s in http]
 
 
-def test_sync_http_span_nests_under_chat(telemetry: Telemetry, handler: CallbackHandler, server_url: str, httpx_instrumented: None, caplog: pytest.LogCaptureFixture) -> None:
+def test_sync_http_span_nests_under_chat(
+    telemetry: Telemetry,
+    handler: CallbackHandler,
+    server_url: str,
+    httpx_instrumented: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     HttpChat(url=server_url).invoke("hi", config={"callbacks": [handler]})
     assert http_parents(telemetry) == ["chat http-model"]
     assert "Failed to detach context" not in caplog.text
 
 
-async def test_gathered_async_http_spans_nest_under_their_own_chat(telemetry: Telemetry, handler: CallbackHandler, server_url: str, httpx_instrumented: None, caplog: pytest.LogCaptureFixture) -> None:
+async def test_gathered_async_http_spans_nest_under_their_own_chat(
+    telemetry: Telemetry,
+    handler: CallbackHandler,
+    server_url: str,
+    httpx_instrumented: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.ERROR)
     model = HttpChat(url=server_url)
-    await asyncio.gather(*(model.ainvoke(f"q{i}", config={"callbacks": [handler]}) for i in range(8)))
+    await asyncio.gather(
+        *(model.ainvoke(f"q{i}", config={"callbacks": [handler]}) for i in range(8))
+    )
     http = [s for s in telemetry.spans() if s.name.startswith("GET")]
     assert len(http) == 8
     for span in http:
@@ -95,7 +112,9 @@ async def test_gathered_async_http_spans_nest_under_their_own_chat(telemetry: Te
     assert "Failed to detach context" not in caplog.text
 
 
-def test_batch_http_spans_nest_under_their_own_chat(telemetry: Telemetry, handler: CallbackHandler, server_url: str, httpx_instrumented: None) -> None:
+def test_batch_http_spans_nest_under_their_own_chat(
+    telemetry: Telemetry, handler: CallbackHandler, server_url: str, httpx_instrumented: None
+) -> None:
     HttpChat(url=server_url).batch(["a", "b", "c"], config={"callbacks": [handler]})
     http = [s for s in telemetry.spans() if s.name.startswith("GET")]
     assert len({telemetry.parent_of(s).context.span_id for s in http}) == 3

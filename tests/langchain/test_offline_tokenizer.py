@@ -67,7 +67,9 @@ def run_offline(tmp_path: Path, proxy: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_blackholed_download_omits_counts_without_blocking_calls(tmp_path: Path, blackhole: int) -> None:
+def test_blackholed_download_omits_counts_without_blocking_calls(
+    tmp_path: Path, blackhole: int
+) -> None:
     import json
 
     done = run_offline(tmp_path, f"http://127.0.0.1:{blackhole}")

@@ -6,10 +6,10 @@ import math
 import uuid
 
 import pytest
-
 from semtrace import Settings, semconv
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
+
 from tests.langchain.pipelines import ANSWER, QUESTION, fake_chat, rag_chain
 
 
@@ -26,7 +26,17 @@ def cyclic() -> dict:
     return d
 
 
-GARBAGE = [None, "", "x" * 1_000_000, b"\x00\xff" * 100, math.nan, Hostile(), cyclic(), {1: 2, (3,): 4}, [[[[[]]]]]]
+GARBAGE = [
+    None,
+    "",
+    "x" * 1_000_000,
+    b"\x00\xff" * 100,
+    math.nan,
+    Hostile(),
+    cyclic(),
+    {1: 2, (3,): 4},
+    [[[[[]]]]],
+]
 
 
 @pytest.mark.parametrize("payload", GARBAGE, ids=lambda p: type(p).__name__)
@@ -34,7 +44,14 @@ def test_callbacks_tolerate_any_payload(telemetry: Telemetry, payload: object) -
     handler = CallbackHandler(tracer_provider=telemetry.tracer_provider, capture_content=True)
     run, child = uuid.uuid4(), uuid.uuid4()
     handler.on_chain_start(payload, payload, run_id=run, metadata=payload, name=payload)  # type: ignore[arg-type]
-    handler.on_chat_model_start(payload, [[payload]], run_id=child, parent_run_id=run, invocation_params=payload, metadata=payload)  # type: ignore[arg-type]
+    handler.on_chat_model_start(
+        payload,
+        [[payload]],
+        run_id=child,
+        parent_run_id=run,
+        invocation_params=payload,
+        metadata=payload,
+    )  # type: ignore[arg-type]
     handler.on_llm_new_token(payload, run_id=child)  # type: ignore[arg-type]
     handler.on_llm_end(payload, run_id=child)
     handler.on_tool_start(payload, payload, run_id=uuid.uuid4(), parent_run_id=run, inputs=payload)  # type: ignore[arg-type]
@@ -47,7 +64,9 @@ def test_callbacks_tolerate_any_payload(telemetry: Telemetry, payload: object) -
             assert isinstance(value, (str, bool, int, float, tuple))
 
 
-def test_an_exception_inside_semtrace_does_not_reach_the_app(telemetry: Telemetry, handler: CallbackHandler, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_exception_inside_semtrace_does_not_reach_the_app(
+    telemetry: Telemetry, handler: CallbackHandler, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from semtrace import fault_count
     from semtrace_langchain import translate
 
@@ -61,7 +80,9 @@ def test_an_exception_inside_semtrace_does_not_reach_the_app(telemetry: Telemetr
 
 
 def test_runs_that_never_end_are_evicted_past_the_limit(telemetry: Telemetry) -> None:
-    handler = CallbackHandler(tracer_provider=telemetry.tracer_provider, settings=Settings(max_open_runs=50))
+    handler = CallbackHandler(
+        tracer_provider=telemetry.tracer_provider, settings=Settings(max_open_runs=50)
+    )
     for _ in range(500):
         handler.on_chain_start({}, {}, run_id=uuid.uuid4(), name="never-ends")
     assert handler.recorder.open_runs == 50
@@ -73,16 +94,22 @@ def test_runs_that_never_end_are_evicted_past_the_limit(telemetry: Telemetry) ->
 def test_runs_older_than_the_timeout_are_ended(telemetry: Telemetry) -> None:
     import time
 
-    handler = CallbackHandler(tracer_provider=telemetry.tracer_provider, settings=Settings(run_timeout_s=0.01))
+    handler = CallbackHandler(
+        tracer_provider=telemetry.tracer_provider, settings=Settings(run_timeout_s=0.01)
+    )
     handler.on_chain_start({}, {}, run_id=uuid.uuid4(), name="stuck")
     time.sleep(0.02)
     handler.on_chain_start({}, {}, run_id=uuid.uuid4(), name="next")
     [stuck] = telemetry.spans()
-    assert stuck.name == "invoke_workflow stuck" and stuck.attributes[semconv.SEMTRACE_RUN_ABANDONED]
+    assert (
+        stuck.name == "invoke_workflow stuck" and stuck.attributes[semconv.SEMTRACE_RUN_ABANDONED]
+    )
 
 
 def test_hidden_runs_count_toward_the_bound(telemetry: Telemetry) -> None:
-    handler = CallbackHandler(tracer_provider=telemetry.tracer_provider, settings=Settings(max_open_runs=10))
+    handler = CallbackHandler(
+        tracer_provider=telemetry.tracer_provider, settings=Settings(max_open_runs=10)
+    )
     root = uuid.uuid4()
     handler.on_chain_start({}, {}, run_id=root, name="root")
     for _ in range(100):
@@ -106,6 +133,8 @@ def test_no_span_is_built_for_a_sampled_out_trace(handler: CallbackHandler) -> N
     provider = TracerProvider(sampler=ALWAYS_OFF)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     sampled_out = CallbackHandler(tracer_provider=provider)
-    assert rag_chain(fake_chat(ANSWER)).invoke(QUESTION, config={"callbacks": [sampled_out]}) == ANSWER
+    assert (
+        rag_chain(fake_chat(ANSWER)).invoke(QUESTION, config={"callbacks": [sampled_out]}) == ANSWER
+    )
     assert exporter.get_finished_spans() == ()
     assert sampled_out.recorder.open_runs == 0

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 
 from opentelemetry import trace
-
 from semtrace import semconv
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
+
 from tests.langchain.pipelines import ANSWER, QUESTION, fake_chat, rag_chain
 
 
-def test_streamed_chat_records_time_to_first_chunk(telemetry: Telemetry, handler: CallbackHandler) -> None:
+def test_streamed_chat_records_time_to_first_chunk(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
     chunks = list(fake_chat("one two three").stream("hi", config={"callbacks": [handler]}))
     assert len(chunks) > 1
     chat = telemetry.span("chat gpt-4o-mini")
@@ -20,14 +22,18 @@ def test_streamed_chat_records_time_to_first_chunk(telemetry: Telemetry, handler
     assert chat.attributes[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] >= 0
 
 
-def test_streamed_chain_counts_output_tokens_with_tiktoken(telemetry: Telemetry, handler: CallbackHandler) -> None:
+def test_streamed_chain_counts_output_tokens_with_tiktoken(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
     "".join(rag_chain(fake_chat(ANSWER)).stream(QUESTION, config={"callbacks": [handler]}))
     chat = telemetry.by_operation("chat")[0]
     assert chat.attributes[semconv.SEMTRACE_USAGE_SOURCE] == "tiktoken"
     assert chat.attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] > 0
 
 
-def test_abandoned_stream_ends_every_span_and_leaves_nothing_current(telemetry: Telemetry, handler: CallbackHandler, no_current_span: None) -> None:
+def test_abandoned_stream_ends_every_span_and_leaves_nothing_current(
+    telemetry: Telemetry, handler: CallbackHandler, no_current_span: None
+) -> None:
     stream = rag_chain(fake_chat(ANSWER)).stream(QUESTION, config={"callbacks": [handler]})
     next(stream)
     next(stream)
@@ -37,7 +43,9 @@ def test_abandoned_stream_ends_every_span_and_leaves_nothing_current(telemetry: 
     assert not trace.get_current_span().get_span_context().is_valid
 
 
-def test_abandoned_stream_root_is_not_marked_failed(telemetry: Telemetry, handler: CallbackHandler) -> None:
+def test_abandoned_stream_root_is_not_marked_failed(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
     # LangChain reports a closed stream as a normal end (on_chain_end(None)), not an error.
     stream = rag_chain(fake_chat(ANSWER)).stream(QUESTION, config={"callbacks": [handler]})
     next(stream)
@@ -46,7 +54,9 @@ def test_abandoned_stream_root_is_not_marked_failed(telemetry: Telemetry, handle
     assert root.status.is_ok
 
 
-def test_query_after_an_abandoned_stream_is_a_new_trace(telemetry: Telemetry, handler: CallbackHandler) -> None:
+def test_query_after_an_abandoned_stream_is_a_new_trace(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
     stream = rag_chain(fake_chat(ANSWER)).stream(QUESTION, config={"callbacks": [handler]})
     next(stream)
     stream.close()
@@ -56,7 +66,9 @@ def test_query_after_an_abandoned_stream_is_a_new_trace(telemetry: Telemetry, ha
     assert roots[1].parent is None
 
 
-async def test_abandoned_async_stream_ends_every_span(telemetry: Telemetry, handler: CallbackHandler, no_current_span: None) -> None:
+async def test_abandoned_async_stream_ends_every_span(
+    telemetry: Telemetry, handler: CallbackHandler, no_current_span: None
+) -> None:
     stream = rag_chain(fake_chat(ANSWER)).astream(QUESTION, config={"callbacks": [handler]})
     await stream.__anext__()
     await stream.aclose()

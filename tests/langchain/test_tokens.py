@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import tiktoken
 from langchain_core.messages import AIMessage
-
 from semtrace import semconv
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
+
 from tests.langchain.pipelines import fake_chat
 
 
-def test_provider_usage_metadata_is_used_when_reported(telemetry: Telemetry, handler: CallbackHandler) -> None:
+def test_provider_usage_metadata_is_used_when_reported(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
     reply = AIMessage(
         content="ok",
         usage_metadata={
@@ -33,9 +35,12 @@ def test_provider_usage_metadata_is_used_when_reported(telemetry: Telemetry, han
     assert semconv.SEMTRACE_USAGE_ENCODING not in attrs
 
 
-def test_tiktoken_counts_match_openais_chat_accounting(telemetry: Telemetry, handler: CallbackHandler) -> None:
+def test_tiktoken_counts_match_openais_chat_accounting(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
     fake_chat("The answer is forty-two.").invoke(
-        [("system", "Be brief."), ("human", "What is six times seven?")], config={"callbacks": [handler]}
+        [("system", "Be brief."), ("human", "What is six times seven?")],
+        config={"callbacks": [handler]},
     )
     attrs = telemetry.span("chat gpt-4o-mini").attributes
     enc = tiktoken.get_encoding("o200k_base")
@@ -52,16 +57,23 @@ def test_tiktoken_counts_match_openais_chat_accounting(telemetry: Telemetry, han
 def test_encoding_follows_the_model(telemetry: Telemetry, handler: CallbackHandler) -> None:
     from tests.langchain.pipelines import FakeChat
 
-    FakeChat(messages=iter([AIMessage("ok")]), model_name="gpt-4").invoke("hi", config={"callbacks": [handler]})
+    FakeChat(messages=iter([AIMessage("ok")]), model_name="gpt-4").invoke(
+        "hi", config={"callbacks": [handler]}
+    )
     assert telemetry.span("chat gpt-4").attributes[semconv.SEMTRACE_USAGE_ENCODING] == "cl100k_base"
 
 
 def test_tool_calls_count_as_output_tokens(telemetry: Telemetry, handler: CallbackHandler) -> None:
-    reply = AIMessage(content="", tool_calls=[{"name": "lookup", "args": {"city": "Paris"}, "id": "c1"}])
+    reply = AIMessage(
+        content="", tool_calls=[{"name": "lookup", "args": {"city": "Paris"}, "id": "c1"}]
+    )
     fake_chat(reply).invoke("weather?", config={"callbacks": [handler]})
     enc = tiktoken.get_encoding("o200k_base")
     expected = len(enc.encode("lookup")) + len(enc.encode('{"city": "Paris"}'))
-    assert telemetry.span("chat gpt-4o-mini").attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == expected
+    assert (
+        telemetry.span("chat gpt-4o-mini").attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS]
+        == expected
+    )
 
 
 def test_count_tokens_false_omits_usage(telemetry: Telemetry) -> None:
@@ -79,10 +91,14 @@ def test_env_var_turns_the_fallback_off(telemetry: Telemetry, monkeypatch) -> No
     assert semconv.GEN_AI_USAGE_INPUT_TOKENS not in telemetry.span("chat gpt-4o-mini").attributes
 
 
-def test_long_prompt_counted_in_the_background_gives_the_same_count(telemetry: Telemetry, handler: CallbackHandler) -> None:
+def test_long_prompt_counted_in_the_background_gives_the_same_count(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
     long_text = "Retrieved context sentence number {}. " * 1000
     prompt = long_text.format(*range(1000))
     fake_chat("ok").invoke(prompt, config={"callbacks": [handler]})
     enc = tiktoken.get_encoding("o200k_base")
     expected = 3 + 3 + len(enc.encode("user")) + len(enc.encode(prompt))
-    assert telemetry.span("chat gpt-4o-mini").attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == expected
+    assert (
+        telemetry.span("chat gpt-4o-mini").attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == expected
+    )

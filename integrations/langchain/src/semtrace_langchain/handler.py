@@ -149,7 +149,16 @@ class CallbackHandler(BaseCallbackHandler):
         self.recorder.start(run_id, parent_run_id, record)
 
     @never_raise
-    def on_llm_new_token(self, token: str, *, run_id: UUID, **kwargs: Any) -> None:
+    def on_llm_new_token(
+        self,
+        token: str | list[str | dict[str, Any]],
+        *,
+        chunk: Any = None,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         """A streamed chunk arrived (only the first one is timed)."""
         self.recorder.chunk(run_id)
 
@@ -203,7 +212,9 @@ class CallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         """A tool started."""
-        self.recorder.start(run_id, parent_run_id, translate.tool_start(serialized, input_str, kwargs))
+        self.recorder.start(
+            run_id, parent_run_id, translate.tool_start(serialized, input_str, kwargs)
+        )
 
     @never_raise
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:

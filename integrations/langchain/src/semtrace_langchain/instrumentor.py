@@ -71,8 +71,12 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             wrapped(*args, **kw)
             ensure_one(instance)
 
-        wrap_function_wrapper("langchain_core.callbacks.base", "BaseCallbackManager.__init__", on_init)
-        wrap_function_wrapper("langchain_core.callbacks.base", "BaseCallbackManager.add_handler", on_add)
+        wrap_function_wrapper(
+            "langchain_core.callbacks.base", "BaseCallbackManager.__init__", on_init
+        )
+        wrap_function_wrapper(
+            "langchain_core.callbacks.base", "BaseCallbackManager.add_handler", on_add
+        )
         install_execution_context()
 
     def _uninstrument(self, **kwargs: Any) -> None:

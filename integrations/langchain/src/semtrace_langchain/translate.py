@@ -56,8 +56,19 @@ _PARAM_KEYS: Final[Mapping[str, str]] = {
     "presence_penalty": "presence_penalty",
     "stop": "stop",
 }
+# Provider finish reasons to the GenAI conventions' values.
+_FINISH_REASONS: Final[Mapping[str, str]] = {
+    "tool_calls": "tool_call",
+    "tool_use": "tool_call",
+    "function_call": "tool_call",
+    "max_tokens": "length",
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+}
 # LangGraph raises these to steer the graph; they are not failures.
-CONTROL_FLOW: Final = frozenset({"GraphBubbleUp", "GraphInterrupt", "NodeInterrupt", "ParentCommand"})
+CONTROL_FLOW: Final = frozenset(
+    {"GraphBubbleUp", "GraphInterrupt", "NodeInterrupt", "ParentCommand"}
+)
 CANCELLED: Final = frozenset({"GeneratorExit", "CancelledError"})
 
 
@@ -67,7 +78,9 @@ def provider(metadata: Mapping[str, Any] | None, invocation: Mapping[str, Any] |
     return PROVIDERS.get(str(name).lower(), str(name))
 
 
-def model_name(metadata: Mapping[str, Any] | None, invocation: Mapping[str, Any] | None) -> str | None:
+def model_name(
+    metadata: Mapping[str, Any] | None, invocation: Mapping[str, Any] | None
+) -> str | None:
     """The requested model: LangChain's ``ls_model_name``, else the invocation params."""
     name = (metadata or {}).get("ls_model_name")
     if not name:
@@ -83,7 +96,10 @@ def request_params(
 ) -> dict[str, Any]:
     """Sampling parameters, from the invocation params first, then ``ls_*`` metadata."""
     params: dict[str, Any] = {}
-    for source in (invocation or {}, {k[3:]: v for k, v in (metadata or {}).items() if k.startswith("ls_")}):
+    for source in (
+        invocation or {},
+        {k[3:]: v for k, v in (metadata or {}).items() if k.startswith("ls_")},
+    ):
         for key, value in source.items():
             target = _PARAM_KEYS.get(key)
             if target and value is not None and target not in params:
@@ -101,7 +117,8 @@ def tool_definitions(invocation: Mapping[str, Any] | None) -> list[records.ToolD
     for tool in tools if isinstance(tools, (list, tuple)) else ():
         if not isinstance(tool, Mapping):
             continue
-        spec = tool.get("function") if isinstance(tool.get("function"), Mapping) else tool
+        function = tool.get("function")
+        spec: Mapping[str, Any] = function if isinstance(function, Mapping) else tool
         name = spec.get("name")
         if name:
             out.append(
@@ -186,7 +203,11 @@ def model_end(response: Any) -> records.ModelEnd:
         info = getattr(generation, "generation_info", None) or {}
         meta = getattr(msg, "response_metadata", None) or {}
         reason = meta.get("finish_reason") or meta.get("stop_reason") or info.get("finish_reason")
-        out = message(msg) if msg is not None else Message("assistant", _content_parts(generation.text))
+        out = (
+            message(msg)
+            if msg is not None
+            else Message("assistant", _content_parts(generation.text))
+        )
         out.role = "assistant"
         out.finish_reason = _finish_reason(reason, out)
         output.append(out)
@@ -208,9 +229,8 @@ def model_end(response: Any) -> records.ModelEnd:
 def _finish_reason(reason: Any, out: Message) -> str | None:
     if not reason:
         return "tool_call" if any(isinstance(p, ToolCallPart) for p in out.parts) else None
-    reason = str(reason)
-    return {"tool_calls": "tool_call", "tool_use": "tool_call", "max_tokens": "length",
-            "end_turn": "stop", "stop_sequence": "stop"}.get(reason, reason)  # fmt: skip
+    text = str(reason)
+    return _FINISH_REASONS.get(text, text)
 
 
 def _provider_id(message_id: Any) -> str | None:
@@ -291,7 +311,9 @@ def _add(total: records.Usage, more: records.Usage) -> None:
             setattr(total, field, (getattr(total, field) or 0) + value)
 
 
-def retrieval_start(query: Any, name: str | None, metadata: Mapping[str, Any] | None) -> records.RetrievalStart:
+def retrieval_start(
+    query: Any, name: str | None, metadata: Mapping[str, Any] | None
+) -> records.RetrievalStart:
     """A retriever run; the data source is the vector store's class when LangChain says it."""
     source = (metadata or {}).get("ls_vector_store_provider") or name
     return records.RetrievalStart(query=str(query), data_source=str(source) if source else None)
@@ -308,7 +330,9 @@ def documents(docs: Any) -> list[records.Document]:
             records.Document(
                 content=str(getattr(doc, "page_content", "") or ""),
                 id=str(doc_id) if doc_id is not None else None,
-                score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+                score=float(score)
+                if isinstance(score, (int, float)) and not isinstance(score, bool)
+                else None,
             )
         )
     return out

@@ -103,7 +103,9 @@ def parse_capture_mode(value: str | bool | CaptureMode) -> CaptureMode:
         return CaptureMode(text.upper())
     except ValueError:
         names = ", ".join(m.value for m in CaptureMode)
-        raise ValueError(f"capture_content must be one of {names} or a boolean, not {value!r}")
+        raise ValueError(
+            f"capture_content must be one of {names} or a boolean, not {value!r}"
+        ) from None
 
 
 def _env(name: str) -> str | None:

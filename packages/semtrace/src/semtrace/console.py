@@ -146,12 +146,27 @@ def summarize(span: ReadableSpan) -> str:
         text = fmt([attrs.get(key) for key in keys])
         if text is not None:
             parts.append(f"{label}={text}")
-    for key in sorted(k for k in attrs if k.startswith(QUALITY_PREFIX)):
-        parts.append(f"{key[len('semtrace.') :]}={_fmt_value(attrs[key])}")
+    parts.extend(_quality_texts(attrs))
     error = _error_text(span)
     if error is not None:
         parts.append(error)
     return "  ".join(parts)
+
+
+def _quality_texts(attrs: Mapping[str, AttributeValue]) -> list[str]:
+    """Scores as ``groundedness=0.82`` (``✗`` when failing); flags only when raised."""
+    texts = []
+    for key in sorted(k for k in attrs if k.startswith(QUALITY_PREFIX)):
+        if key.endswith(".label"):
+            continue
+        name, value = key[len(QUALITY_PREFIX) :], attrs[key]
+        failed = attrs.get(key + ".label") == "fail"
+        if isinstance(value, bool):
+            if value:
+                texts.append(f"⚠ {name}")
+        else:
+            texts.append(f"{name}={_fmt_value(value)}{'✗' if failed else ''}")
+    return texts
 
 
 def _is_local_root(span: ReadableSpan) -> bool:

@@ -56,9 +56,7 @@ class ContentPolicy:
 
     def system_instructions_json(self, messages: Sequence[Message]) -> str:
         """``gen_ai.system_instructions`` JSON: the parts of the system messages."""
-        return self._fit(
-            lambda budget: [self._part(p, budget) for m in messages for p in m.parts]
-        )
+        return self._fit(lambda budget: [self._part(p, budget) for m in messages for p in m.parts])
 
     def tools_json(self, tools: Sequence[ToolDefinition]) -> str:
         """``gen_ai.tool.definitions`` JSON."""
@@ -78,7 +76,11 @@ class ContentPolicy:
         """Retrieved documents with id, score and (redacted, cut) content."""
         return self._fit(
             lambda budget: [
-                {"id": d.id, "score": _finite(d.score), "content": self._cut(self._redact(d.content), budget)}
+                {
+                    "id": d.id,
+                    "score": _finite(d.score),
+                    "content": self._cut(self._redact(d.content), budget),
+                }
                 for d in documents
             ]
         )
@@ -165,7 +167,9 @@ class ContentPolicy:
         seen = seen | {id(value)}
         if isinstance(value, Mapping):
             return {
-                self._cut(self._redact(_safe_str(k)), budget): self._plain(v, budget, depth + 1, seen)
+                self._cut(self._redact(_safe_str(k)), budget): self._plain(
+                    v, budget, depth + 1, seen
+                )
                 for k, v in list(value.items())[:_MAX_ITEMS]
             }
         if isinstance(value, (list, tuple, set, frozenset)):
@@ -193,7 +197,10 @@ _SECRET_PATTERNS: Final = (
     (re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}\b"), "[REDACTED_API_KEY]"),
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "[REDACTED_AWS_KEY]"),
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), "[REDACTED_GITHUB_TOKEN]"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"), "[REDACTED_JWT]"),
+    (
+        re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"),
+        "[REDACTED_JWT]",
+    ),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[REDACTED_EMAIL]"),
 )
 

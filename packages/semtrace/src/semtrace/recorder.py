@@ -245,6 +245,8 @@ class Recorder:
             pass
 
     def _finish(self, run: Run, record: End | None, error: BaseException | None) -> None:
+        # The span ends when the framework said it did, not after our own bookkeeping.
+        end_ns = time.time_ns()
         span = run.span
         attrs: spans.Attributes = {}
         if run.recording and record is not None:
@@ -258,12 +260,7 @@ class Recorder:
             ) / 1e9
         if isinstance(run.start, (ModelStart, EmbeddingStart)):
             self._record_model_metrics(run, record, error, attrs)
-        if (
-            run.recording
-            and error is None
-            and record is not None
-            and self.settings.quality_signals
-        ):
+        if run.recording and error is None and record is not None and self.settings.quality_signals:
             self._record_signals(run, record, attrs)
         if error is not None:
             attrs[semconv.ERROR_TYPE] = _error_type(error)
@@ -271,7 +268,7 @@ class Recorder:
             span.record_exception(error)
         if attrs:
             span.set_attributes(attrs)
-        span.end()
+        span.end(end_time=end_ns)
 
     def _record_model_metrics(
         self, run: Run, record: End | None, error: BaseException | None, attrs: spans.Attributes
@@ -321,7 +318,11 @@ class Recorder:
             counted = counter.count_texts(start.model, start.inputs)
             if counted is None:
                 return None, "", None
-            return Usage(input_tokens=counted.tokens), semconv.USAGE_SOURCE_TIKTOKEN, counted.encoding
+            return (
+                Usage(input_tokens=counted.tokens),
+                semconv.USAGE_SOURCE_TIKTOKEN,
+                counted.encoding,
+            )
         return None, "", None
 
     def _count_input_in_background(self, start: ModelStart) -> Future[Any] | None:
@@ -335,7 +336,9 @@ class Recorder:
         if _counting_pool is None:
             _counting_pool = ThreadPoolExecutor(1, thread_name_prefix="semtrace-tokens")
         _pending_counts += 1
-        future = _counting_pool.submit(counter.count_input, start.model, start.messages, start.tools)
+        future = _counting_pool.submit(
+            counter.count_input, start.model, start.messages, start.tools
+        )
         future.add_done_callback(_count_done)
         return future
 
@@ -390,7 +393,9 @@ def _count_done(_: Future[Any]) -> None:
 
 def _error_type(error: BaseException) -> str:
     cls = type(error)
-    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    return (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
 
 
 def _message(error: BaseException) -> str:

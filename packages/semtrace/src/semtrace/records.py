@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from semtrace import semconv
 
@@ -52,7 +52,7 @@ class ToolCallResponsePart:
     id: str | None = None
 
 
-Part = Union[TextPart, ReasoningPart, ToolCallPart, ToolCallResponsePart]
+Part = TextPart | ReasoningPart | ToolCallPart | ToolCallResponsePart
 Role = str  # "system" | "user" | "assistant" | "tool" | anything a framework invents
 
 
@@ -182,10 +182,16 @@ class StepStart:
     input: Any = None
 
 
-Start = Union[
-    WorkflowStart, AgentStart, ModelStart, EmbeddingStart, RetrievalStart, RerankStart,
-    ToolStart, StepStart,
-]  # fmt: skip
+Start = (
+    WorkflowStart
+    | AgentStart
+    | ModelStart
+    | EmbeddingStart
+    | RetrievalStart
+    | RerankStart
+    | ToolStart
+    | StepStart
+)
 
 # --- ends ---
 
@@ -223,4 +229,4 @@ class ValueEnd:
     output: Any = None
 
 
-End = Union[ModelEnd, EmbeddingEnd, RetrievalEnd, ValueEnd]
+End = ModelEnd | EmbeddingEnd | RetrievalEnd | ValueEnd

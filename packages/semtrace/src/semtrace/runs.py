@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.trace import Span
@@ -65,7 +65,7 @@ class Link:
     created: float = field(default_factory=time.monotonic)
 
 
-Entry = Union[Run, Link]
+Entry = Run | Link
 
 
 class RunTable:

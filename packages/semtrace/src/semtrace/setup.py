@@ -48,7 +48,9 @@ from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
+from semtrace.config import Settings
 from semtrace.console import ConsoleTreeExporter
+from semtrace.tokens import load_encoding
 
 __all__ = ["Providers", "configure", "flush", "shutdown"]
 
@@ -192,6 +194,8 @@ def configure(
             _logger.debug("semtrace.configure() already ran; returning the same providers")
             return _configured
 
+        # Start loading the default tokenizer now, at start-up, not at the first model call.
+        load_encoding(Settings.resolve().default_encoding)
         current_tp = trace.get_tracer_provider()
         current_mp = metrics.get_meter_provider()
         set_tp = isinstance(current_tp, trace.ProxyTracerProvider)

@@ -215,9 +215,7 @@ def usage_attributes(usage: Usage, source: str, encoding: str | None) -> Attribu
     _put(attrs, semconv.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens)
     _put(attrs, semconv.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens)
     _put(attrs, semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_input_tokens)
-    _put(
-        attrs, semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_creation_input_tokens
-    )
+    _put(attrs, semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_creation_input_tokens)
     _put(attrs, semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_output_tokens)
     _put(attrs, semconv.SEMTRACE_USAGE_ENCODING, encoding)
     return attrs
@@ -240,12 +238,11 @@ def _str(value: Any) -> str | None:
     """A name-like value as a string of bounded length, or None."""
     if value is None:
         return None
-    if not isinstance(value, str):
-        try:
-            value = str(value)
-        except Exception:
-            return None
-    return value[:256]
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception:
+        return None
+    return text[:256]
 
 
 def _named(operation: str, detail: str | None) -> str:

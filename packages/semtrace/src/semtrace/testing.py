@@ -50,7 +50,11 @@ class Telemetry:
 
     def by_operation(self, operation: str) -> list[ReadableSpan]:
         """Finished spans with ``gen_ai.operation.name == operation``, in start order."""
-        found = [s for s in self.spans() if (s.attributes or {}).get("gen_ai.operation.name") == operation]
+        found = [
+            s
+            for s in self.spans()
+            if (s.attributes or {}).get("gen_ai.operation.name") == operation
+        ]
         return sorted(found, key=lambda s: s.start_time or 0)
 
     def parent_of(self, span: ReadableSpan) -> ReadableSpan | None:

@@ -141,7 +141,9 @@ def after_model(
         out.append(_evaluation(thresholds, GROUNDEDNESS, scoring.groundedness(answer, contexts)))
     if trace.question:
         out.append(
-            _evaluation(thresholds, ANSWER_RELEVANCE, scoring.answer_relevance(trace.question, answer))
+            _evaluation(
+                thresholds, ANSWER_RELEVANCE, scoring.answer_relevance(trace.question, answer)
+            )
         )
     return out
 
