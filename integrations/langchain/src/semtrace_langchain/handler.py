@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from semtrace import Recorder, Settings
+from semtrace import Evaluator, Recorder, Settings
 from semtrace.config import CaptureMode, Redactor
 from semtrace.quality.signals import Thresholds
 from semtrace.records import AgentStart, RetrievalEnd, StepStart, ValueEnd, WorkflowStart
@@ -39,6 +39,7 @@ class CallbackHandler(BaseCallbackHandler):
         redact: Called on every text before it is recorded.
         trace_all_runs: Also record LangChain plumbing (sequences, prompts, parsers).
         thresholds: Pass/fail thresholds of the quality signals.
+        evaluators: Your own evaluators, run inline or in the background.
         settings: Full settings; overrides the arguments above when given.
     """
 
@@ -55,6 +56,7 @@ class CallbackHandler(BaseCallbackHandler):
         redact: Redactor | None = None,
         trace_all_runs: bool | None = None,
         thresholds: Thresholds | None = None,
+        evaluators: Sequence[Evaluator] = (),
         settings: Settings | None = None,
     ) -> None:
         super().__init__()
@@ -70,6 +72,7 @@ class CallbackHandler(BaseCallbackHandler):
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
             thresholds=thresholds,
+            evaluators=evaluators,
             framework="langchain",
         )
         self._trace_all = settings.trace_all_runs

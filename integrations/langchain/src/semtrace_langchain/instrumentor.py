@@ -47,6 +47,7 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             redact=kwargs.get("redact"),
             trace_all_runs=kwargs.get("trace_all_runs"),
             thresholds=kwargs.get("thresholds"),
+            evaluators=kwargs.get("evaluators", ()),
             settings=kwargs.get("settings"),
         )
         self._handler = handler

@@ -13,7 +13,9 @@ The core knows nothing of any framework: integrations (``semtrace_langchain``,
 
 from semtrace.config import CaptureMode, Settings
 from semtrace.content import redact_secrets
-from semtrace.quality.signals import Evaluation, Thresholds
+from semtrace.quality.evaluators import Evaluator
+from semtrace.quality.signals import Thresholds
+from semtrace.quality.types import Evaluation, Sample
 from semtrace.recorder import Recorder
 from semtrace.safety import fault_count
 from semtrace.setup import Providers, configure, flush, shutdown
@@ -22,8 +24,10 @@ from semtrace.version import __version__
 __all__ = [
     "CaptureMode",
     "Evaluation",
+    "Evaluator",
     "Providers",
     "Recorder",
+    "Sample",
     "Settings",
     "Thresholds",
     "__version__",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final
 
@@ -32,7 +32,9 @@ from semtrace.config import Settings
 from semtrace.content import ContentPolicy
 from semtrace.metrics import Instruments
 from semtrace.quality import signals
-from semtrace.quality.signals import Evaluation, Thresholds
+from semtrace.quality.evaluators import BackgroundEvaluations, Evaluator, validate
+from semtrace.quality.signals import Thresholds
+from semtrace.quality.types import Evaluation
 from semtrace.records import (
     AgentStart,
     EmbeddingEnd,
@@ -47,7 +49,7 @@ from semtrace.records import (
     WorkflowStart,
 )
 from semtrace.runs import Link, Run, RunTable, TraceState
-from semtrace.safety import never_raise
+from semtrace.safety import never_raise, record_fault
 from semtrace.tokens import Count, TokenCounter
 from semtrace.version import __version__
 
@@ -73,6 +75,7 @@ class Recorder:
         meter_provider: Provider for metrics; the global one by default.
         thresholds: Pass/fail thresholds of the quality signals.
         framework: Name recorded as ``semtrace.framework`` on root spans.
+        evaluators: Your own evaluators (see :mod:`semtrace.quality.evaluators`).
     """
 
     def __init__(
@@ -83,6 +86,7 @@ class Recorder:
         meter_provider: Any = None,
         thresholds: Thresholds | None = None,
         framework: str | None = None,
+        evaluators: Sequence[Evaluator] = (),
     ) -> None:
         self.settings = settings if settings is not None else Settings.resolve()
         self._tracer = trace.get_tracer("semtrace", __version__, tracer_provider)
@@ -98,6 +102,10 @@ class Recorder:
         self._thresholds = thresholds or Thresholds()
         self._framework = framework
         self._closed = False
+        checked = validate(evaluators)
+        self._inline = tuple(e for e in checked if not e.background)
+        self._deferred = tuple(e for e in checked if e.background)
+        self.background = BackgroundEvaluations(self._record_later) if self._deferred else None
 
     @property
     def open_runs(self) -> int:
@@ -344,16 +352,57 @@ class Recorder:
 
     def _record_signals(self, run: Run, record: End, attrs: spans.Attributes) -> None:
         start = run.start
+        builtins = self.settings.quality_signals
         if isinstance(start, RetrievalStart) and isinstance(record, RetrievalEnd):
-            evaluations = signals.after_retrieval(start.query, record, run.trace, self._thresholds)
             operation, response_id = semconv.OP_RETRIEVAL, None
+            evaluations = (
+                signals.after_retrieval(start.query, record, run.trace, self._thresholds)
+                if builtins
+                else []
+            )
         elif isinstance(start, ModelStart) and isinstance(record, ModelEnd):
-            evaluations = signals.after_model(start, record, run.trace, self._thresholds)
             operation, response_id = start.operation, record.response_id
+            evaluations = (
+                signals.after_model(start, record, run.trace, self._thresholds) if builtins else []
+            )
         else:
             return
+        if self._inline or self._deferred:
+            evaluations.extend(self._run_evaluators(run, record, operation))
         for evaluation in evaluations:
             self._record_evaluation(run, evaluation, attrs, operation, response_id)
+
+    def _run_evaluators(self, run: Run, record: End, operation: str) -> list[Evaluation]:
+        """Run inline evaluators now and queue background ones; return the inline results."""
+        sample = signals.sample(run.start, record, run.trace, operation)
+        results = []
+        for evaluator in self._inline:
+            if operation in evaluator.operations:
+                try:
+                    result = evaluator.evaluate(sample)
+                except Exception:
+                    record_fault(f"evaluator {evaluator.name}")
+                    continue
+                if result is not None:
+                    results.append(result)
+        if self.background is not None:
+            for evaluator in self._deferred:
+                if operation in evaluator.operations:
+                    self.background.submit(evaluator, sample, run.context)
+        return results
+
+    def _record_later(self, ev: Evaluation, parent: otel_context.Context, operation: str) -> None:
+        """A background result: the evaluated span has ended, so record it on a child span."""
+        span = self._tracer.start_span(
+            f"evaluate {ev.name}",
+            context=parent,
+            attributes={semconv.GEN_AI_EVALUATION_NAME: ev.name},
+        )
+        attrs: spans.Attributes = {}
+        run = Run(span, parent, WorkflowStart(name=ev.name), 0, TraceState(), span.is_recording())
+        self._record_evaluation(run, ev, attrs, operation, None)
+        span.set_attributes(attrs)
+        span.end()
 
     def _record_evaluation(
         self,

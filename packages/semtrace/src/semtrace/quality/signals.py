@@ -30,7 +30,17 @@ from dataclasses import dataclass
 from typing import Final
 
 from semtrace.quality import scoring
-from semtrace.records import ModelEnd, ModelStart, RetrievalEnd, TextPart, ToolCallPart
+from semtrace.quality.types import Evaluation, Sample
+from semtrace.records import (
+    End,
+    ModelEnd,
+    ModelStart,
+    RetrievalEnd,
+    RetrievalStart,
+    Start,
+    TextPart,
+    ToolCallPart,
+)
 from semtrace.runs import TraceState
 
 RETRIEVAL_RELEVANCE: Final = "retrieval_relevance"
@@ -46,16 +56,6 @@ FLAGS: Final = frozenset({EMPTY_RETRIEVAL, NON_ANSWER, TRUNCATED, EMPTY_OUTPUT})
 _MAX_CONTEXT_CHARS: Final = 40_000
 # A document counts as "in the prompt" when this much of its start appears there.
 _CONTEXT_PROBE_CHARS: Final = 80
-
-
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    """One signal's result, as a ``gen_ai.evaluation.result`` event carries it."""
-
-    name: str
-    value: float
-    label: str
-    explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,9 +121,7 @@ def after_model(
     start: ModelStart, end: ModelEnd, trace: TraceState, thresholds: Thresholds
 ) -> list[Evaluation]:
     """Signals for a chat or completion span."""
-    answer = "\n".join(
-        p.content for m in end.output for p in m.parts if isinstance(p, TextPart)
-    ).strip()
+    answer = _answer_text(end)
     calls_tools = any(isinstance(p, ToolCallPart) for m in end.output for p in m.parts)
     truncated = any(r in ("length", "max_tokens") for r in end.finish_reasons)
     out = [
@@ -146,6 +144,27 @@ def after_model(
             )
         )
     return out
+
+
+def sample(start: Start, end: End, trace: TraceState, operation: str) -> Sample:
+    """What user evaluators see of one span."""
+    if isinstance(start, RetrievalStart) and isinstance(end, RetrievalEnd):
+        docs = tuple(d.content for d in end.documents if d.content)
+        return Sample(operation, start.query or trace.question, None, docs)
+    answer = None
+    model = response_id = None
+    if isinstance(end, ModelEnd):
+        answer = _answer_text(end)
+        response_id = end.response_id
+    if isinstance(start, ModelStart):
+        model = start.model
+    return Sample(operation, trace.question, answer, tuple(trace.contexts), model, response_id)
+
+
+def _answer_text(end: ModelEnd) -> str:
+    return "\n".join(
+        p.content for m in end.output for p in m.parts if isinstance(p, TextPart)
+    ).strip()
 
 
 def _contexts_in_prompt(start: ModelStart, contexts: Sequence[str]) -> list[str]:
