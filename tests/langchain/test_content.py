@@ -150,3 +150,31 @@ def test_builtin_secret_redactor_removes_keys_tokens_and_emails() -> None:
     out = redact_secrets(text)
     assert "sk-abcdefghijklmnopqrstuv" not in out and "abc.def.ghijkl" not in out
     assert "bob@example.com" not in out
+
+
+def test_event_only_mode_puts_content_in_an_event_not_on_the_span(telemetry: Telemetry) -> None:
+    handler = CallbackHandler(
+        tracer_provider=telemetry.tracer_provider, capture_content="EVENT_ONLY"
+    )
+    fake_chat("ok").invoke("hello", config={"callbacks": [handler]})
+    chat = telemetry.span("chat gpt-4o-mini")
+    assert semconv.GEN_AI_INPUT_MESSAGES not in chat.attributes
+    [event] = [e for e in chat.events if e.name == semconv.EVENT_INFERENCE_DETAILS]
+    assert (
+        json.loads(event.attributes[semconv.GEN_AI_INPUT_MESSAGES])[0]["parts"][0]["content"]
+        == "hello"
+    )
+    assert (
+        json.loads(event.attributes[semconv.GEN_AI_OUTPUT_MESSAGES])[0]["parts"][0]["content"]
+        == "ok"
+    )
+
+
+def test_span_and_event_mode_records_both(telemetry: Telemetry) -> None:
+    handler = CallbackHandler(
+        tracer_provider=telemetry.tracer_provider, capture_content="SPAN_AND_EVENT"
+    )
+    fake_chat("ok").invoke("hello", config={"callbacks": [handler]})
+    chat = telemetry.span("chat gpt-4o-mini")
+    assert semconv.GEN_AI_OUTPUT_MESSAGES in chat.attributes
+    assert any(e.name == semconv.EVENT_INFERENCE_DETAILS for e in chat.events)

@@ -137,7 +137,7 @@ class Recorder:
             name, context=ctx, kind=kind, attributes=attrs, start_time=start_time_ns
         )
         recording = span.is_recording()
-        if recording and self._policy is not None:
+        if recording and self._policy is not None and self.settings.capture.on_span:
             span.set_attributes(spans.content_at_start(record, self._policy))
         if trace_state is None:
             trace_state = TraceState()
@@ -260,7 +260,7 @@ class Recorder:
         if run.recording and record is not None:
             attrs.update(spans.at_end(run.start, record))
             if self._policy is not None:
-                attrs.update(spans.content_at_end(run.start, record, self._policy))
+                self._record_content(run, record, attrs)
         if run.recording and run.first_chunk_ns is not None:
             attrs[semconv.GEN_AI_REQUEST_STREAM] = True
             attrs[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (
@@ -277,6 +277,16 @@ class Recorder:
         if attrs:
             span.set_attributes(attrs)
         span.end(end_time=end_ns)
+
+    def _record_content(self, run: Run, record: End, attrs: spans.Attributes) -> None:
+        policy = self._policy
+        assert policy is not None
+        content = spans.content_at_end(run.start, record, policy)
+        if self.settings.capture.on_span:
+            attrs.update(content)
+        if self.settings.capture.on_event and isinstance(run.start, ModelStart):
+            details = {**spans.content_at_start(run.start, policy), **content}
+            run.span.add_event(semconv.EVENT_INFERENCE_DETAILS, details)
 
     def _record_model_metrics(
         self, run: Run, record: End | None, error: BaseException | None, attrs: spans.Attributes

@@ -24,6 +24,12 @@ What ``configure()`` sets up, per signal:
   flow to whatever meter provider the app sets later).
 * ``OTEL_TRACES_EXPORTER=none`` / ``OTEL_METRICS_EXPORTER=none`` turn that signal's OTLP
   export off (and, for traces, the default tree; ``console=True`` still prints it).
+* ``OTEL_METRICS_EXPORTER=prometheus``: metrics are served for Prometheus to scrape, by an
+  ``opentelemetry-exporter-prometheus`` ``PrometheusMetricReader`` and a ``/metrics`` HTTP
+  server on ``OTEL_EXPORTER_PROMETHEUS_HOST`` (default ``localhost``) :
+  ``OTEL_EXPORTER_PROMETHEUS_PORT`` (default ``9464``), as the OpenTelemetry specification
+  says. No OTLP endpoint is needed; metrics go over OTLP too only if the (comma-separated)
+  list also names ``otlp``. Needs ``pip install "semtrace[prometheus]"``.
 
 A provider the application already set is never replaced, and a second call returns
 what the first one did. Spans still queued are exported when the interpreter exits.
@@ -42,7 +48,11 @@ from typing import Any, Literal, TextIO
 from opentelemetry import metrics, trace
 from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
-from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import (
+    MetricExporter,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
@@ -61,6 +71,10 @@ OtlpProtocol = Literal["http/protobuf", "grpc"]
 
 _PROTOCOLS: tuple[OtlpProtocol, ...] = ("http/protobuf", "grpc")
 _GRPC_EXTRA = 'pip install "semtrace[grpc]"'
+_PROMETHEUS_EXTRA = 'pip install "semtrace[prometheus]"'
+#: Defaults from the OpenTelemetry specification (SDK environment variables).
+_PROMETHEUS_DEFAULT_HOST = "localhost"
+_PROMETHEUS_DEFAULT_PORT = 9464
 _EXPORTER_MODULES: dict[tuple[Signal, OtlpProtocol], tuple[str, str]] = {
     ("traces", "http/protobuf"): (
         "opentelemetry.exporter.otlp.proto.http.trace_exporter",
@@ -109,10 +123,27 @@ def _env(name: str) -> str:
     return os.environ.get(name, "").strip()
 
 
+def _exporter_names(signal: Signal) -> list[str]:
+    """The exporters listed (comma-separated) in ``OTEL_{SIGNAL}_EXPORTER``, lowercased."""
+    value = _env(f"OTEL_{signal.upper()}_EXPORTER").lower()
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def _prometheus_wanted() -> bool:
+    return "prometheus" in _exporter_names("metrics")
+
+
 def _otlp_wanted(signal: Signal) -> bool:
-    """Whether an OTLP endpoint is configured for the signal and its exporter not ``none``."""
+    """Whether an OTLP endpoint is configured for the signal and its exporter not ``none``.
+
+    For metrics, ``OTEL_METRICS_EXPORTER=prometheus`` (without ``otlp`` in the list) also
+    turns OTLP off.
+    """
     upper = signal.upper()
     if _env(f"OTEL_{upper}_EXPORTER").lower() == "none":
+        return False
+    names = _exporter_names(signal)
+    if "prometheus" in names and "otlp" not in names:
         return False
     return bool(_env("OTEL_EXPORTER_OTLP_ENDPOINT") or _env(f"OTEL_EXPORTER_OTLP_{upper}_ENDPOINT"))
 
@@ -154,6 +185,44 @@ def _exporter_class(signal: Signal, protocol: OtlpProtocol) -> Any:
     return getattr(module, class_name)
 
 
+def _prometheus_reader() -> MetricReader:
+    """A ``PrometheusMetricReader`` whose ``/metrics`` server is already listening.
+
+    Raises:
+        ImportError: ``opentelemetry-exporter-prometheus`` is not installed.
+        ValueError: ``OTEL_EXPORTER_PROMETHEUS_PORT`` is not a port number.
+        OSError: The server could not listen on the host and port (e.g. port in use).
+    """
+    try:
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+        from prometheus_client import start_http_server
+    except ImportError as exc:
+        raise ImportError(
+            "OTEL_METRICS_EXPORTER=prometheus needs the Prometheus exporter, which is not "
+            f"installed: {_PROMETHEUS_EXTRA}"
+        ) from exc
+    host = _env("OTEL_EXPORTER_PROMETHEUS_HOST") or _PROMETHEUS_DEFAULT_HOST
+    raw_port = _env("OTEL_EXPORTER_PROMETHEUS_PORT")
+    try:
+        port = int(raw_port) if raw_port else _PROMETHEUS_DEFAULT_PORT
+        if not 0 <= port <= 65535:
+            raise ValueError(port)
+    except ValueError:
+        raise ValueError(
+            f"OTEL_EXPORTER_PROMETHEUS_PORT={raw_port!r} is not a TCP port number"
+        ) from None
+    try:
+        start_http_server(port, addr=host)
+    except OSError as exc:
+        raise OSError(
+            exc.errno,
+            f"cannot serve Prometheus metrics on {host}:{port} ({exc.strerror or exc}); "
+            "set OTEL_EXPORTER_PROMETHEUS_HOST / OTEL_EXPORTER_PROMETHEUS_PORT",
+        ) from exc
+    _logger.info("metrics: Prometheus /metrics served on http://%s:%d", host, port)
+    return PrometheusMetricReader()
+
+
 def _resource(service_name: str | None) -> Resource:
     return Resource.create({SERVICE_NAME: service_name} if service_name else None)
 
@@ -186,7 +255,11 @@ def configure(
         ValueError: ``OTEL_EXPORTER_OTLP_PROTOCOL`` (or a signal-specific one) names a
             protocol other than ``http/protobuf`` or ``grpc``.
         ImportError: gRPC was asked for but ``opentelemetry-exporter-otlp-proto-grpc``
-            is not installed (``pip install "semtrace[grpc]"``).
+            is not installed (``pip install "semtrace[grpc]"``), or Prometheus was asked
+            for but ``opentelemetry-exporter-prometheus`` is not
+            (``pip install "semtrace[prometheus]"``).
+        OSError: ``OTEL_METRICS_EXPORTER=prometheus`` and the ``/metrics`` server cannot
+            listen on ``OTEL_EXPORTER_PROMETHEUS_HOST``:``OTEL_EXPORTER_PROMETHEUS_PORT``.
     """
     global _configured, _owned_tracer_provider, _owned_meter_provider
     with _lock:
@@ -214,6 +287,7 @@ def configure(
         # Build everything before setting anything, so that an error leaves no half setup.
         otlp_traces = set_tp and _otlp_wanted("traces")
         otlp_metrics = set_mp and _otlp_wanted("metrics")
+        prometheus_metrics = set_mp and _prometheus_wanted()
         span_exporter: SpanExporter | None = None
         metric_exporter: MetricExporter | None = None
         if otlp_traces:
@@ -224,7 +298,12 @@ def configure(
             protocol = _protocol("metrics")
             metric_exporter = _exporter_class("metrics", protocol)()
             _logger.debug("metrics: OTLP over %s", protocol)
-        resource = _resource(service_name) if (set_tp or otlp_metrics) else None
+        readers: list[MetricReader] = []
+        if metric_exporter is not None:
+            readers.append(PeriodicExportingMetricReader(metric_exporter))
+        if prometheus_metrics:  # last: it starts a server, so only once nothing else can fail
+            readers.append(_prometheus_reader())
+        resource = _resource(service_name) if (set_tp or readers) else None
 
         tracer_provider: trace.TracerProvider = current_tp
         if set_tp:
@@ -246,9 +325,8 @@ def configure(
                 sdk_tp.shutdown()
 
         meter_provider: metrics.MeterProvider = current_mp
-        if metric_exporter is not None:
-            reader = PeriodicExportingMetricReader(metric_exporter)
-            sdk_mp = SdkMeterProvider(resource=resource, metric_readers=[reader])
+        if readers:
+            sdk_mp = SdkMeterProvider(resource=resource, metric_readers=readers)
             metrics.set_meter_provider(sdk_mp)
             meter_provider = metrics.get_meter_provider()
             if meter_provider is sdk_mp:
