@@ -94,10 +94,14 @@ class CallbackHandler(BaseCallbackHandler):
     ) -> None:
         """A chain, graph or graph node started."""
         name = kwargs.get("name") or (serialized or {}).get("name") or "chain"
+        context = translate.run_context(metadata, tags) if parent_run_id is None else None
         if translate.is_agent_root(name, metadata):
-            self.recorder.start(run_id, parent_run_id, AgentStart(name=name, input=inputs))
+            record = AgentStart(name=name, input=inputs)
+            self.recorder.start(run_id, parent_run_id, record, context=context)
         elif parent_run_id is None:
-            self.recorder.start(run_id, None, WorkflowStart(name=name, input=inputs))
+            self.recorder.start(
+                run_id, None, WorkflowStart(name=name, input=inputs), context=context
+            )
         elif self._trace_all:
             self.recorder.start(run_id, parent_run_id, StepStart(name=name, input=inputs))
         else:
@@ -126,13 +130,15 @@ class CallbackHandler(BaseCallbackHandler):
         *,
         run_id: UUID,
         parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         """A chat model call started."""
         prompt = messages[0] if messages else []
         record = translate.model_start(prompt, metadata, kwargs.get("invocation_params"))
-        self.recorder.start(run_id, parent_run_id, record)
+        context = translate.run_context(metadata, tags) if parent_run_id is None else None
+        self.recorder.start(run_id, parent_run_id, record, context=context)
 
     @never_raise
     def on_llm_start(

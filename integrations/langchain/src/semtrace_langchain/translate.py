@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from semtrace import records
+from semtrace.callcontext import context_attributes
 from semtrace.records import Message, Part, TextPart, ToolCallPart, ToolCallResponsePart
 
 # LangChain's ``ls_provider`` values to the GenAI conventions' provider names.
@@ -372,6 +373,25 @@ def is_prebuilt_agent_node(metadata: Mapping[str, Any] | None, tags: Sequence[st
         and meta.get("ls_integration") == "langgraph"
         and any(t.startswith("graph:step:") for t in tags or ())
     )
+
+
+def run_context(
+    metadata: Mapping[str, Any] | None, tags: Sequence[str] | None
+) -> dict[str, Any] | None:
+    """Per-call user/session/conversation ids and tags of a top-level run.
+
+    LangGraph copies ``configurable.thread_id`` into the run metadata: it is the
+    conversation id. ``user_id``, ``session_id`` and ``conversation_id`` metadata keys are
+    read as they are; the run's own tags become ``semtrace.tags``.
+    """
+    meta = metadata or {}
+    found = context_attributes(
+        user_id=meta.get("user_id"),
+        session_id=meta.get("session_id"),
+        conversation_id=meta.get("conversation_id") or meta.get("thread_id"),
+        tags=[t for t in tags or () if isinstance(t, str)],
+    )
+    return found or None
 
 
 def error_kind(error: BaseException) -> str:

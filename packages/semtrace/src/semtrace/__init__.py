@@ -11,6 +11,7 @@ The core knows nothing of any framework: integrations (``semtrace_langchain``,
 :class:`~semtrace.recorder.Recorder` calls.
 """
 
+from semtrace.callcontext import context
 from semtrace.config import CaptureMode, Settings
 from semtrace.content import redact_secrets
 from semtrace.quality.evaluators import Evaluator
@@ -32,6 +33,7 @@ __all__ = [
     "Thresholds",
     "__version__",
     "configure",
+    "context",
     "fault_count",
     "flush",
     "redact_secrets",

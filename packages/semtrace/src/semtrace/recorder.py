@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv, spans
+from semtrace.callcontext import current as current_context
 from semtrace.config import Settings
 from semtrace.content import ContentPolicy
 from semtrace.metrics import Instruments
@@ -121,8 +123,14 @@ class Recorder:
         parent_id: Hashable | None,
         record: Start,
         start_time_ns: int | None = None,
+        context: Mapping[str, AttributeValue] | None = None,
     ) -> None:
-        """Open a span for ``record``, child of the run ``parent_id``."""
+        """Open a span for ``record``, child of the run ``parent_id``.
+
+        ``context`` holds per-call attributes the framework knows (user, session,
+        conversation id, tags): they go on this span and every span below it, together
+        with those of the enclosing :func:`semtrace.context` block.
+        """
         if self._closed:
             return
         parent_run, trace_state = self._parent(parent_id)
@@ -131,16 +139,19 @@ class Recorder:
             return
         ctx = parent_run.context if parent_run is not None else otel_context.get_current()
         name, kind, attrs = spans.describe(record)
-        if parent_run is None and self._framework:
-            attrs[semconv.SEMTRACE_FRAMEWORK] = self._framework
+        if trace_state is None:
+            trace_state = TraceState(attributes=dict(current_context()))
+            if self._framework:
+                attrs[semconv.SEMTRACE_FRAMEWORK] = self._framework
+        if context:
+            trace_state.attributes.update(context)
+        attrs.update(trace_state.attributes)
         span = self._tracer.start_span(
             name, context=ctx, kind=kind, attributes=attrs, start_time=start_time_ns
         )
         recording = span.is_recording()
         if recording and self._policy is not None and self.settings.capture.on_span:
             span.set_attributes(spans.content_at_start(record, self._policy))
-        if trace_state is None:
-            trace_state = TraceState()
         if isinstance(record, (WorkflowStart, AgentStart)) and trace_state.question is None:
             trace_state.question = spans.first_text(record.input)
         run = Run(

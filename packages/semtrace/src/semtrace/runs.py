@@ -29,6 +29,7 @@ from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.trace import Span
+from opentelemetry.util.types import AttributeValue
 
 from semtrace.records import Start
 
@@ -39,6 +40,8 @@ class TraceState:
 
     question: str | None = None
     contexts: list[str] = field(default_factory=list)
+    #: user/session/conversation/tags set on every span of the trace
+    attributes: dict[str, AttributeValue] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
