@@ -21,7 +21,12 @@ for _var in ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SEMTRACE_COU
 
 @pytest.fixture
 def telemetry() -> Iterator[Telemetry]:
-    """Real SDK providers with in-memory exporters, shut down after the test."""
+    """Real SDK providers with in-memory exporters and the span checker.
+
+    After the test, every span that started must have ended exactly once, before its
+    trace's root: this runs for every test that records spans.
+    """
     t = Telemetry()
     yield t
     t.shutdown()
+    t.assert_spans_well_formed()

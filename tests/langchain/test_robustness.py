@@ -59,6 +59,7 @@ def test_callbacks_tolerate_any_payload(telemetry: Telemetry, payload: object) -
     handler.on_retriever_end(payload, run_id=uuid.uuid4())  # type: ignore[arg-type]
     handler.on_chain_end(payload, run_id=run)
     handler.on_chain_error(payload, run_id=uuid.uuid4())  # type: ignore[arg-type]
+    handler.recorder.close()  # the runs this left open end, marked abandoned
     for span in telemetry.spans():
         for value in span.attributes.values():
             assert isinstance(value, (str, bool, int, float, tuple))
@@ -89,6 +90,7 @@ def test_runs_that_never_end_are_evicted_past_the_limit(telemetry: Telemetry) ->
     evicted = telemetry.spans()
     assert len(evicted) == 450
     assert all(s.attributes[semconv.SEMTRACE_RUN_ABANDONED] is True for s in evicted)
+    handler.recorder.close()
 
 
 def test_runs_older_than_the_timeout_are_ended(telemetry: Telemetry) -> None:
@@ -101,9 +103,9 @@ def test_runs_older_than_the_timeout_are_ended(telemetry: Telemetry) -> None:
     time.sleep(0.02)
     handler.on_chain_start({}, {}, run_id=uuid.uuid4(), name="next")
     [stuck] = telemetry.spans()
-    assert (
-        stuck.name == "invoke_workflow stuck" and stuck.attributes[semconv.SEMTRACE_RUN_ABANDONED]
-    )
+    assert stuck.name == "invoke_workflow stuck"
+    assert stuck.attributes[semconv.SEMTRACE_RUN_ABANDONED] is True
+    handler.recorder.close()
 
 
 def test_hidden_runs_count_toward_the_bound(telemetry: Telemetry) -> None:
@@ -115,6 +117,8 @@ def test_hidden_runs_count_toward_the_bound(telemetry: Telemetry) -> None:
     for _ in range(100):
         handler.on_chain_start({}, {}, run_id=uuid.uuid4(), parent_run_id=root, name="plumbing")
     assert handler.recorder.open_runs == 10
+    handler.recorder.close()
+    assert handler.recorder.open_runs == 0
 
 
 def test_end_of_an_unknown_run_is_ignored(handler: CallbackHandler) -> None:

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -104,6 +105,7 @@ class Recorder:
         self._thresholds = thresholds or Thresholds()
         self._framework = framework
         self._closed = False
+        self._trace_lock = threading.Lock()
         checked = validate(evaluators)
         self._inline = tuple(e for e in checked if not e.background)
         self._deferred = tuple(e for e in checked if e.background)
@@ -161,7 +163,10 @@ class Recorder:
             time.perf_counter_ns(),
             trace_state,
             recording,
+            is_root=parent_run is None,
         )
+        with self._trace_lock:
+            trace_state.open_runs += 1
         if isinstance(record, ModelStart):
             run.input_count = self._count_input_in_background(record)
         self._add(run_id, run)
@@ -259,9 +264,29 @@ class Recorder:
     def _abandon(self, run: Run) -> None:
         try:
             run.span.set_attribute(semconv.SEMTRACE_RUN_ABANDONED, True)
-            run.span.end()
+            self._end_span(run, time.time_ns())
         except Exception:
-            pass
+            record_fault("Recorder._abandon")
+
+    def _end_span(self, run: Run, end_ns: int) -> None:
+        """End the run's span; a root waits for the rest of its trace.
+
+        Frameworks do not always end children first (LangChain ends the root of an
+        abandoned stream before its model run). A root ended early would be exported before
+        the rest of its trace, so it keeps its end time and ends when its last run does.
+        """
+        trace_state = run.trace
+        with self._trace_lock:
+            trace_state.open_runs -= 1
+            if run.is_root and trace_state.open_runs > 0:
+                trace_state.pending_root = (run.span, end_ns)
+                return
+            pending = trace_state.pending_root if trace_state.open_runs <= 0 else None
+            if pending is not None:
+                trace_state.pending_root = None
+        run.span.end(end_time=end_ns)
+        if pending is not None:
+            pending[0].end(end_time=pending[1])
 
     def _finish(self, run: Run, record: End | None, error: BaseException | None) -> None:
         # The span ends when the framework said it did, not after our own bookkeeping.
@@ -287,7 +312,7 @@ class Recorder:
             span.record_exception(error)
         if attrs:
             span.set_attributes(attrs)
-        span.end(end_time=end_ns)
+        self._end_span(run, end_ns)
 
     def _record_content(self, run: Run, record: End, attrs: spans.Attributes) -> None:
         policy = self._policy

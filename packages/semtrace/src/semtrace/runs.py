@@ -42,6 +42,10 @@ class TraceState:
     contexts: list[str] = field(default_factory=list)
     #: user/session/conversation/tags set on every span of the trace
     attributes: dict[str, AttributeValue] = field(default_factory=dict)
+    #: recorded runs of this trace not yet ended
+    open_runs: int = 0
+    #: the root's span and end time, when the root ended before some of its runs
+    pending_root: tuple[Span, int] | None = None
 
 
 @dataclass(slots=True)
@@ -54,6 +58,7 @@ class Run:
     started_ns: int
     trace: TraceState
     recording: bool
+    is_root: bool = False
     created: float = field(default_factory=time.monotonic)
     first_chunk_ns: int | None = None
     input_count: Future[Any] | None = None

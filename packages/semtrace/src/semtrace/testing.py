@@ -15,23 +15,66 @@ import hashlib
 import inspect
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 
+class SpanChecker(SpanProcessor):
+    """Fails loudly on a span that never ends, ends twice, or ends after its trace's root.
+
+    A span that ends after the local root of its trace has ended would be exported after
+    the rest of its trace, by then flushed. The one deliberate exception: the
+    ``evaluate {name}`` spans of background evaluators, which carry
+    ``gen_ai.evaluation.name`` and are documented to arrive late.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[int, str] = {}
+        self._ended_roots: set[int] = set()
+        self._lock = threading.Lock()
+        self.violations: list[str] = []
+        self.started = 0
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Note the span as open."""
+        with self._lock:
+            self.started += 1
+            self._open[span.context.span_id] = span.name
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Check the span was open and its trace's root has not ended yet."""
+        late = "gen_ai.evaluation.name" in (span.attributes or {})
+        with self._lock:
+            if self._open.pop(span.context.span_id, None) is None:
+                self.violations.append(f"{span.name}: ended twice or never started")
+            if span.context.trace_id in self._ended_roots and not late:
+                self.violations.append(f"{span.name}: ended after its trace's root")
+            if span.parent is None or span.parent.is_remote:
+                self._ended_roots.add(span.context.trace_id)
+
+    def open_spans(self) -> list[str]:
+        """Names of spans started and not ended."""
+        with self._lock:
+            return sorted(self._open.values())
+
+
 class Telemetry:
-    """A tracer and a meter provider that keep everything in memory."""
+    """A tracer and a meter provider that keep everything in memory, with a span checker."""
 
     def __init__(self) -> None:
         self.exporter = InMemorySpanExporter()
+        self.checker = SpanChecker()
         self.tracer_provider = TracerProvider()
+        self.tracer_provider.add_span_processor(self.checker)
         self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
         self.metric_reader = InMemoryMetricReader()
         self.meter_provider = MeterProvider(metric_readers=[self.metric_reader])
@@ -95,6 +138,13 @@ class Telemetry:
                     if metric.name == name:
                         points.extend(metric.data.data_points)
         return points
+
+    def assert_spans_well_formed(self) -> None:
+        """Every span started has ended, once, before its trace's root ended."""
+        problems = list(self.checker.violations)
+        problems += [f"{name}: never ended" for name in self.checker.open_spans()]
+        if problems:
+            raise AssertionError("span lifecycle violations:\n" + "\n".join(problems))
 
     def clear(self) -> None:
         """Forget the finished spans."""
