@@ -14,7 +14,7 @@ with warnings.catch_warnings():
 OURS = {
     name: value
     for name, value in vars(semconv).items()
-    if name.startswith("GEN_AI_") and isinstance(value, str)
+    if name.startswith("GEN_AI_") and isinstance(value, str) and value not in semconv.PROPOSED
 }
 
 

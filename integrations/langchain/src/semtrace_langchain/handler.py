@@ -11,13 +11,15 @@ directly on the event loop instead of hopping to a thread pool for every callbac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 from semtrace import Evaluator, Recorder, Settings
 from semtrace.config import CaptureMode, Redactor
+from semtrace.cost import PriceTable
 from semtrace.quality.signals import Thresholds
 from semtrace.records import AgentStart, RetrievalEnd, StepStart, ValueEnd, WorkflowStart
 from semtrace.safety import never_raise
@@ -40,6 +42,8 @@ class CallbackHandler(BaseCallbackHandler):
         trace_all_runs: Also record LangChain plumbing (sequences, prompts, parsers).
         thresholds: Pass/fail thresholds of the quality signals.
         evaluators: Your own evaluators, run inline or in the background.
+        prices: Price table (a ``PriceTable``, a JSON/TOML path or a mapping) for
+            ``gen_ai.usage.cost.*``; None reads ``SEMTRACE_PRICES``, else shipped prices.
         settings: Full settings; overrides the arguments above when given.
     """
 
@@ -57,6 +61,7 @@ class CallbackHandler(BaseCallbackHandler):
         trace_all_runs: bool | None = None,
         thresholds: Thresholds | None = None,
         evaluators: Sequence[Evaluator] = (),
+        prices: PriceTable | str | Path | Mapping[str, Any] | None = None,
         settings: Settings | None = None,
     ) -> None:
         super().__init__()
@@ -73,6 +78,7 @@ class CallbackHandler(BaseCallbackHandler):
             meter_provider=meter_provider,
             thresholds=thresholds,
             evaluators=evaluators,
+            prices=prices if isinstance(prices, PriceTable) else PriceTable.load(prices),
             framework="langchain",
         )
         self._trace_all = settings.trace_all_runs

@@ -48,6 +48,7 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             trace_all_runs=kwargs.get("trace_all_runs"),
             thresholds=kwargs.get("thresholds"),
             evaluators=kwargs.get("evaluators", ()),
+            prices=kwargs.get("prices"),
             settings=kwargs.get("settings"),
         )
         self._handler = handler

@@ -47,6 +47,11 @@ class Instruments:
             "GenAI operation duration.",
             semconv.DURATION_BUCKETS,
         )
+        self.cost = meter.create_counter(
+            semconv.METRIC_COST,
+            unit="{currency}",
+            description="Cost of GenAI calls from the price table, by model and currency.",
+        )
         self.quality_score = _histogram(
             meter,
             semconv.METRIC_QUALITY_SCORE,

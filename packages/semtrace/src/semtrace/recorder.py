@@ -33,6 +33,7 @@ from semtrace import semconv, spans
 from semtrace.callcontext import current as current_context
 from semtrace.config import Settings
 from semtrace.content import ContentPolicy
+from semtrace.cost import Cost, PriceTable
 from semtrace.metrics import Instruments
 from semtrace.quality import signals
 from semtrace.quality.evaluators import BackgroundEvaluations, Evaluator, validate
@@ -79,6 +80,8 @@ class Recorder:
         thresholds: Pass/fail thresholds of the quality signals.
         framework: Name recorded as ``semtrace.framework`` on root spans.
         evaluators: Your own evaluators (see :mod:`semtrace.quality.evaluators`).
+        prices: Price table for ``gen_ai.usage.cost.*``; ``PriceTable.load()`` by default
+            (``SEMTRACE_PRICES``, else the shipped prices).
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class Recorder:
         thresholds: Thresholds | None = None,
         framework: str | None = None,
         evaluators: Sequence[Evaluator] = (),
+        prices: PriceTable | None = None,
     ) -> None:
         self.settings = settings if settings is not None else Settings.resolve()
         self._tracer = trace.get_tracer("semtrace", __version__, tracer_provider)
@@ -106,6 +110,7 @@ class Recorder:
         self._framework = framework
         self._closed = False
         self._trace_lock = threading.Lock()
+        self._prices = prices if prices is not None else PriceTable.load()
         checked = validate(evaluators)
         self._inline = tuple(e for e in checked if not e.background)
         self._deferred = tuple(e for e in checked if e.background)
@@ -284,9 +289,23 @@ class Recorder:
             pending = trace_state.pending_root if trace_state.open_runs <= 0 else None
             if pending is not None:
                 trace_state.pending_root = None
+        if run.is_root:
+            self._set_roll_ups(run.span, trace_state)
         run.span.end(end_time=end_ns)
         if pending is not None:
+            self._set_roll_ups(pending[0], trace_state)
             pending[0].end(end_time=pending[1])
+
+    @staticmethod
+    def _set_roll_ups(span: trace.Span, trace_state: TraceState) -> None:
+        """Totals of the whole trace, on its root, once every run has ended."""
+        if not (trace_state.input_tokens or trace_state.output_tokens):
+            return
+        span.set_attribute(semconv.SEMTRACE_TRACE_INPUT_TOKENS, trace_state.input_tokens)
+        span.set_attribute(semconv.SEMTRACE_TRACE_OUTPUT_TOKENS, trace_state.output_tokens)
+        if trace_state.currency is not None:
+            span.set_attribute(semconv.SEMTRACE_TRACE_COST_AMOUNT, round(trace_state.cost, 10))
+            span.set_attribute(semconv.SEMTRACE_TRACE_COST_CURRENCY, trace_state.currency)
 
     def _finish(self, run: Run, record: End | None, error: BaseException | None) -> None:
         # The span ends when the framework said it did, not after our own bookkeeping.
@@ -332,8 +351,17 @@ class Recorder:
         if error is None and record is not None:
             usage, source, encoding = self._usage(run, record)
             if usage is not None:
+                cost = self._cost(run, usage, source, response_model)
                 if run.recording:
                     attrs.update(spans.usage_attributes(usage, source, encoding))
+                    if cost is not None:
+                        attrs.update(spans.cost_attributes(cost))
+                self._roll_up(run.trace, usage, cost)
+                if cost is not None:
+                    self._instruments.cost.add(
+                        cost.amount,
+                        {**metric_attrs, semconv.GEN_AI_USAGE_COST_CURRENCY: cost.currency},
+                    )
                 token_attrs = {**metric_attrs, semconv.SEMTRACE_USAGE_SOURCE: source}
                 for token_type, tokens in (
                     (semconv.TOKEN_TYPE_INPUT, usage.input_tokens),
@@ -348,6 +376,23 @@ class Recorder:
         self._instruments.operation_duration.record(
             (time.perf_counter_ns() - run.started_ns) / 1e9, metric_attrs
         )
+
+    def _cost(self, run: Run, usage: Usage, source: str, response_model: str | None) -> Cost | None:
+        start = run.start
+        if not isinstance(start, (ModelStart, EmbeddingStart)):
+            return None
+        estimated = source == semconv.USAGE_SOURCE_TIKTOKEN
+        return self._prices.cost(
+            start.model, start.provider, usage, estimated=estimated, response_model=response_model
+        )
+
+    def _roll_up(self, trace_state: TraceState, usage: Usage, cost: Cost | None) -> None:
+        with self._trace_lock:
+            trace_state.input_tokens += usage.input_tokens or 0
+            trace_state.output_tokens += usage.output_tokens or 0
+            if cost is not None and trace_state.currency in (None, cost.currency):
+                trace_state.cost += cost.amount
+                trace_state.currency = cost.currency
 
     def _usage(self, run: Run, record: End) -> tuple[Usage | None, str, str | None]:
         reported = record.usage if isinstance(record, (ModelEnd, EmbeddingEnd)) else None

@@ -46,6 +46,11 @@ class TraceState:
     open_runs: int = 0
     #: the root's span and end time, when the root ended before some of its runs
     pending_root: tuple[Span, int] | None = None
+    #: roll-ups for the root span
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    currency: str | None = None
 
 
 @dataclass(slots=True)

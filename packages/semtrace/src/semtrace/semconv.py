@@ -73,6 +73,13 @@ GEN_AI_EVALUATION_NAME: Final = "gen_ai.evaluation.name"
 GEN_AI_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
 GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
 GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
+# Proposed in the GenAI conventions' discussions, not yet released: keep them together.
+GEN_AI_USAGE_COST_AMOUNT: Final = "gen_ai.usage.cost.amount"
+GEN_AI_USAGE_COST_CURRENCY: Final = "gen_ai.usage.cost.currency"
+GEN_AI_USAGE_COST_SOURCE: Final = "gen_ai.usage.cost.source"
+PROPOSED: Final = frozenset(
+    {GEN_AI_USAGE_COST_AMOUNT, GEN_AI_USAGE_COST_CURRENCY, GEN_AI_USAGE_COST_SOURCE}
+)
 ERROR_TYPE: Final = "error.type"
 USER_ID: Final = "user.id"
 SESSION_ID: Final = "session.id"
@@ -93,6 +100,14 @@ DURATION_BUCKETS: Final = (
 
 # --- semtrace's own attributes (no convention exists for these yet) ---
 SEMTRACE_USAGE_SOURCE: Final = "semtrace.usage.source"
+#: True when the cost was computed from tiktoken counts, not the provider's.
+SEMTRACE_USAGE_COST_ESTIMATED: Final = "semtrace.usage.cost.estimated"
+#: Roll-ups of the whole trace, on its root span (kept apart from the per-call keys so
+#: that a backend summing ``gen_ai.usage.*`` over spans does not count twice).
+SEMTRACE_TRACE_COST_AMOUNT: Final = "semtrace.trace.cost.amount"
+SEMTRACE_TRACE_COST_CURRENCY: Final = "semtrace.trace.cost.currency"
+SEMTRACE_TRACE_INPUT_TOKENS: Final = "semtrace.trace.usage.input_tokens"
+SEMTRACE_TRACE_OUTPUT_TOKENS: Final = "semtrace.trace.usage.output_tokens"
 SEMTRACE_USAGE_ENCODING: Final = "semtrace.usage.encoding"
 USAGE_SOURCE_PROVIDER: Final = "provider"
 USAGE_SOURCE_TIKTOKEN: Final = "tiktoken"
@@ -110,3 +125,4 @@ SEMTRACE_TAGS: Final = "semtrace.tags"
 #: Prefix of the quality-signal attributes: ``semtrace.quality.{signal}`` and ``….label``.
 SEMTRACE_QUALITY_PREFIX: Final = "semtrace.quality."
 METRIC_QUALITY_SCORE: Final = "semtrace.quality.score"
+METRIC_COST: Final = "semtrace.client.cost"

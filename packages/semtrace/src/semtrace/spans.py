@@ -35,6 +35,7 @@ from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
 from semtrace.content import ContentPolicy
+from semtrace.cost import Cost
 from semtrace.records import (
     AgentStart,
     EmbeddingEnd,
@@ -219,6 +220,16 @@ def usage_attributes(usage: Usage, source: str, encoding: str | None) -> Attribu
     _put(attrs, semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_output_tokens)
     _put(attrs, semconv.SEMTRACE_USAGE_ENCODING, encoding)
     return attrs
+
+
+def cost_attributes(cost: Cost) -> Attributes:
+    """``gen_ai.usage.cost.*`` of one call, and whether its tokens were estimated."""
+    return {
+        semconv.GEN_AI_USAGE_COST_AMOUNT: round(cost.amount, 10),
+        semconv.GEN_AI_USAGE_COST_CURRENCY: cost.currency,
+        semconv.GEN_AI_USAGE_COST_SOURCE: cost.source,
+        semconv.SEMTRACE_USAGE_COST_ESTIMATED: cost.estimated,
+    }
 
 
 def metric_attributes(start: Start, response_model: str | None) -> Attributes:
