@@ -213,3 +213,51 @@ def test_no_span_is_left_current_after_a_run(
 ) -> None:
     rag_chain(fake_chat(ANSWER)).invoke(QUESTION, config={"callbacks": [handler]})
     assert not trace.get_current_span().get_span_context().is_valid
+
+
+def test_prompt_template_name_and_version_reach_the_chat_span(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
+    from langchain_core.prompts import ChatPromptTemplate
+
+    prompt = ChatPromptTemplate.from_messages([("human", "{q}")])
+    prompt.metadata = {"prompt_name": "support-answer", "prompt_version": "7"}
+    (prompt | fake_chat("ok")).invoke({"q": "hi"}, config={"callbacks": [handler]})
+    chat = telemetry.span("chat gpt-4o-mini").attributes
+    assert chat[semconv.GEN_AI_PROMPT_NAME] == "support-answer"
+    assert chat[semconv.SEMTRACE_PROMPT_VERSION] == "7"
+
+
+def test_chat_without_a_named_prompt_has_no_prompt_name(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
+    rag_chain(fake_chat(ANSWER)).invoke(QUESTION, config={"callbacks": [handler]})
+    assert semconv.GEN_AI_PROMPT_NAME not in telemetry.by_operation("chat")[0].attributes
+
+
+def test_llm_only_preset_drops_retrieval_and_reparents(telemetry: Telemetry) -> None:
+    handler = CallbackHandler(tracer_provider=telemetry.tracer_provider, drop_operations="llm_only")
+    rag_chain(fake_chat(ANSWER)).invoke(QUESTION, config={"callbacks": [handler]})
+    assert telemetry.tree() == ["invoke_workflow RunnableSequence", "  chat gpt-4o-mini"]
+
+
+def test_dropping_tools_reparents_what_runs_inside_them(telemetry: Telemetry) -> None:
+    from langchain_core.tools import tool
+
+    inner = fake_chat("inner")
+
+    @tool
+    def ask(q: str) -> str:
+        """Ask a model."""
+        return str(inner.invoke(q).content)
+
+    handler = CallbackHandler(
+        tracer_provider=telemetry.tracer_provider, drop_operations={"execute_tool"}
+    )
+    RunnableLambda(lambda x: ask.invoke({"q": x})).invoke("hi", config={"callbacks": [handler]})
+    assert telemetry.tree() == ["invoke_workflow RunnableLambda", "  chat gpt-4o-mini"]
+
+
+def test_unknown_operation_to_drop_fails_at_configuration() -> None:
+    with pytest.raises(ValueError, match="unknown"):
+        CallbackHandler(drop_operations="tools")

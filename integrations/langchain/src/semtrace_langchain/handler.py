@@ -40,6 +40,8 @@ class CallbackHandler(BaseCallbackHandler):
             None reads ``SEMTRACE_COUNT_TOKENS`` (default: on).
         redact: Called on every text before it is recorded.
         trace_all_runs: Also record LangChain plumbing (sequences, prompts, parsers).
+        drop_operations: Span kinds not to record: a preset (``llm_only``,
+            ``no_embeddings``) or operation names; None reads ``SEMTRACE_DROP_OPERATIONS``.
         thresholds: Pass/fail thresholds of the quality signals.
         evaluators: Your own evaluators, run inline or in the background.
         prices: Price table (a ``PriceTable``, a JSON/TOML path or a mapping) for
@@ -59,6 +61,7 @@ class CallbackHandler(BaseCallbackHandler):
         *,
         redact: Redactor | None = None,
         trace_all_runs: bool | None = None,
+        drop_operations: str | frozenset[str] | set[str] | None = None,
         thresholds: Thresholds | None = None,
         evaluators: Sequence[Evaluator] = (),
         prices: PriceTable | str | Path | Mapping[str, Any] | None = None,
@@ -71,6 +74,7 @@ class CallbackHandler(BaseCallbackHandler):
                 count_tokens=count_tokens,
                 redact=redact,
                 trace_all_runs=trace_all_runs,
+                drop_operations=drop_operations,
             )
         self.recorder = Recorder(
             settings,
@@ -112,6 +116,9 @@ class CallbackHandler(BaseCallbackHandler):
             self.recorder.start(run_id, parent_run_id, StepStart(name=name, input=inputs))
         else:
             self.recorder.skip(run_id, parent_run_id)
+        prompt = translate.prompt_ref(name, metadata)
+        if prompt is not None:
+            self.recorder.use_prompt(run_id, *prompt)
         if parent_run_id is not None and translate.is_prebuilt_agent_node(metadata, tags):
             graph = (metadata or {}).get("lc_agent_name") or "LangGraph"
             self.recorder.promote(parent_run_id, AgentStart(name=str(graph)))

@@ -46,6 +46,7 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             count_tokens=kwargs.get("count_tokens"),
             redact=kwargs.get("redact"),
             trace_all_runs=kwargs.get("trace_all_runs"),
+            drop_operations=kwargs.get("drop_operations"),
             thresholds=kwargs.get("thresholds"),
             evaluators=kwargs.get("evaluators", ()),
             prices=kwargs.get("prices"),

@@ -394,6 +394,25 @@ def run_context(
     return found or None
 
 
+def prompt_ref(name: str, metadata: Mapping[str, Any] | None) -> tuple[str, str | None] | None:
+    """A prompt template's name and version, when its run's metadata carries them.
+
+    Read from the template's own ``metadata`` (``prompt_name``, ``prompt_version``), or from
+    what LangSmith's hub sets on pulled prompts (``lc_hub_repo``, ``lc_hub_commit_hash``).
+    """
+    if "Prompt" not in name:
+        return None
+    meta = metadata or {}
+    prompt = meta.get("prompt_name") or meta.get("lc_hub_repo")
+    if not prompt:
+        return None
+    owner = meta.get("lc_hub_owner")
+    if owner and not meta.get("prompt_name"):
+        prompt = f"{owner}/{prompt}"
+    version = meta.get("prompt_version") or meta.get("lc_hub_commit_hash")
+    return str(prompt), str(version) if version else None
+
+
 def error_kind(error: BaseException) -> str:
     """``control`` for LangGraph control flow, ``cancelled`` for abandonment, else ``error``."""
     names = {cls.__name__ for cls in type(error).__mro__}

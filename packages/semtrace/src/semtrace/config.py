@@ -37,6 +37,8 @@ SEMTRACE_MAX_CONTENT_LENGTH: Final = "SEMTRACE_MAX_CONTENT_LENGTH"
 SEMTRACE_TRACE_ALL_RUNS: Final = "SEMTRACE_TRACE_ALL_RUNS"
 #: "false" turns the built-in quality signals off (default true).
 SEMTRACE_QUALITY_SIGNALS: Final = "SEMTRACE_QUALITY_SIGNALS"
+#: Span kinds not to record: a preset name or comma-separated operation names.
+SEMTRACE_DROP_OPERATIONS: Final = "SEMTRACE_DROP_OPERATIONS"
 #: Most runs held open at once; the oldest is ended past it (default 10000).
 SEMTRACE_MAX_OPEN_RUNS: Final = "SEMTRACE_MAX_OPEN_RUNS"
 #: Seconds after which a run that never ended is ended and dropped (default 3600).
@@ -48,6 +50,49 @@ DEFAULT_MAX_OPEN_RUNS: Final = 10000
 DEFAULT_RUN_TIMEOUT_S: Final = 3600.0
 
 Redactor = Callable[[str], str]
+
+#: Named sets of operations to leave out (their children attach to the nearest kept run).
+DROP_PRESETS: Final[dict[str, frozenset[str]]] = {
+    "none": frozenset(),
+    # Model calls and the runs around them only: no retrieval, tools, embeddings, reranks.
+    "llm_only": frozenset({"retrieval", "execute_tool", "embeddings", "rerank"}),
+    # Everything but embeddings and reranks (the noisiest spans in indexing pipelines).
+    "no_embeddings": frozenset({"embeddings", "rerank"}),
+}
+OPERATIONS: Final = frozenset(
+    {"invoke_workflow", "invoke_agent", "chat", "text_completion", "embeddings", "retrieval",
+     "rerank", "execute_tool"}
+)  # fmt: skip
+
+
+def parse_drop_operations(value: str | frozenset[str] | set[str] | None) -> frozenset[str]:
+    """A preset name, a comma-separated list or a set of operation names, checked.
+
+    Raises:
+        ValueError: If a name is neither a preset nor an operation.
+    """
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        if value.strip() in DROP_PRESETS:
+            return DROP_PRESETS[value.strip()]
+        value = {v.strip() for v in value.split(",") if v.strip()}
+    unknown = set(value) - OPERATIONS
+    if unknown:
+        raise ValueError(
+            f"drop_operations: unknown {sorted(unknown)}; use a preset "
+            f"({', '.join(DROP_PRESETS)}) or operations from {sorted(OPERATIONS)}"
+        )
+    return frozenset(value)
+
+
+def _env_drop() -> frozenset[str]:
+    value = _env(SEMTRACE_DROP_OPERATIONS)
+    try:
+        return parse_drop_operations(value)
+    except ValueError as exc:
+        logger.warning("%s: %s; recording every operation", SEMTRACE_DROP_OPERATIONS, exc)
+        return frozenset()
 
 
 class CaptureMode(enum.Enum):
@@ -166,6 +211,7 @@ class Settings:
         redact: Called on every text before it is recorded (capture on only).
         trace_all_runs: Record framework plumbing (sequences, parsers, ...) as spans too.
         quality_signals: Compute the built-in quality signals.
+        drop_operations: Operations not recorded as spans (``DROP_PRESETS`` has presets).
         max_open_runs: Most runs held open at once.
         run_timeout_s: Seconds after which a run that never ended is ended and dropped.
     """
@@ -177,6 +223,7 @@ class Settings:
     redact: Redactor | None = None
     trace_all_runs: bool = False
     quality_signals: bool = True
+    drop_operations: frozenset[str] = frozenset()
     max_open_runs: int = DEFAULT_MAX_OPEN_RUNS
     run_timeout_s: float = DEFAULT_RUN_TIMEOUT_S
 
@@ -187,6 +234,7 @@ class Settings:
             raise ValueError(f"max_open_runs must be >= 1, not {self.max_open_runs}")
         if not self.run_timeout_s > 0:
             raise ValueError(f"run_timeout_s must be > 0, not {self.run_timeout_s}")
+        parse_drop_operations(self.drop_operations)
         if self.redact is not None and not callable(self.redact):
             raise ValueError("redact must be a callable taking and returning a str")
 
@@ -200,6 +248,7 @@ class Settings:
         trace_all_runs: bool | None = None,
         quality_signals: bool | None = None,
         max_content_length: int | None = None,
+        drop_operations: str | frozenset[str] | set[str] | None = None,
     ) -> Settings:
         """Build settings from explicit arguments, falling back to environment variables.
 
@@ -211,6 +260,8 @@ class Settings:
             trace_all_runs: None reads ``SEMTRACE_TRACE_ALL_RUNS``.
             quality_signals: None reads ``SEMTRACE_QUALITY_SIGNALS``.
             max_content_length: None reads ``SEMTRACE_MAX_CONTENT_LENGTH``.
+            drop_operations: A preset or operation names; None reads
+                ``SEMTRACE_DROP_OPERATIONS``.
 
         Returns:
             The settings.
@@ -240,6 +291,9 @@ class Settings:
                 _env_bool(SEMTRACE_QUALITY_SIGNALS, True)
                 if quality_signals is None
                 else quality_signals
+            ),
+            drop_operations=(
+                _env_drop() if drop_operations is None else parse_drop_operations(drop_operations)
             ),
             max_open_runs=int(_env_number(SEMTRACE_MAX_OPEN_RUNS, DEFAULT_MAX_OPEN_RUNS, 1)),
             run_timeout_s=_env_number(SEMTRACE_RUN_TIMEOUT, DEFAULT_RUN_TIMEOUT_S, 0.001),

@@ -110,6 +110,7 @@ class Recorder:
         self._framework = framework
         self._closed = False
         self._trace_lock = threading.Lock()
+        self._drop = self.settings.drop_operations
         self._prices = prices if prices is not None else PriceTable.load()
         checked = validate(evaluators)
         self._inline = tuple(e for e in checked if not e.background)
@@ -141,7 +142,8 @@ class Recorder:
         if self._closed:
             return
         parent_run, trace_state = self._parent(parent_id)
-        if otel_context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+        dropped = self._drop and spans.operation_of(record) in self._drop
+        if dropped or otel_context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
             self._add(run_id, Link(parent_run, trace_state))
             return
         ctx = parent_run.context if parent_run is not None else otel_context.get_current()
@@ -153,6 +155,12 @@ class Recorder:
         if context:
             trace_state.attributes.update(context)
         attrs.update(trace_state.attributes)
+        if isinstance(record, ModelStart) and trace_state.prompt is not None:
+            prompt_name, prompt_version = trace_state.prompt
+            trace_state.prompt = None
+            attrs[semconv.GEN_AI_PROMPT_NAME] = prompt_name
+            if prompt_version:
+                attrs[semconv.SEMTRACE_PROMPT_VERSION] = prompt_version
         span = self._tracer.start_span(
             name, context=ctx, kind=kind, attributes=attrs, start_time=start_time_ns
         )
@@ -181,6 +189,18 @@ class Recorder:
         """Note a run that is not recorded; its children attach to its nearest recorded ancestor."""
         parent_run, trace_state = self._parent(parent_id)
         self._add(run_id, Link(parent_run, trace_state))
+
+    @never_raise
+    def use_prompt(self, run_id: Hashable, name: str, version: str | None = None) -> None:
+        """Note that run ``run_id`` rendered prompt template ``name`` (``version``).
+
+        The next model call of the same trace records ``gen_ai.prompt.name`` and
+        ``semtrace.prompt.version``: frameworks render a prompt in a run of its own, just
+        before the model call that uses it.
+        """
+        entry = self._runs.get(run_id)
+        if entry is not None and entry.trace is not None:
+            entry.trace.prompt = (str(name)[:256], str(version)[:64] if version else None)
 
     @never_raise
     def chunk(self, run_id: Hashable) -> None:

@@ -42,6 +42,8 @@ class TraceState:
     contexts: list[str] = field(default_factory=list)
     #: user/session/conversation/tags set on every span of the trace
     attributes: dict[str, AttributeValue] = field(default_factory=dict)
+    #: the prompt template (name, version) the next model call of this trace uses
+    prompt: tuple[str, str | None] | None = None
     #: recorded runs of this trace not yet ended
     open_runs: int = 0
     #: the root's span and end time, when the root ended before some of its runs

@@ -71,6 +71,23 @@ REQUEST_PARAMS: Final[Mapping[str, tuple[str, type]]] = {
 MODEL_OPERATIONS: Final = (semconv.OP_CHAT, semconv.OP_TEXT_COMPLETION, semconv.OP_EMBEDDINGS)
 
 
+_OPERATION_OF: Final[Mapping[type, str]] = {
+    WorkflowStart: semconv.OP_INVOKE_WORKFLOW,
+    AgentStart: semconv.OP_INVOKE_AGENT,
+    EmbeddingStart: semconv.OP_EMBEDDINGS,
+    RetrievalStart: semconv.OP_RETRIEVAL,
+    RerankStart: semconv.OP_RERANK,
+    ToolStart: semconv.OP_EXECUTE_TOOL,
+}
+
+
+def operation_of(start: Start) -> str | None:
+    """The GenAI operation a record opens (None for plumbing steps)."""
+    if isinstance(start, ModelStart):
+        return start.operation
+    return _OPERATION_OF.get(type(start))
+
+
 def describe(start: Start) -> tuple[str, SpanKind, Attributes]:
     """Span name, kind and the attributes known at start (samplers read these).
 
