@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+import semtrace
 from semtrace import Evaluation, Sample, semconv
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
@@ -109,3 +110,14 @@ def test_failing_evaluator_never_reaches_the_app(telemetry: Telemetry) -> None:
 def test_object_that_is_not_an_evaluator_fails_at_configuration() -> None:
     with pytest.raises(ValueError, match="not an evaluator"):
         CallbackHandler(evaluators=[object()])  # type: ignore[list-item]
+
+
+def test_flush_waits_for_background_evaluations(telemetry: Telemetry) -> None:
+    gate = threading.Event()
+    handler = CallbackHandler(
+        tracer_provider=telemetry.tracer_provider, evaluators=[SlowJudge(gate)]
+    )
+    fake_chat("ok").invoke("hi", config={"callbacks": [handler]})
+    threading.Timer(0.05, gate.set).start()
+    assert semtrace.flush(timeout_millis=5000)
+    assert telemetry.span("evaluate llm_judge")

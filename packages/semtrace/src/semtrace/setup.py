@@ -60,6 +60,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 
 from semtrace.config import Settings
 from semtrace.console import ConsoleTreeExporter
+from semtrace.quality.evaluators import wait_for_evaluations
 from semtrace.tokens import load_encoding
 
 __all__ = ["Providers", "configure", "flush", "shutdown"]
@@ -347,8 +348,9 @@ def _targets() -> tuple[object, object]:
 def flush(timeout_millis: int = 30_000) -> bool:
     """Export now whatever spans and metrics are queued.
 
-    Flushes the providers :func:`configure` set up, or, before it ran, the global ones
-    if they are SDK providers.
+    Waits for queued background evaluations first, then flushes the providers
+    :func:`configure` set up, or, before it ran, the global ones if they are SDK
+    providers. Call it at the end of a serverless handler or a CLI script.
 
     Args:
         timeout_millis: Most time to wait, for both signals together.
@@ -357,11 +359,13 @@ def flush(timeout_millis: int = 30_000) -> bool:
         ``True`` if everything was flushed in time (or there was nothing to flush).
     """
     deadline = time.monotonic() + timeout_millis / 1000
+    # Background evaluators still working would add spans after the flush: wait first.
+    ok = wait_for_evaluations(timeout_millis / 1000)
     tracer_provider, meter_provider = _targets()
-    ok = True
     try:
         if isinstance(tracer_provider, SdkTracerProvider):
-            ok = tracer_provider.force_flush(timeout_millis) and ok
+            left_ms = max(0.0, (deadline - time.monotonic()) * 1000)
+            ok = tracer_provider.force_flush(int(left_ms)) and ok
         if isinstance(meter_provider, SdkMeterProvider):
             left_ms = max(0.0, (deadline - time.monotonic()) * 1000)
             ok = meter_provider.force_flush(left_ms) and ok

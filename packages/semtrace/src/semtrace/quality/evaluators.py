@@ -26,6 +26,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol, runtime_checkable
 
@@ -68,6 +70,17 @@ def validate(evaluators: Sequence[Evaluator]) -> tuple[Evaluator, ...]:
 
 
 Record = Callable[[Evaluation, Context, str], None]
+_workers: weakref.WeakSet[BackgroundEvaluations] = weakref.WeakSet()
+
+
+def wait_for_evaluations(timeout: float = 10.0) -> bool:
+    """Wait until every background evaluation queue in the process is empty.
+
+    Returns:
+        True if they all emptied within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    return all(w.wait(max(0.0, deadline - time.monotonic())) for w in list(_workers))
 
 
 class BackgroundEvaluations:
@@ -80,6 +93,7 @@ class BackgroundEvaluations:
         self.done = 0
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        _workers.add(self)
 
     def submit(self, evaluator: Evaluator, sample: Sample, parent: Context) -> None:
         """Queue one evaluation; drop it (and count) if the queue is full."""
