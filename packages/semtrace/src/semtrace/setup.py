@@ -60,6 +60,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 
 from semtrace.config import Settings
 from semtrace.console import ConsoleTreeExporter
+from semtrace.dedupe import DuplicateModelSpanFilter
 from semtrace.quality.evaluators import wait_for_evaluations
 from semtrace.tokens import load_encoding
 
@@ -316,8 +317,9 @@ def configure(
             if console:
                 processors.append(SimpleSpanProcessor(ConsoleTreeExporter(file)))
             sdk_tp = SdkTracerProvider(resource=resource)
-            for processor in processors:
-                sdk_tp.add_span_processor(processor)
+            if processors:
+                # One LLM call, one span: drop a provider SDK instrumentation's duplicate of it.
+                sdk_tp.add_span_processor(DuplicateModelSpanFilter(*processors))
             trace.set_tracer_provider(sdk_tp)
             tracer_provider = trace.get_tracer_provider()
             if tracer_provider is sdk_tp:
