@@ -1,0 +1,216 @@
+"""The dispatcher spans in flight: what each one is and what still holds it open.
+
+A span normally ends when its method returns. Some stay open longer, held by what
+they returned: an LLM's stream until its end event, a query engine's streaming
+response until it is consumed or dropped, a chat engine's stream until the thread
+writing it to memory finishes. ``holds`` counts these reasons.
+
+Bounded like the core's run table: past ``max_open`` spans, or once a span is older
+than ``timeout_s``, the oldest spans are evicted and handed back to be ended, so spans
+whose end never comes (an abandoned stream still referenced somewhere, a dropped task)
+cannot grow memory. Spans whose method is still running with an attached context are
+the exception: their end is certain, and only it may detach that context.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from semtrace.records import End
+
+from semtrace_llamaindex.classify import RECORDED, Kind, Op
+
+_MAX_DEPTH = 256
+
+
+@dataclass(slots=True, eq=False)
+class OpenSpan:
+    """One dispatcher span between its start and its end.
+
+    Attributes:
+        id: LlamaIndex's span id (``"Class.method-uuid"``), also the recorder's run id.
+        parent: The parent span id given to the recorder.
+        name: ``"Class.method"``.
+        method: The method name.
+        kind: The family of the instance the method ran on.
+        op: What the span is recorded as (PENDING until its start event for candidates).
+        outer: The op of the nearest recorded ancestor (None at the top of a trace).
+        anchor: The id of the nearest recorded ancestor.
+        start_ns: Wall-clock start, for starts deferred to an event.
+        instance: The instance, kept only while the span is PENDING.
+        args: The bound arguments, kept only while the span is PENDING.
+        owner: ``id()`` of the LLM instance, for stream delegation (see Tracker).
+        first_chunk_key: Its key in the table's first-chunk index, while indexed.
+        registered: Whether the recorder knows the span (started or skipped).
+        holds: Reasons the span is still open; it ends when this reaches zero.
+        end: What the span returned, as a record.
+        error: The failure it ended with.
+        cancelled: Whether its caller abandoned or cancelled it.
+        stream_open: A stream it returned has not finished yet.
+        chunked: A streamed chunk has arrived.
+        awaiting_writer: A hold is reserved for a stream writer not started yet.
+        writer_seen: A stream writer started under this span.
+        holder: The span this one holds open (a stream writer holds its engine call).
+        context: The OpenTelemetry context attached while the span's code runs.
+        token: The token of that attach.
+    """
+
+    id: str
+    parent: str | None
+    name: str
+    method: str
+    kind: Kind
+    op: Op
+    outer: Op | None
+    anchor: str | None
+    start_ns: int
+    instance: Any = None
+    args: Any = None
+    owner: int | None = None
+    first_chunk_key: Hashable | None = None
+    registered: bool = False
+    holds: int = 1
+    end: End | None = None
+    error: BaseException | None = None
+    cancelled: bool = False
+    stream_open: bool = False
+    chunked: bool = False
+    awaiting_writer: bool = False
+    writer_seen: bool = False
+    holder: str | None = None
+    context: Any = None
+    token: Any = None
+    created: float = field(default_factory=time.monotonic)
+
+    @property
+    def recorded(self) -> bool:
+        """Whether the span is a span in the trace (not plumbing, not pending)."""
+        return self.op in RECORDED
+
+    def scope(self) -> tuple[Op | None, str | None]:
+        """``(outer, anchor)`` as this span's children see them.
+
+        A step is transparent to ``outer``: ``trace_all_runs`` shows more spans but
+        changes nothing about what the others are.
+        """
+        if self.op is Op.STEP:
+            return self.outer, self.id
+        if self.recorded:
+            return self.op, self.id
+        return self.outer, self.anchor
+
+
+class SpanTable:
+    """Spans in flight by id, plus the index of LLM streams awaiting their first chunk.
+
+    Thread-safe. ``lock`` (reentrant) also guards the ``holds`` and flags of its spans.
+    """
+
+    def __init__(self, max_open: int, timeout_s: float) -> None:
+        self.lock = threading.RLock()
+        self._spans: OrderedDict[str, OpenSpan] = OrderedDict()
+        self._first_chunk: dict[Hashable, str] = {}
+        self._max_open = max_open
+        self._timeout_s = timeout_s
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    def get(self, span_id: str | None) -> OpenSpan | None:
+        """The span with this id, if it is in flight."""
+        return None if span_id is None else self._spans.get(span_id)
+
+    def add(self, span: OpenSpan) -> list[OpenSpan]:
+        """Store ``span``; return the spans evicted to make room or timed out.
+
+        A span whose method is running with its context attached is never evicted: its
+        exit is certain, and only its exit, in its own frame, can detach that context.
+        """
+        with self.lock:
+            self._spans[span.id] = span
+            excess = len(self._spans) - self._max_open
+            deadline = span.created - self._timeout_s
+            evicted: list[OpenSpan] = []
+            # Insertion order is start order: only the head can be too old.
+            for oldest in self._spans.values():
+                if excess <= 0 and oldest.created >= deadline:
+                    break
+                if oldest.token is None:
+                    evicted.append(oldest)
+                    excess -= 1
+            for gone in evicted:
+                del self._spans[gone.id]
+                self._unindex(gone)
+        return evicted
+
+    def pop(self, span_id: str) -> OpenSpan | None:
+        """Remove and return a span."""
+        with self.lock:
+            span = self._spans.pop(span_id, None)
+            if span is not None:
+                self._unindex(span)
+            return span
+
+    def drain(self) -> list[OpenSpan]:
+        """Remove every span and return them."""
+        with self.lock:
+            spans = list(self._spans.values())
+            self._spans.clear()
+            self._first_chunk.clear()
+        return spans
+
+    def streaming_under(self, span_id: str) -> list[OpenSpan]:
+        """The spans with an open stream below ``span_id`` (through recorded ancestors)."""
+        with self.lock:
+            candidates = [s for s in self._spans.values() if s.stream_open and s.id != span_id]
+        below = []
+        for span in candidates:
+            anchor, depth = span.anchor, 0
+            while anchor is not None and anchor != span_id and depth < _MAX_DEPTH:
+                parent = self._spans.get(anchor)
+                anchor, depth = (parent.anchor if parent is not None else None), depth + 1
+            if anchor == span_id:
+                below.append(span)
+        return below
+
+    # --- LLM streams awaiting their first chunk ---
+
+    def stream_key(self, owner: int, anchor: str | None) -> Hashable:
+        """The first-chunk index key of a call on LLM ``owner`` under span ``anchor``.
+
+        Steps are skipped, so that the key is the same with ``trace_all_runs`` on.
+        """
+        depth = 0
+        span = self._spans.get(anchor) if anchor is not None else None
+        while span is not None and span.op is Op.STEP and depth < _MAX_DEPTH:
+            anchor, depth = span.anchor, depth + 1
+            span = self._spans.get(anchor) if anchor is not None else None
+        return (owner, anchor)
+
+    def await_first_chunk(self, span: OpenSpan, key: Hashable) -> None:
+        """Note that ``span`` returned a stream that has produced nothing yet."""
+        with self.lock:
+            if span.id in self._spans:
+                self._first_chunk[key] = span.id
+                span.first_chunk_key = key
+
+    def awaiting(self, key: Hashable) -> str | None:
+        """The span whose stream, keyed by ``key``, awaits its first chunk."""
+        return self._first_chunk.get(key)
+
+    def first_chunk_arrived(self, span: OpenSpan) -> None:
+        """Forget ``span`` in the first-chunk index."""
+        with self.lock:
+            self._unindex(span)
+
+    def _unindex(self, span: OpenSpan) -> None:
+        key = span.first_chunk_key
+        if key is not None:
+            span.first_chunk_key = None
+            if self._first_chunk.get(key) == span.id:
+                del self._first_chunk[key]

@@ -1,0 +1,392 @@
+"""The life of each dispatcher span: what it is, when it starts, what holds it open.
+
+The span handler (:mod:`semtrace_llamaindex.handler`) and the event handler
+(:mod:`semtrace_llamaindex.events`) both report here; this module decides, per span,
+which :class:`~semtrace.Recorder` call to make. It holds no span logic of its own:
+records come from :mod:`semtrace_llamaindex.translate`, spans from the recorder.
+
+* A structural span (engine, retriever, tool, agent, workflow) starts when it enters.
+* A provider-call candidate (a span on an LLM, embedding model or postprocessor) is
+  PENDING until its start event arrives (``recorder.start`` then gets the span's real
+  start time); if a child span or its exit comes first, it was plumbing.
+* Plumbing is skipped (``recorder.skip``, only once a child needs it) unless
+  ``trace_all_runs`` makes it a step.
+* A span ends when its holds reach zero: its call returning, plus a stream it returned
+  (see :mod:`semtrace_llamaindex.streams`) or a chat stream's writer thread.
+* While a recorded span's own code runs, its context is the current OpenTelemetry
+  context, attached in the frame that runs it and detached when it returns.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable
+from typing import Any
+
+from llama_index.core.base.response.schema import AsyncStreamingResponse, StreamingResponse
+from llama_index.core.chat_engine.types import StreamingAgentChatResponse
+from llama_index.core.instrumentation.span import active_span_id
+from opentelemetry import context as otel_context
+from semtrace import Recorder, Settings
+from semtrace.records import End, RetrievalEnd, Start, StepStart, ValueEnd
+from semtrace.safety import never_raise
+
+from semtrace_llamaindex import classify, streams, translate
+from semtrace_llamaindex.classify import Kind, Op
+from semtrace_llamaindex.table import OpenSpan, SpanTable
+
+_STREAMING_RESPONSES = (StreamingResponse, AsyncStreamingResponse)
+
+
+class Tracker:
+    """Turns dispatcher spans and events into recorder calls.
+
+    Args:
+        recorder: Where spans go.
+        settings: The recorder's settings (capture, ``trace_all_runs``, bounds).
+    """
+
+    def __init__(self, recorder: Recorder, settings: Settings) -> None:
+        self.recorder = recorder
+        self.capture = settings.capture.enabled
+        self._trace_all = settings.trace_all_runs
+        self._table = SpanTable(settings.max_open_runs, settings.run_timeout_s)
+        self._closed = False
+        self._draining: dict[str, OpenSpan] = {}
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called: nothing more is recorded."""
+        return self._closed
+
+    @property
+    def draining(self) -> bool:
+        """Closed, but spans still running hold an attached context only their exit can detach."""
+        return bool(self._draining)
+
+    @property
+    def open_spans(self) -> int:
+        """Dispatcher spans in flight (bounded by ``settings.max_open_runs``)."""
+        return len(self._table)
+
+    # --- from the span handler ---
+
+    def enter(self, span_id: str, parent_id: str | None, instance: Any, bound_args: Any) -> None:
+        """A dispatcher span started."""
+        if self._closed:
+            return
+        name, method = classify.split_id(span_id)
+        kind = classify.entry_kind(instance, method)
+        parent = self._table.get(parent_id)
+        if parent is not None:
+            self._settle(parent)
+        outer, anchor = parent.scope() if parent is not None else (None, None)
+        owner = id(instance) if kind is Kind.LLM else None
+        streaming = None
+        if owner is not None:
+            streaming = self._table.awaiting(self._table.stream_key(owner, anchor))
+        if streaming is not None:
+            # An LLM stream calling its own LLM to make its first chunk (CustomLLM's
+            # astream_* run the sync stream_*): part of that call, not a second one.
+            parent_id, outer, anchor = streaming, Op.MODEL, streaming
+        tool_step = instance is None and classify.is_tool_call_step(bound_args)
+        op = classify.op_for(kind, outer, tool_step)
+        span = OpenSpan(span_id, parent_id, name, method, kind, op, outer, anchor, time.time_ns())
+        span.owner = owner
+        if op is Op.PENDING:
+            span.instance, span.args = instance, bound_args
+        if kind is Kind.STREAM_WRITER and parent is not None:
+            self._hold_for_writer(parent, span)
+        evicted = self._table.add(span)
+        for gone in evicted:
+            if gone is not span:
+                self._abandon(gone)
+        if span in evicted:  # no room even for it: every other span is running
+            return
+        if op is Op.SKIP and self._trace_all:
+            span.op = Op.STEP
+        if span.recorded:
+            record = self._start_record(span, instance, bound_args, tool_step)
+            self._start(span, record, attach=kind not in (Kind.WORKFLOW, Kind.AGENT))
+
+    def exit(self, span_id: str, result: Any) -> None:
+        """A dispatcher span's method returned ``result``."""
+        span = self._table.get(span_id)
+        if span is None:
+            self._undrain(span_id)
+            return
+        self._detach(span)
+        if span.op is Op.PENDING:
+            if not self._trace_all:
+                self._table.pop(span_id)  # plumbing nobody needed to know about
+                return
+            self._settle(span)
+        self._hold_for_result(span, result)
+        if span.recorded and span.end is None and not span.stream_open:
+            span.end = self._end_record(span, result)
+        if span.op is Op.TOOL:
+            span.error = translate.tool_failure(result)
+        self._release(span)
+
+    def drop(self, span_id: str, error: BaseException | None) -> None:
+        """A dispatcher span's method raised ``error``."""
+        span = self._table.get(span_id)
+        if span is None:
+            self._undrain(span_id)
+            return
+        self._detach(span)
+        if span.op is Op.PENDING:
+            if not self._trace_all:
+                self._table.pop(span_id)
+                return
+            self._settle(span)
+        if error is None or translate.is_cancellation(error):
+            span.cancelled = True
+        else:
+            span.error = error
+        self._release(span)
+
+    def close(self) -> None:
+        """Stop: end every open span (children first), then close the recorder.
+
+        Spans whose method is still running keep their attached context until they
+        return (see :attr:`draining`): detaching it from here would corrupt the context
+        of the thread or task running them.
+        """
+        self._closed = True
+        spans = self._table.drain()
+        self._draining = {s.id: s for s in spans if s.token is not None}
+        for span in reversed(spans):
+            if span.recorded:
+                self.recorder.cancel(span.id)
+        self.recorder.close()
+
+    def _undrain(self, span_id: str) -> None:
+        span = self._draining.pop(span_id, None) if self._draining else None
+        if span is not None:
+            self._detach(span)
+
+    # --- from the event handler ---
+
+    def resolve(self, span_id: str | None, op: Op, build: Callable[[OpenSpan], Start]) -> None:
+        """A provider call's start event: its PENDING span becomes ``op``, built by ``build``."""
+        span = self._table.get(span_id)
+        if (
+            span is None
+            or span.op is not Op.PENDING
+            or classify.CANDIDATES.get(span.kind) is not op
+        ):
+            return
+        if span.outer is op:  # e.g. CustomLLM.chat running self.complete: one call
+            self._settle(span)
+            return
+        record = build(span)
+        span.op, span.instance, span.args = op, None, None
+        self._start(span, record, attach=True)
+
+    def chunk(self, span_id: str | None) -> None:
+        """A model span streamed a chunk."""
+        span = self._table.get(span_id)
+        if span is None or span.op is not Op.MODEL or span.chunked:
+            return
+        span.chunked = True
+        self._table.first_chunk_arrived(span)
+        self.recorder.chunk(span.id)
+
+    def set_end(self, span_id: str | None, build: Callable[[], End], final: bool = False) -> None:
+        """An end event: what the span returned. ``final`` ends a model's stream."""
+        span = self._table.get(span_id)
+        if span is None or not span.recorded:
+            return
+        span.end = build()
+        if final:
+            self._close_stream(span)
+
+    def fail(self, span_id: str | None, error: BaseException) -> None:
+        """An exception event (a stream raised or was closed early)."""
+        span = self._table.get(span_id)
+        if span is None:
+            return
+        if translate.is_cancellation(error):
+            span.cancelled = True
+        else:
+            span.error = error
+        self._close_stream(span)
+
+    def cancelled(self, span_id: str | None) -> None:
+        """A workflow or step was cancelled: it ends without error."""
+        span = self._table.get(span_id)
+        if span is not None:
+            span.cancelled = True
+
+    @never_raise
+    def stream_done(
+        self, span_id: str, error: BaseException | None, cancelled: bool, text: str | None
+    ) -> None:
+        """A wrapped response stream ended (see :mod:`semtrace_llamaindex.streams`)."""
+        span = self._table.get(span_id)
+        if span is None or not span.stream_open:
+            return
+        for below in self._table.streaming_under(span_id):  # abandoned with it: end first
+            self.fail(below.id, GeneratorExit() if error is None else error)
+        if error is not None:
+            self.fail(span_id, error)
+            return
+        if cancelled:
+            span.cancelled = True
+        elif text is not None:
+            span.end = ValueEnd(text)
+        self._close_stream(span)
+
+    # --- lifecycle ---
+
+    def _settle(self, span: OpenSpan) -> None:
+        """Make sure the recorder knows ``span`` (a child needs it, or it ends as a step)."""
+        if span.registered:
+            return
+        with self._table.lock:
+            if span.registered:
+                return
+            if span.op is Op.PENDING:
+                span.op = Op.STEP if self._trace_all else Op.SKIP
+                span.instance = span.args = None
+            if span.op is Op.STEP:
+                self._start(span, StepStart(span.name), attach=False)
+            elif span.op is Op.SKIP:
+                self.recorder.skip(span.id, span.parent)
+                span.registered = True
+
+    def _start(self, span: OpenSpan, record: Start, attach: bool) -> None:
+        self.recorder.start(span.id, span.parent, record, start_time_ns=span.start_ns)
+        span.registered = True
+        if attach and active_span_id.get() == span.id:
+            self._attach(span)
+
+    def _start_record(
+        self, span: OpenSpan, instance: Any, bound_args: Any, tool_step: bool
+    ) -> Start:
+        op, kind = span.op, span.kind
+        if op is Op.WORKFLOW:
+            if kind in (Kind.QUERY_ENGINE, Kind.CHAT_ENGINE):
+                return translate.engine_start(instance, bound_args)
+            return translate.workflow_start(instance, bound_args)
+        if op is Op.AGENT:
+            return translate.agent_start(instance, bound_args)
+        if op is Op.RETRIEVAL:
+            return translate.retrieval_start(instance, bound_args)
+        if op is Op.TOOL:
+            if tool_step:
+                return translate.tool_call_start(translate.argument(bound_args, "ev"))
+            return translate.tool_start(instance, bound_args)
+        return StepStart(span.name)
+
+    def _end_record(self, span: OpenSpan, result: Any) -> End | None:
+        if span.op is Op.MODEL:
+            return translate.model_end(result)
+        if span.op in (Op.RETRIEVAL, Op.RERANK):
+            return RetrievalEnd(translate.documents(result))
+        if span.op is Op.EMBEDDING:
+            return translate.embedding_end(result)
+        return ValueEnd(translate.output(result)) if self.capture else None
+
+    def _hold_for_result(self, span: OpenSpan, result: Any) -> None:
+        """Keep ``span`` open while what it returned is still streaming."""
+        if span.op is Op.MODEL and span.end is None and _is_stream(result):
+            self._open_stream(span)
+            if not span.chunked and span.owner is not None:
+                key = self._table.stream_key(span.owner, span.anchor)
+                self._table.await_first_chunk(span, key)
+        elif span.recorded and isinstance(result, _STREAMING_RESPONSES):
+            self._open_stream(span)
+            wrapped = False
+            try:
+                wrapped = streams.wrap(result, self, span.id)
+            finally:
+                if not wrapped:
+                    self._close_stream(span)
+        if isinstance(result, StreamingAgentChatResponse) and (
+            result.write_response_to_history_thread is not None
+            or result.awrite_response_to_history_task is not None
+        ):
+            with self._table.lock:
+                if not span.writer_seen:  # reserve a hold for the writer not started yet
+                    span.awaiting_writer = True
+                    span.holds += 1
+
+    def _hold_for_writer(self, parent: OpenSpan, writer: OpenSpan) -> None:
+        """A chat stream's writer started: its engine call stays open until it ends."""
+        with self._table.lock:
+            if self._table.get(parent.id) is not parent:
+                return
+            parent.writer_seen = True
+            if parent.awaiting_writer:
+                parent.awaiting_writer = False
+            else:
+                parent.holds += 1
+            writer.holder = parent.id
+
+    def _open_stream(self, span: OpenSpan) -> None:
+        with self._table.lock:
+            span.stream_open = True
+            span.holds += 1
+
+    def _close_stream(self, span: OpenSpan) -> None:
+        with self._table.lock:
+            if not span.stream_open:
+                return
+            span.stream_open = False
+        self._release(span)
+
+    def _release(self, span: OpenSpan) -> None:
+        with self._table.lock:
+            span.holds -= 1
+            if span.holds > 0 or self._table.pop(span.id) is None:
+                return
+        self._finish(span)
+
+    def _finish(self, span: OpenSpan) -> None:
+        if span.recorded:
+            if span.error is not None:
+                self.recorder.fail(span.id, span.error, span.end)
+            elif span.cancelled:
+                self.recorder.cancel(span.id)
+            else:
+                self.recorder.end(span.id, span.end)
+        elif span.registered:
+            self.recorder.end(span.id)  # forget the skip
+        holder = self._table.get(span.holder)
+        if holder is not None:
+            self._release(holder)
+
+    def _abandon(self, span: OpenSpan) -> None:
+        """An evicted span: never ended by LlamaIndex within the bounds."""
+        if span.recorded:
+            self.recorder.cancel(span.id)
+        elif span.registered:
+            self.recorder.end(span.id)
+
+    # --- the current OpenTelemetry context ---
+
+    @never_raise
+    def _attach(self, span: OpenSpan) -> None:
+        before = otel_context.get_current()
+        with self.recorder.activate(span.id):
+            context = otel_context.get_current()
+        if context is not before:
+            span.context, span.token = context, otel_context.attach(context)
+
+    @never_raise
+    def _detach(self, span: OpenSpan) -> None:
+        token, context = span.token, span.context
+        if token is None:
+            return
+        span.token = span.context = None
+        # Only in the frame that attached it: a span ended elsewhere (a future's
+        # callback) leaves the caller's context alone rather than corrupt it.
+        if otel_context.get_current() is context:
+            otel_context.detach(token)
+
+
+def _is_stream(result: Any) -> bool:
+    return inspect.isgenerator(result) or inspect.isasyncgen(result)

@@ -1,0 +1,559 @@
+"""LlamaIndex objects to semtrace records. Pure functions, no spans, no state.
+
+Each function reads what a LlamaIndex span or event carries (the instance, the bound
+arguments, ``ChatMessage``/``ChatResponse``, ``NodeWithScore``...) and returns a
+:mod:`semtrace.records` record. Duck-typed on purpose: provider packages return their
+SDK's objects in ``raw``, as dicts or as objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+from semtrace import records
+from semtrace.records import Message, Part, TextPart, ToolCallPart, ToolCallResponsePart
+
+# The package a LlamaIndex integration lives in (``llama_index.llms.<name>``) to the
+# GenAI conventions' provider name.
+PROVIDERS: Final[Mapping[str, str]] = {
+    "openai": "openai",
+    "openai_like": "openai",
+    "azure_openai": "azure.ai.openai",
+    "azure_inference": "azure.ai.inference",
+    "anthropic": "anthropic",
+    "bedrock": "aws.bedrock",
+    "bedrock_converse": "aws.bedrock",
+    "vertex": "gcp.vertex_ai",
+    "google_genai": "gcp.gemini",
+    "gemini": "gcp.gemini",
+    "mistralai": "mistral_ai",
+    "groq": "groq",
+    "deepseek": "deepseek",
+    "cohere": "cohere",
+    "ollama": "ollama",
+    "perplexity": "perplexity",
+    "xai": "x_ai",
+    "huggingface": "huggingface",
+    "huggingface_api": "huggingface",
+    "ibm": "ibm.watsonx.ai",
+    "voyageai": "voyageai",
+    "jinaai": "jinaai",
+}
+FALLBACK_PROVIDER: Final = "llama_index"
+_INTEGRATION_NAMESPACES: Final = (
+    "llama_index.llms.",
+    "llama_index.embeddings.",
+    "llama_index.postprocessor.",
+)
+_ROLES: Final[Mapping[str, str]] = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "assistant": "assistant",
+    "chatbot": "assistant",
+    "model": "assistant",
+    "tool": "tool",
+    "function": "tool",
+}
+# Per-call kwargs and LLM fields that are sampling parameters, to semtrace's names.
+_PARAMS: Final[Mapping[str, str]] = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "max_tokens": "max_tokens",
+    "max_new_tokens": "max_tokens",
+    "max_completion_tokens": "max_tokens",
+    "max_output_tokens": "max_tokens",
+    "seed": "seed",
+    "frequency_penalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+    "stop": "stop",
+    "stop_sequences": "stop",
+}
+_MODEL_FIELDS: Final = ("model", "model_name", "model_id", "deployment_name", "engine")
+_NO_MODEL: Final = frozenset({"", "unknown", "None"})
+_FINISH_REASONS: Final[Mapping[str, str]] = {
+    "tool_calls": "tool_call",
+    "tool_use": "tool_call",
+    "function_call": "tool_call",
+    "max_tokens": "length",
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+}
+# Where providers put token counts, in order of preference: (input, output) key aliases.
+_INPUT_KEYS: Final = (
+    "prompt_tokens",
+    "input_tokens",
+    "prompt_token_count",
+    "inputTokens",
+    "prompt_eval_count",
+)
+_OUTPUT_KEYS: Final = (
+    "completion_tokens",
+    "output_tokens",
+    "candidates_token_count",
+    "outputTokens",
+    "eval_count",
+)
+# Exceptions that mean "the caller stopped" rather than "it failed".
+CANCELLATIONS: Final = frozenset({"GeneratorExit", "CancelledError", "WorkflowCancelledByUser"})
+
+
+# --- small readers ---
+
+
+def get(obj: Any, key: str) -> Any:
+    """``obj[key]`` for a mapping, else ``obj.key``; None when absent or unreadable."""
+    if obj is None:
+        return None
+    try:
+        return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+    except Exception:  # a provider object's property that raises: treat as absent
+        return None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    return None
+
+
+def _first_int(source: Any, keys: Iterable[str]) -> int | None:
+    for key in keys:
+        value = _int(get(source, key))
+        if value is not None:
+            return value
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def is_cancellation(error: BaseException) -> bool:
+    """Whether ``error`` means the caller abandoned or cancelled the run (not a failure)."""
+    return any(cls.__name__ in CANCELLATIONS for cls in type(error).__mro__)
+
+
+def query_text(query: Any) -> str:
+    """The text of a ``str`` or ``QueryBundle`` query."""
+    if isinstance(query, str):
+        return query
+    text = get(query, "query_str")
+    return text if isinstance(text, str) else ""
+
+
+def argument(bound_args: Any, *names: str) -> Any:
+    """The first of ``names`` among a span's bound arguments."""
+    arguments = getattr(bound_args, "arguments", None) or {}
+    for name in names:
+        if name in arguments:
+            return arguments[name]
+    return None
+
+
+# --- models ---
+
+
+def provider(instance: Any) -> str:
+    """The GenAI provider of an LLM, embedding model or reranker, from its package.
+
+    The first class in the instance's MRO that lives in a LlamaIndex integration package
+    (``llama_index.llms.openai``...) names it, so a user's subclass of ``OpenAI`` is
+    still ``openai``.
+    """
+    for cls in type(instance).__mro__:
+        module = cls.__module__
+        for namespace in _INTEGRATION_NAMESPACES:
+            if module.startswith(namespace):
+                package = module[len(namespace) :].split(".", 1)[0].removesuffix("_rerank")
+                return PROVIDERS.get(package, package)
+    return FALLBACK_PROVIDER
+
+
+def model_name(instance: Any, model_dict: Mapping[str, Any] | None) -> str | None:
+    """The requested model: the payload's ``model_name`` unless unknown, else a model field."""
+    for source in (model_dict, instance):
+        for key in ("model_name", *_MODEL_FIELDS):
+            value = get(source, key)
+            if isinstance(value, str) and value not in _NO_MODEL:
+                return value
+    return None
+
+
+def request_params(instance: Any, kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Sampling parameters: per-call kwargs first, then the LLM's own fields."""
+    params: dict[str, Any] = {}
+    extra = get(instance, "additional_kwargs")
+    for source in (kwargs or {}, extra if isinstance(extra, Mapping) else {}):
+        for key, value in source.items():
+            target = _PARAMS.get(key)
+            if target and value is not None and target not in params:
+                params[target] = value
+    for key, target in _PARAMS.items():
+        if target not in params:
+            value = get(instance, key)
+            if isinstance(value, (int, float, str, list, tuple)) and not isinstance(value, bool):
+                params[target] = value
+    return params
+
+
+def tool_definitions(kwargs: Mapping[str, Any] | None) -> list[records.ToolDefinition]:
+    """Tools offered to the model: OpenAI-style dicts or LlamaIndex tools."""
+    tools = (kwargs or {}).get("tools")
+    out = []
+    for tool in tools if isinstance(tools, (list, tuple)) else ():
+        meta = getattr(tool, "metadata", None)
+        if meta is not None and isinstance(getattr(meta, "name", None), str):
+            out.append(records.ToolDefinition(name=meta.name, description=meta.description))
+            continue
+        if not isinstance(tool, Mapping):
+            continue
+        function = tool.get("function")
+        spec: Mapping[str, Any] = function if isinstance(function, Mapping) else tool
+        if spec.get("name"):
+            out.append(
+                records.ToolDefinition(
+                    name=str(spec["name"]),
+                    description=spec.get("description"),
+                    parameters=spec.get("parameters") or spec.get("input_schema"),
+                    type=str(tool.get("type") or "function"),
+                )
+            )
+    return out
+
+
+def _role(message: Any) -> str:
+    role = get(message, "role")
+    value = str(getattr(role, "value", role) or "user")
+    return _ROLES.get(value, value)
+
+
+def _tool_call(call: Any) -> ToolCallPart | None:
+    """One tool call: a ``ToolSelection``, an OpenAI/Anthropic object, or a dict."""
+    name = get(call, "tool_name")
+    if name:
+        return ToolCallPart(
+            str(name), get(call, "tool_id") or get(call, "tool_call_id"), get(call, "tool_kwargs")
+        )
+    function = get(call, "function")
+    name = get(function, "name") or get(call, "name")
+    if not name:
+        return None
+    arguments = get(function, "arguments") if function is not None else get(call, "input")
+    call_id = get(call, "id")
+    return ToolCallPart(str(name), str(call_id) if call_id else None, arguments)
+
+
+def _block_part(block: Any) -> Part | None:
+    kind = get(block, "block_type")
+    if kind == "text":
+        return TextPart(str(get(block, "text") or ""))
+    if kind == "thinking":
+        return records.ReasoningPart(str(get(block, "content") or ""))
+    if kind == "tool_call":
+        return ToolCallPart(
+            str(get(block, "tool_name")), get(block, "tool_call_id"), get(block, "tool_kwargs")
+        )
+    return None
+
+
+def message(msg: Any) -> Message:
+    """One LlamaIndex ``ChatMessage`` (or a plain string) as a record."""
+    if isinstance(msg, str):
+        return Message("user", [TextPart(msg)])
+    role = _role(msg)
+    extra = get(msg, "additional_kwargs") or {}
+    if role == "tool":
+        call_id = get(extra, "tool_call_id")
+        return Message(
+            role, [ToolCallResponsePart(get(msg, "content"), str(call_id) if call_id else None)]
+        )
+    blocks = get(msg, "blocks")
+    parts: list[Part] = []
+    if isinstance(blocks, list):
+        parts = [p for p in (_block_part(b) for b in blocks) if p is not None]
+    else:
+        content = get(msg, "content")
+        if isinstance(content, str) and content:
+            parts = [TextPart(content)]
+    calls = get(extra, "tool_calls")
+    for call in calls if isinstance(calls, (list, tuple)) else ():
+        part = _tool_call(call)
+        if part is not None:
+            parts.append(part)
+    name = get(extra, "name")
+    return Message(
+        role,
+        [p for p in parts if not (isinstance(p, TextPart) and not p.content)],
+        name=name if isinstance(name, str) else None,
+    )
+
+
+def chat_start(
+    messages: Sequence[Any],
+    kwargs: Mapping[str, Any] | None,
+    model_dict: Mapping[str, Any] | None,
+    instance: Any,
+    stream: bool,
+) -> records.ModelStart:
+    """A chat call, from ``LLMChatStartEvent`` and the LLM it was made on."""
+    return records.ModelStart(
+        provider=provider(instance),
+        model=model_name(instance, model_dict),
+        messages=[message(m) for m in messages],
+        params=request_params(instance, kwargs),
+        tools=tool_definitions(kwargs),
+        stream=stream,
+    )
+
+
+def completion_start(
+    prompt: str,
+    kwargs: Mapping[str, Any] | None,
+    model_dict: Mapping[str, Any] | None,
+    instance: Any,
+    stream: bool,
+) -> records.ModelStart:
+    """A completion call, from ``LLMCompletionStartEvent`` and its LLM."""
+    return records.ModelStart(
+        provider=provider(instance),
+        model=model_name(instance, model_dict),
+        messages=[Message("user", [TextPart(prompt)])],
+        operation="text_completion",
+        params=request_params(instance, kwargs),
+        stream=stream,
+    )
+
+
+def model_end(response: Any) -> records.ModelEnd:
+    """What a ``ChatResponse`` or ``CompletionResponse`` says: output, usage, ids, finish."""
+    if response is None:
+        return records.ModelEnd()
+    raw = get(response, "raw")
+    chat_message = get(response, "message")
+    if chat_message is not None:
+        out = message(chat_message)
+        out.role = "assistant"
+    else:
+        out = Message("assistant", [TextPart(str(get(response, "text") or ""))])
+    reason = finish_reason(raw, out)
+    out.finish_reason = reason
+    response_model, response_id = get(raw, "model"), get(raw, "id")
+    return records.ModelEnd(
+        output=[out],
+        usage=usage(raw, get(response, "additional_kwargs")),
+        response_model=response_model if isinstance(response_model, str) else None,
+        response_id=response_id if isinstance(response_id, str) else None,
+        finish_reasons=[reason] if reason else [],
+    )
+
+
+def finish_reason(raw: Any, out: Message) -> str | None:
+    """The finish reason in the conventions' words (``stop``, ``length``, ``tool_call``...)."""
+    choices = get(raw, "choices")
+    reason = get(choices[0], "finish_reason") if isinstance(choices, list) and choices else None
+    reason = (
+        reason or get(raw, "stop_reason") or get(raw, "finish_reason") or get(raw, "done_reason")
+    )
+    if not reason:
+        return "tool_call" if any(isinstance(p, ToolCallPart) for p in out.parts) else None
+    reason = str(getattr(reason, "value", reason))
+    return _FINISH_REASONS.get(reason, reason)
+
+
+def usage(raw: Any, extra: Any = None) -> records.Usage | None:
+    """Provider-reported token usage, from the response's ``raw`` or ``additional_kwargs``.
+
+    Reads OpenAI-like (``usage.prompt_tokens``), Anthropic-like (``usage.input_tokens``),
+    Gemini (``usage_metadata.prompt_token_count``), Bedrock (``inputTokens``) and Ollama
+    (``prompt_eval_count``) shapes, as dicts or objects. None when nothing is reported.
+    """
+    for source in (get(raw, "usage"), get(raw, "usage_metadata"), raw, extra):
+        found = _usage_of(source)
+        if found.reported:
+            return found
+    return None
+
+
+def _usage_of(source: Any) -> records.Usage:
+    if source is None or isinstance(source, (str, bytes, int, float)):
+        return records.Usage()
+    prompt_details = get(source, "prompt_tokens_details")
+    completion_details = get(source, "completion_tokens_details")
+    return records.Usage(
+        input_tokens=_first_int(source, _INPUT_KEYS),
+        output_tokens=_first_int(source, _OUTPUT_KEYS),
+        cache_read_input_tokens=_int(get(prompt_details, "cached_tokens"))
+        or _first_int(source, ("cache_read_input_tokens", "cached_content_token_count")),
+        cache_creation_input_tokens=_int(get(source, "cache_creation_input_tokens")),
+        reasoning_output_tokens=_int(get(completion_details, "reasoning_tokens"))
+        or _int(get(source, "thoughts_token_count")),
+    )
+
+
+# --- embeddings, retrieval, rerank ---
+
+
+def embedding_start(
+    instance: Any, model_dict: Mapping[str, Any] | None, bound_args: Any
+) -> records.EmbeddingStart:
+    """An embeddings call; the inputs are the texts the method was called with."""
+    inputs = argument(bound_args, "texts", "queries", "query", "text")
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    texts = [t for t in inputs if isinstance(t, str)] if isinstance(inputs, (list, tuple)) else []
+    return records.EmbeddingStart(
+        provider=provider(instance), model=model_name(instance, model_dict), inputs=texts
+    )
+
+
+def embedding_end(embeddings: Any) -> records.EmbeddingEnd:
+    """The dimension of the vectors returned (never the vectors)."""
+    first = embeddings[0] if isinstance(embeddings, list) and embeddings else None
+    return records.EmbeddingEnd(dimension=len(first) if isinstance(first, (list, tuple)) else None)
+
+
+def retrieval_start(instance: Any, bound_args: Any) -> records.RetrievalStart:
+    """A retriever call: query, the vector store (or retriever) name, and top-k."""
+    store = getattr(instance, "_vector_store", None)
+    source = type(store).__name__ if store is not None else type(instance).__name__
+    top_k = getattr(instance, "_similarity_top_k", None)
+    return records.RetrievalStart(
+        query=query_text(argument(bound_args, "str_or_query_bundle", "query_bundle", "query")),
+        data_source=source,
+        top_k=_int(top_k),
+    )
+
+
+def documents(nodes: Any) -> list[records.Document]:
+    """``NodeWithScore`` objects as documents with node ids, scores and text."""
+    out = []
+    for item in nodes if isinstance(nodes, (list, tuple)) else ():
+        node: Any = getattr(item, "node", item)
+        score = getattr(item, "score", None)
+        try:
+            content = node.get_content()
+        except Exception:  # not a node: no text rather than no span
+            content = ""
+        node_id = getattr(node, "node_id", None)
+        out.append(
+            records.Document(
+                content=content if isinstance(content, str) else "",
+                id=str(node_id) if node_id is not None else None,
+                score=float(score)
+                if isinstance(score, (int, float)) and not isinstance(score, bool)
+                else None,
+            )
+        )
+    return out
+
+
+def rerank_start(query: Any, nodes: Any, top_n: Any, model: Any) -> records.RerankStart:
+    """A reranker call, from ``ReRankStartEvent``."""
+    return records.RerankStart(
+        query=query_text(query),
+        model=model if isinstance(model, str) and model not in _NO_MODEL else None,
+        top_n=_int(top_n),
+        documents=documents(nodes),
+    )
+
+
+# --- tools, agents, workflows ---
+
+
+def tool_start(instance: Any, bound_args: Any) -> records.ToolStart:
+    """A ``BaseTool.call``/``acall``: name, description and arguments."""
+    meta = getattr(instance, "metadata", None)
+    name = getattr(meta, "name", None) or type(instance).__name__
+    arguments = getattr(bound_args, "arguments", None) or {}
+    args = dict(arguments.get("kwargs") or {})
+    args.update({k: v for k, v in arguments.items() if k not in ("self", "args", "kwargs")})
+    positional = arguments.get("args")
+    if positional:
+        args["args"] = list(positional)
+    return records.ToolStart(
+        name=str(name), description=getattr(meta, "description", None), arguments=args
+    )
+
+
+def tool_call_start(event: Any) -> records.ToolStart:
+    """An agent's ``call_tool`` step, from its ``ToolCall`` event (has the call id)."""
+    return records.ToolStart(
+        name=str(get(event, "tool_name") or "tool"),
+        call_id=_text(get(event, "tool_id")),
+        arguments=get(event, "tool_kwargs"),
+    )
+
+
+def tool_failure(result: Any) -> BaseException | None:
+    """The exception a tool raised, when the agent caught it into a ``ToolOutput``."""
+    output = get(result, "tool_output") or result
+    if get(output, "is_error"):
+        error = get(output, "exception")
+        return (
+            error if isinstance(error, BaseException) else RuntimeError(str(get(output, "content")))
+        )
+    return None
+
+
+def agent_start(instance: Any, bound_args: Any) -> records.AgentStart:
+    """A workflow agent's run (``FunctionAgent``, ``ReActAgent``, ``AgentWorkflow``)."""
+    name = getattr(instance, "name", None)
+    description = getattr(instance, "description", None)
+    event = argument(bound_args, "start_event", "ev")
+    user_msg = get(event, "user_msg")
+    return records.AgentStart(
+        name=name if isinstance(name, str) and name else type(instance).__name__,
+        description=description if isinstance(description, str) else None,
+        input=output(user_msg) if user_msg is not None else None,
+    )
+
+
+def workflow_start(instance: Any, bound_args: Any) -> records.WorkflowStart:
+    """A ``Workflow.run``: the workflow's class, and its start event's fields as input."""
+    fields = event_fields(argument(bound_args, "start_event", "ev"))
+    return records.WorkflowStart(name=type(instance).__name__, input=fields or None)
+
+
+def event_fields(event: Any) -> dict[str, Any]:
+    """A workflow event's declared and dynamic fields (``StartEvent(topic=...)``)."""
+    if event is None:
+        return {}
+    fields: dict[str, Any] = {}
+    with contextlib.suppress(Exception):  # a dict-like event: its dynamic fields
+        fields.update(event.items())
+    for key in getattr(type(event), "model_fields", None) or {}:
+        if not key.startswith("_"):
+            fields[key] = getattr(event, key, None)
+    return fields
+
+
+def engine_start(instance: Any, bound_args: Any) -> records.WorkflowStart:
+    """A query or chat engine call: the engine's class, and the question as input."""
+    query = argument(bound_args, "str_or_query_bundle", "message", "query")
+    return records.WorkflowStart(name=type(instance).__name__, input=query_text(query) or None)
+
+
+def output(value: Any) -> Any:
+    """What a run returned, as text where LlamaIndex wraps text in an object."""
+    for _ in range(4):  # StopEvent -> AgentOutput -> ChatMessage -> str
+        if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+            return value
+        for attr in ("result", "response", "content"):
+            inner = getattr(value, attr, None)
+            if inner is not None and not callable(inner):
+                value = inner
+                break
+        else:
+            return str(value)
+    return value if isinstance(value, str) else str(value)
