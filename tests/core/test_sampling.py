@@ -22,8 +22,6 @@ from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 from opentelemetry.trace import Status, StatusCode
 from semtrace import fault_count, semconv
 from semtrace.sampling import (
-    GEN_AI_USAGE_COST_AMOUNT,
-    METRIC_SAMPLING_TRACES,
     Decision,
     Limits,
     Policy,
@@ -162,10 +160,12 @@ def test_slow_trace_is_kept() -> None:
 
 def test_cost_summed_over_the_trace_is_kept() -> None:
     s = Setup(Policy(base_rate=0.0, max_cost=0.5))
-    s.run({GEN_AI_USAGE_COST_AMOUNT: 0.3})  # one costed span: 0.3
+    s.run({semconv.GEN_AI_USAGE_COST_AMOUNT: 0.3})  # one costed span: 0.3
     with s.tracer.start_as_current_span("root"):
         for _ in range(2):  # two spans of 0.3: 0.6 > 0.5
-            with s.tracer.start_as_current_span("llm", attributes={GEN_AI_USAGE_COST_AMOUNT: 0.3}):
+            with s.tracer.start_as_current_span(
+                "llm", attributes={semconv.GEN_AI_USAGE_COST_AMOUNT: 0.3}
+            ):
                 pass
     assert s.sampler.stats.kept == {"cost": 1}
     assert s.sampler.stats.dropped == 1
@@ -181,6 +181,11 @@ def test_tokens_summed_over_the_trace_are_kept() -> None:
 def test_first_matching_rule_is_the_reason(setup: Setup) -> None:
     setup.run({Q + "groundedness": 0.1, Q + "non_answer": True}, error=True)
     assert setup.sampler.stats.kept == {"error": 1}
+
+
+def test_a_flag_is_a_more_specific_reason_than_a_score(setup: Setup) -> None:
+    setup.run({Q + "empty_retrieval": True, Q + "retrieval_relevance": 0.0})
+    assert setup.sampler.stats.kept == {"empty_retrieval": 1}
 
 
 def test_disabled_rules_keep_nothing() -> None:
@@ -424,7 +429,7 @@ def test_counters_and_metrics() -> None:
     for rm in data.resource_metrics:
         for sm in rm.scope_metrics:
             for metric in sm.metrics:
-                if metric.name == METRIC_SAMPLING_TRACES:
+                if metric.name == semconv.METRIC_SAMPLING_TRACES:
                     for p in metric.data.data_points:
                         a = p.attributes or {}
                         key = (

@@ -19,6 +19,7 @@ from semtrace.quality.signals import Thresholds
 from semtrace.quality.types import Evaluation, Sample
 from semtrace.recorder import Recorder
 from semtrace.safety import fault_count
+from semtrace.sampling import Limits, Policy, TailSamplingProcessor
 from semtrace.setup import Providers, configure, flush, shutdown
 from semtrace.version import __version__
 
@@ -26,10 +27,13 @@ __all__ = [
     "CaptureMode",
     "Evaluation",
     "Evaluator",
+    "Limits",
+    "Policy",
     "Providers",
     "Recorder",
     "Sample",
     "Settings",
+    "TailSamplingProcessor",
     "Thresholds",
     "__version__",
     "configure",

@@ -8,8 +8,8 @@ processor or **none** of them. ``on_start`` is passed through at once; only ``on
 is deferred.
 
 A trace is kept when any span failed (status ``ERROR``), when it was slow, costly or
-token-hungry, when any quality score fell below its floor, when a quality flag was
-raised (``semtrace.quality.{signal}``), or when its trace id falls in the base rate.
+token-hungry, when a quality flag was raised or a quality score fell below its floor
+(``semtrace.quality.{signal}``), or when its trace id falls in the base rate.
 The base rate picks trace ids exactly as ``TraceIdRatioBased`` does, so every process
 of a deployment keeps the same healthy traces.
 
@@ -73,16 +73,6 @@ from semtrace.quality import signals
 from semtrace.safety import record_fault
 from semtrace.version import __version__
 
-# --- Names not in semconv yet (to move there) ---
-# The cost of a call, as the cost work records it on the span.
-GEN_AI_USAGE_COST_AMOUNT: Final = "gen_ai.usage.cost.amount"
-GEN_AI_USAGE_COST_CURRENCY: Final = "gen_ai.usage.cost.currency"
-# The sampler's counter and its attributes.
-METRIC_SAMPLING_TRACES: Final = "semtrace.sampling.traces"
-SEMTRACE_SAMPLING_DECISION: Final = "semtrace.sampling.decision"
-SEMTRACE_SAMPLING_REASON: Final = "semtrace.sampling.reason"
-SEMTRACE_SAMPLING_TRIGGER: Final = "semtrace.sampling.trigger"
-
 # --- Values of those attributes ---
 DECISION_KEPT: Final = "kept"
 DECISION_DROPPED: Final = "dropped"
@@ -134,14 +124,14 @@ class Policy:
             threshold only means something in your currency.
         max_tokens: Keep a trace whose summed ``gen_ai.usage.input_tokens`` and
             ``gen_ai.usage.output_tokens`` exceed this. Default 100 000.
+        keep_flags: Keep a trace where any of these flags is raised on any span. Default
+            all four: ``empty_retrieval``, ``non_answer``, ``truncated``,
+            ``empty_output``. Stored as a frozenset.
         min_groundedness: Keep a trace where any span's groundedness is below this.
             Default 0.5, the :class:`~semtrace.quality.signals.Thresholds` default, so a
             ``fail`` label means kept.
         min_retrieval_relevance: The same for retrieval relevance. Default 0.5.
         min_answer_relevance: The same for answer relevance. Default 0.3.
-        keep_flags: Keep a trace where any of these flags is raised on any span. Default
-            all four: ``empty_retrieval``, ``non_answer``, ``truncated``,
-            ``empty_output``. Stored as a frozenset.
         base_rate: The fraction of the other traces kept, in [0, 1]: those whose trace
             id's low 64 bits are below ``base_rate * 2**64``, as ``TraceIdRatioBased``
             decides, so every process agrees. Default 0.1.
@@ -154,10 +144,10 @@ class Policy:
     max_duration_s: float | None = 30.0
     max_cost: float | None = None
     max_tokens: int | None = 100_000
+    keep_flags: AbstractSet[str] = frozenset(FLAGS)
     min_groundedness: float | None = 0.5
     min_retrieval_relevance: float | None = 0.5
     min_answer_relevance: float | None = 0.3
-    keep_flags: AbstractSet[str] = frozenset(FLAGS)
     base_rate: float = 0.1
 
     def __post_init__(self) -> None:
@@ -200,14 +190,14 @@ class Policy:
             return REASON_COST
         if self.max_tokens is not None and facts.tokens > self.max_tokens:
             return REASON_TOKENS
+        if facts.raised:
+            for name in self._flags:
+                if name in facts.raised:
+                    return name
         if facts.lowest:
             for name, floor in self._floors:
                 lowest = facts.lowest.get(name)
                 if lowest is not None and lowest < floor:
-                    return name
-        if facts.raised:
-            for name in self._flags:
-                if name in facts.raised:
                     return name
         return None
 
@@ -655,7 +645,7 @@ _SCORE, _FLAG, _COST, _TOKENS = "score", "flag", "cost", "tokens"
 _WATCHED: Final[dict[str, tuple[str, str]]] = {
     **{semconv.SEMTRACE_QUALITY_PREFIX + n: (_SCORE, n) for n in SCORES},
     **{semconv.SEMTRACE_QUALITY_PREFIX + n: (_FLAG, n) for n in FLAGS},
-    GEN_AI_USAGE_COST_AMOUNT: (_COST, ""),
+    semconv.GEN_AI_USAGE_COST_AMOUNT: (_COST, ""),
     semconv.GEN_AI_USAGE_INPUT_TOKENS: (_TOKENS, ""),
     semconv.GEN_AI_USAGE_OUTPUT_TOKENS: (_TOKENS, ""),
 }
@@ -772,7 +762,7 @@ def _traces_counter(meter_provider: MeterProvider | None) -> metrics.Counter | N
         return None
     meter = metrics.get_meter("semtrace", __version__, meter_provider)
     return meter.create_counter(
-        METRIC_SAMPLING_TRACES,
+        semconv.METRIC_SAMPLING_TRACES,
         unit="{trace}",
         description="Traces decided by semtrace's tail sampler, by decision, reason, trigger.",
     )
@@ -782,9 +772,9 @@ def _traces_counter(meter_provider: MeterProvider | None) -> metrics.Counter | N
 def _metric_attributes(keep: bool, reason: str, trigger: str) -> Mapping[str, str]:
     return MappingProxyType(
         {
-            SEMTRACE_SAMPLING_DECISION: DECISION_KEPT if keep else DECISION_DROPPED,
-            SEMTRACE_SAMPLING_REASON: reason,
-            SEMTRACE_SAMPLING_TRIGGER: trigger,
+            semconv.SEMTRACE_SAMPLING_DECISION: DECISION_KEPT if keep else DECISION_DROPPED,
+            semconv.SEMTRACE_SAMPLING_REASON: reason,
+            semconv.SEMTRACE_SAMPLING_TRIGGER: trigger,
         }
     )
 

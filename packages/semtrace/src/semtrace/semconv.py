@@ -128,3 +128,8 @@ SEMTRACE_PROMPT_VERSION: Final = "semtrace.prompt.version"
 SEMTRACE_QUALITY_PREFIX: Final = "semtrace.quality."
 METRIC_QUALITY_SCORE: Final = "semtrace.quality.score"
 METRIC_COST: Final = "semtrace.client.cost"
+# The tail sampler's counter and its attributes.
+METRIC_SAMPLING_TRACES: Final = "semtrace.sampling.traces"
+SEMTRACE_SAMPLING_DECISION: Final = "semtrace.sampling.decision"
+SEMTRACE_SAMPLING_REASON: Final = "semtrace.sampling.reason"
+SEMTRACE_SAMPLING_TRIGGER: Final = "semtrace.sampling.trigger"
