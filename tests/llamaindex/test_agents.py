@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from llama_index.core.agent.workflow import FunctionAgent
+from llama_index.core.agent.workflow import AgentWorkflow, FunctionAgent
 from llama_index.core.tools import FunctionTool
 from opentelemetry.trace import StatusCode
 from semtrace.testing import Telemetry
@@ -165,3 +165,19 @@ async def test_agent_inside_a_workflow_nests_under_it(
     instrument()
     await Delegates().run()
     assert parent_name(telemetry, only(telemetry, "invoke_agent")) == "invoke_workflow Delegates"
+
+
+async def test_agent_workflow_is_one_invoke_agent_span_with_its_agents_calls(
+    telemetry: Telemetry, instrument: Instrument
+) -> None:
+    instrument()
+    workflow = AgentWorkflow(
+        agents=[_agent(FunctionTool.from_defaults(add))], root_agent="calculator"
+    )
+    assert str(await workflow.run(user_msg="What is 2 + 3?")) == "The sum is 5."
+    assert telemetry.tree() == [
+        "invoke_agent AgentWorkflow",
+        "  chat fake-tools",
+        "  execute_tool add",
+        "  chat fake-tools",
+    ]

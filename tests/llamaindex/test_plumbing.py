@@ -107,3 +107,15 @@ async def test_trace_all_runs_changes_no_other_span(
         "retrieval",
         "text_completion",
     ]
+
+
+def test_dropped_operations_are_not_recorded_and_their_children_reparented(
+    telemetry: Telemetry, index: VectorStoreIndex, instrument: Instrument
+) -> None:
+    instrument(drop_operations="no_embeddings")
+    index.as_query_engine(llm=AnswerLLM()).query(QUESTION)
+    assert telemetry.tree() == [
+        "invoke_workflow RetrieverQueryEngine",
+        "  retrieval SimpleVectorStore",
+        "  text_completion gpt-4o-mini",
+    ]

@@ -18,6 +18,7 @@ from typing import Any
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from semtrace import Recorder, Settings
+from semtrace.cost import PriceTable
 
 from semtrace_llamaindex.events import EventHandler
 from semtrace_llamaindex.handler import SpanHandler
@@ -30,8 +31,9 @@ class LlamaIndexInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     ``instrument()`` takes the same keyword arguments as the LangChain
     ``CallbackHandler``: ``tracer_provider``, ``meter_provider``, ``capture_content``,
-    ``count_tokens``, ``redact``, ``trace_all_runs``, ``thresholds`` and ``settings``
-    (which overrides the others).
+    ``count_tokens``, ``redact``, ``trace_all_runs``, ``drop_operations``,
+    ``thresholds``, ``evaluators``, ``prices`` and ``settings`` (which overrides the
+    settings among them).
     """
 
     _span_handler: SpanHandler | None = None
@@ -52,12 +54,16 @@ class LlamaIndexInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             count_tokens=kwargs.get("count_tokens"),
             redact=kwargs.get("redact"),
             trace_all_runs=kwargs.get("trace_all_runs"),
+            drop_operations=kwargs.get("drop_operations"),
         )
+        prices = kwargs.get("prices")
         recorder = Recorder(
             settings,
             tracer_provider=kwargs.get("tracer_provider"),
             meter_provider=kwargs.get("meter_provider"),
             thresholds=kwargs.get("thresholds"),
+            evaluators=kwargs.get("evaluators", ()),
+            prices=prices if isinstance(prices, PriceTable) else PriceTable.load(prices),
             framework="llamaindex",
         )
         tracker = Tracker(recorder, settings)

@@ -287,9 +287,10 @@ def message(msg: Any) -> Message:
         if isinstance(content, str) and content:
             parts = [TextPart(content)]
     calls = get(extra, "tool_calls")
+    seen = {p.id for p in parts if isinstance(p, ToolCallPart) and p.id}
     for call in calls if isinstance(calls, (list, tuple)) else ():
         part = _tool_call(call)
-        if part is not None:
+        if part is not None and not (part.id and part.id in seen):  # also in the blocks
             parts.append(part)
     name = get(extra, "name")
     return Message(
