@@ -19,6 +19,7 @@ from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
 from semtrace import Recorder
+from semtrace.safety import record_fault
 from wrapt import wrap_function_wrapper
 
 _TARGETS = (
@@ -56,20 +57,45 @@ def _recorder_and_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Re
     return None, None
 
 
-def _sync(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _enter(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Make the run's span current; never raises (a fault means: no nesting)."""
     recorder, run_id = _recorder_and_run(args, kwargs)
     if recorder is None:
+        return None
+    try:
+        scope = recorder.activate(run_id)
+        scope.__enter__()
+        return scope
+    except Exception:
+        record_fault("semtrace_langchain.execution enter")
+        return None
+
+
+def _exit(scope: Any) -> None:
+    if scope is not None:
+        try:
+            scope.__exit__(None, None, None)
+        except Exception:
+            record_fault("semtrace_langchain.execution exit")
+
+
+# The model call runs outside any guard: its own exceptions reach the caller untouched.
+
+
+def _sync(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    scope = _enter(args, kwargs)
+    try:
         return wrapped(*args, **kwargs)
-    with recorder.activate(run_id):
-        return wrapped(*args, **kwargs)
+    finally:
+        _exit(scope)
 
 
 async def _async(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    recorder, run_id = _recorder_and_run(args, kwargs)
-    if recorder is None:
+    scope = _enter(args, kwargs)
+    try:
         return await wrapped(*args, **kwargs)
-    with recorder.activate(run_id):
-        return await wrapped(*args, **kwargs)
+    finally:
+        _exit(scope)
 
 
 def install_execution_context() -> None:

@@ -146,9 +146,42 @@ class Recorder:
         if dropped or otel_context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
             self._add(run_id, Link(parent_run, trace_state))
             return
+        try:
+            span, ctx, trace_state = self._open_span(
+                record, parent_run, trace_state, start_time_ns, context
+            )
+        except Exception:
+            # No span: its children still attach to the nearest recorded ancestor.
+            record_fault("Recorder.start")
+            self._add(run_id, Link(parent_run, trace_state))
+            return
+        run = Run(
+            span,
+            trace.set_span_in_context(span, ctx),
+            record,
+            time.perf_counter_ns(),
+            trace_state,
+            span.is_recording(),
+            is_root=parent_run is None,
+        )
+        # From here the span is in the table, so it ends whatever fails below.
+        with self._trace_lock:
+            run.trace.open_runs += 1
+        self._add(run_id, run)
+        _try("Recorder.start content", self._after_start, run)
+
+    def _open_span(
+        self,
+        record: Start,
+        parent_run: Run | None,
+        trace_state: TraceState | None,
+        start_time_ns: int | None,
+        context: Mapping[str, AttributeValue] | None,
+    ) -> tuple[trace.Span, otel_context.Context, TraceState]:
         ctx = parent_run.context if parent_run is not None else otel_context.get_current()
         name, kind, attrs = spans.describe(record)
         if trace_state is None:
+            # A new trace: the caller's semtrace.context() applies to all of it.
             trace_state = TraceState(attributes=dict(current_context()))
             if self._framework:
                 attrs[semconv.SEMTRACE_FRAMEWORK] = self._framework
@@ -164,25 +197,16 @@ class Recorder:
         span = self._tracer.start_span(
             name, context=ctx, kind=kind, attributes=attrs, start_time=start_time_ns
         )
-        recording = span.is_recording()
-        if recording and self._policy is not None and self.settings.capture.on_span:
-            span.set_attributes(spans.content_at_start(record, self._policy))
-        if isinstance(record, (WorkflowStart, AgentStart)) and trace_state.question is None:
-            trace_state.question = spans.first_text(record.input)
-        run = Run(
-            span,
-            trace.set_span_in_context(span, ctx),
-            record,
-            time.perf_counter_ns(),
-            trace_state,
-            recording,
-            is_root=parent_run is None,
-        )
-        with self._trace_lock:
-            trace_state.open_runs += 1
+        return span, ctx, trace_state
+
+    def _after_start(self, run: Run) -> None:
+        record = run.start
+        if run.recording and self._policy is not None and self.settings.capture.on_span:
+            run.span.set_attributes(spans.content_at_start(record, self._policy))
+        if isinstance(record, (WorkflowStart, AgentStart)) and run.trace.question is None:
+            run.trace.question = spans.first_text(record.input)
         if isinstance(record, ModelStart):
             run.input_count = self._count_input_in_background(record)
-        self._add(run_id, run)
 
     @never_raise
     def skip(self, run_id: Hashable, parent_id: Hashable | None) -> None:
@@ -231,7 +255,7 @@ class Recorder:
         """
         run = self._runs.pop(run_id)
         if isinstance(run, Run):
-            run.span.set_attribute(semconv.SEMTRACE_RUN_CANCELLED, True)
+            _try("Recorder.cancel", run.span.set_attribute, semconv.SEMTRACE_RUN_CANCELLED, True)
             self._finish(run, None, None)
 
     @never_raise
@@ -287,11 +311,8 @@ class Recorder:
             self._abandon(run)
 
     def _abandon(self, run: Run) -> None:
-        try:
-            run.span.set_attribute(semconv.SEMTRACE_RUN_ABANDONED, True)
-            self._end_span(run, time.time_ns())
-        except Exception:
-            record_fault("Recorder._abandon")
+        _try("Recorder.abandon", run.span.set_attribute, semconv.SEMTRACE_RUN_ABANDONED, True)
+        _try("Recorder.abandon", self._end_span, run, time.time_ns())
 
     def _end_span(self, run: Run, end_ns: int) -> None:
         """End the run's span; a root waits for the rest of its trace.
@@ -310,11 +331,13 @@ class Recorder:
             if pending is not None:
                 trace_state.pending_root = None
         if run.is_root:
-            self._set_roll_ups(run.span, trace_state)
-        run.span.end(end_time=end_ns)
-        if pending is not None:
-            self._set_roll_ups(pending[0], trace_state)
-            pending[0].end(end_time=pending[1])
+            _try("Recorder roll-ups", self._set_roll_ups, run.span, trace_state)
+        try:
+            run.span.end(end_time=end_ns)
+        finally:
+            if pending is not None:
+                _try("Recorder roll-ups", self._set_roll_ups, pending[0], trace_state)
+                pending[0].end(end_time=pending[1])
 
     @staticmethod
     def _set_roll_ups(span: trace.Span, trace_state: TraceState) -> None:
@@ -330,28 +353,32 @@ class Recorder:
     def _finish(self, run: Run, record: End | None, error: BaseException | None) -> None:
         # The span ends when the framework said it did, not after our own bookkeeping.
         end_ns = time.time_ns()
-        span = run.span
         attrs: spans.Attributes = {}
-        if run.recording and record is not None:
-            attrs.update(spans.at_end(run.start, record))
-            if self._policy is not None:
-                self._record_content(run, record, attrs)
-        if run.recording and run.first_chunk_ns is not None:
+        try:
+            # Each piece is isolated: a fault loses that piece, never the span.
+            if run.recording and record is not None:
+                _try("Recorder.end attributes", self._end_attributes, run, record, attrs)
+            if isinstance(run.start, (ModelStart, EmbeddingStart)):
+                _try("Recorder.end metrics", self._record_model_metrics, run, record, error, attrs)
+            if run.recording and error is None and record is not None:
+                _try("Recorder.end signals", self._record_signals, run, record, attrs)
+            if error is not None:
+                attrs[semconv.ERROR_TYPE] = _error_type(error)
+                _try("Recorder.end status", _mark_failed, run.span, error)
+            if attrs:
+                _try("Recorder.end set_attributes", run.span.set_attributes, attrs)
+        finally:
+            self._end_span(run, end_ns)
+
+    def _end_attributes(self, run: Run, record: End, attrs: spans.Attributes) -> None:
+        attrs.update(spans.at_end(run.start, record))
+        if self._policy is not None:
+            self._record_content(run, record, attrs)
+        if run.first_chunk_ns is not None:
             attrs[semconv.GEN_AI_REQUEST_STREAM] = True
             attrs[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (
                 run.first_chunk_ns - run.started_ns
             ) / 1e9
-        if isinstance(run.start, (ModelStart, EmbeddingStart)):
-            self._record_model_metrics(run, record, error, attrs)
-        if run.recording and error is None and record is not None and self.settings.quality_signals:
-            self._record_signals(run, record, attrs)
-        if error is not None:
-            attrs[semconv.ERROR_TYPE] = _error_type(error)
-            span.set_status(Status(StatusCode.ERROR, _message(error)))
-            span.record_exception(error)
-        if attrs:
-            span.set_attributes(attrs)
-        self._end_span(run, end_ns)
 
     def _record_content(self, run: Run, record: End, attrs: spans.Attributes) -> None:
         policy = self._policy
@@ -544,6 +571,19 @@ class Recorder:
                 semconv.GEN_AI_OPERATION_NAME: operation,
             },
         )
+
+
+def _try(site: str, fn: Any, *args: Any) -> None:
+    """Run one optional piece of work; a fault is counted and loses only that piece."""
+    try:
+        fn(*args)
+    except Exception:
+        record_fault(site)
+
+
+def _mark_failed(span: trace.Span, error: BaseException) -> None:
+    span.set_status(Status(StatusCode.ERROR, _message(error)))
+    span.record_exception(error)
 
 
 def _count_done(_: Future[Any]) -> None:
