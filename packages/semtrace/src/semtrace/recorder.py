@@ -551,8 +551,19 @@ class Recorder:
         response_id: str | None,
     ) -> None:
         key = semconv.SEMTRACE_QUALITY_PREFIX + ev.name
-        attrs[key] = ev.value >= 0.5 if ev.name in signals.FLAGS else round(ev.value, 4)
+        is_flag = ev.name in signals.FLAGS
+        attrs[key] = ev.value >= 0.5 if is_flag else round(ev.value, 4)
         attrs[key + ".label"] = ev.label
+        self._instruments.quality_score.record(
+            ev.value,
+            {
+                semconv.GEN_AI_EVALUATION_NAME: ev.name,
+                semconv.GEN_AI_EVALUATION_SCORE_LABEL: ev.label,
+                semconv.GEN_AI_OPERATION_NAME: operation,
+            },
+        )
+        if is_flag and ev.value < 0.5:
+            return  # a flag not raised: its attribute and metric say so, an event adds nothing
         event: spans.Attributes = {
             semconv.GEN_AI_EVALUATION_NAME: ev.name,
             semconv.GEN_AI_EVALUATION_SCORE_VALUE: ev.value,
@@ -563,14 +574,6 @@ class Recorder:
         if response_id:
             event[semconv.GEN_AI_RESPONSE_ID] = response_id
         run.span.add_event(semconv.EVENT_EVALUATION_RESULT, event)
-        self._instruments.quality_score.record(
-            ev.value,
-            {
-                semconv.GEN_AI_EVALUATION_NAME: ev.name,
-                semconv.GEN_AI_EVALUATION_SCORE_LABEL: ev.label,
-                semconv.GEN_AI_OPERATION_NAME: operation,
-            },
-        )
 
 
 def _try(site: str, fn: Any, *args: Any) -> None:

@@ -154,6 +154,17 @@ def analyse(text: str) -> tuple[list[str], list[str]]:
     return every, content
 
 
+@lru_cache(maxsize=256)
+def document_terms(text: str) -> tuple[tuple[str, ...], frozenset[tuple[str, str]]]:
+    """(every stem, content bigrams) of one document, cached.
+
+    The same retrieved chunks are scored twice per trace (retrieval relevance, then
+    groundedness) and recur across traces; analysing each once is most of the saving.
+    """
+    every, content = analyse(text)
+    return tuple(every), frozenset(bigrams(content))
+
+
 def bigrams(stems: list[str]) -> set[tuple[str, str]]:
     """Adjacent content-stem pairs; a cheap proxy for "same phrase, same claim"."""
     return set(itertools.pairwise(stems))

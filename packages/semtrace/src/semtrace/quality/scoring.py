@@ -60,6 +60,13 @@ _NON_ANSWER = re.compile(
     re.VERBOSE,
 )
 _NON_ANSWER_WINDOW = 400
+# Every alternative above needs one of these: checking for them first skips the (slow,
+# ~80 µs) regex for most answers.
+_NON_ANSWER_ANCHORS = (
+    "not", "n't", "know", "unable", "afraid", "insufficient", "as an ai", "unknown", "n/a",
+    "apologi", "sorry",
+)  # fmt: skip
+_NO_WORD = re.compile(r"\bno\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +132,7 @@ def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
     best_doc = 0.0
     doc_pairs: set[tuple[str, str]] = set()
     for doc in docs:
-        stems, content = _text.analyse(doc)
+        stems, doc_bigrams = _text.document_terms(doc)
         tf: dict[str, int] = {}
         for s in stems:
             if s in qset:
@@ -135,7 +142,7 @@ def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
         best_doc = max(best_doc, sum(n / (n + k) for n in tf.values()) / len(terms))
         for s, n in tf.items():
             union[s] = union.get(s, 0) + n
-        doc_pairs |= _text.bigrams(content)
+        doc_pairs |= doc_bigrams
     coverage = len(union) / len(terms)
     pairs = _text.bigrams(_subject_sequence(query))
     value = 0.5 * best_doc + 0.5 * coverage
@@ -177,9 +184,9 @@ def groundedness(answer: str, contexts: Sequence[str]) -> Score:
     vocab: set[str] = set()
     pairs: set[tuple[str, str]] = set()
     for doc in docs:
-        every, content = _text.analyse(doc)
+        every, doc_bigrams = _text.document_terms(doc)
         vocab.update(every)
-        pairs |= _text.bigrams(content)
+        pairs |= doc_bigrams
     total = weight = 0.0
     supported = 0
     for _, stems in parsed:
@@ -248,6 +255,8 @@ def is_non_answer(answer: str) -> bool:
     if not head.strip():
         return True
     norm = _text.normalize(head).replace("\u2019", "'").replace("\u2018", "'")
+    if not any(a in norm for a in _NON_ANSWER_ANCHORS) and not _NO_WORD.search(norm):
+        return False
     return _NON_ANSWER.search(" ".join(norm.split())) is not None
 
 
