@@ -1,0 +1,158 @@
+"""Quality signals on real LangChain and LlamaIndex pipelines, good and broken alike.
+
+Each scenario runs the same retrieval-augmented pipeline in both frameworks with a fixed
+retriever (so the retrieved context is the scenario's) and a model that gives the
+scenario's answer, and checks the labels a dashboard would filter on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnablePassthrough
+from llama_index.core.base.base_retriever import BaseRetriever as LlamaRetriever
+from llama_index.core.query_engine import RetrieverQueryEngine
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from semtrace.testing import Telemetry
+from semtrace_langchain import CallbackHandler
+from semtrace_llamaindex import LlamaIndexInstrumentor
+
+from tests.llamaindex.fakes import AnswerLLM
+
+# Lexical signals penalise query words the documents never use ("... in Python?" against
+# docs that never say "Python"): a documented limitation, so the question stays on topic.
+QUESTION = "What does the with statement do?"
+RIGHT = [
+    "The with statement is used to wrap the execution of a block with methods defined by "
+    "a context manager. This allows common try, except and finally usage patterns to be "
+    "encapsulated for convenient reuse."
+]
+# Another topic, as in the labelled set. (A near miss sharing the only content word,
+# "the for statement", would pass retrieval relevance: "with" is a stopword. Documented.)
+WRONG = [
+    "Lambda expressions are used to create anonymous functions. The expression yields a "
+    "function object that behaves like a function defined with def."
+]
+GOOD = (
+    "The with statement wraps the execution of a block with methods defined by a context manager."
+)
+UNSUPPORTED = (
+    "The with statement compiles the enclosed block into bytecode before the program starts."
+)
+REFUSAL = "I don't know; the context does not say."
+
+
+class FixedRetriever(BaseRetriever):
+    texts: list[str]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return [Document(page_content=t, id=f"c{i}") for i, t in enumerate(self.texts)]
+
+
+class FixedNodes(LlamaRetriever):
+    def __init__(self, texts: list[str]) -> None:
+        super().__init__()
+        self._texts = texts
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return [
+            NodeWithScore(node=TextNode(text=t, id_=f"c{i}"), score=0.5)
+            for i, t in enumerate(self._texts)
+        ]
+
+
+def run_langchain(telemetry: Telemetry, contexts: list[str], answer: str) -> None:
+    prompt = ChatPromptTemplate.from_messages(
+        [("system", "Use this context:\n{context}"), ("human", "{q}")]
+    )
+    retriever = FixedRetriever(texts=contexts)
+    chain = (
+        {
+            "context": retriever | (lambda d: "\n\n".join(x.page_content for x in d)),
+            "q": RunnablePassthrough(),
+        }
+        | prompt
+        | GenericFakeChatModel(messages=iter([AIMessage(answer)]))
+        | StrOutputParser()
+    )
+    chain.invoke(
+        QUESTION, config={"callbacks": [CallbackHandler(tracer_provider=telemetry.tracer_provider)]}
+    )
+
+
+def run_llamaindex(telemetry: Telemetry, contexts: list[str], answer: str) -> None:
+    instrumentor = LlamaIndexInstrumentor()
+    instrumentor.instrument(tracer_provider=telemetry.tracer_provider)
+    try:
+        engine = RetrieverQueryEngine.from_args(FixedNodes(contexts), llm=AnswerLLM(answer=answer))
+        engine.query(QUESTION)
+    finally:
+        instrumentor.uninstrument()
+
+
+Runner = Callable[[Telemetry, list[str], str], None]
+FRAMEWORKS = [
+    pytest.param(run_langchain, id="langchain"),
+    pytest.param(run_llamaindex, id="llamaindex"),
+]
+
+
+def labels(telemetry: Telemetry) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for span in telemetry.spans():
+        for key, value in (span.attributes or {}).items():
+            if key.startswith("semtrace.quality."):
+                found[key.removeprefix("semtrace.quality.")] = value
+    return found
+
+
+@pytest.mark.parametrize("run", FRAMEWORKS)
+def test_good_pipeline_passes_every_signal(telemetry: Telemetry, run: Runner) -> None:
+    run(telemetry, RIGHT, GOOD)
+    found = labels(telemetry)
+    for signal in ("retrieval_relevance", "groundedness", "answer_relevance"):
+        assert found[f"{signal}.label"] == "pass", (signal, found)
+    assert found["non_answer"] is False and found["empty_retrieval"] is False
+
+
+@pytest.mark.parametrize("run", FRAMEWORKS)
+def test_wrong_context_fails_retrieval_relevance_and_groundedness(
+    telemetry: Telemetry, run: Runner
+) -> None:
+    run(telemetry, WRONG, GOOD)
+    found = labels(telemetry)
+    assert found["retrieval_relevance.label"] == "fail"
+    assert found["groundedness.label"] == "fail"
+
+
+@pytest.mark.parametrize("run", FRAMEWORKS)
+def test_unsupported_answer_fails_groundedness_only(telemetry: Telemetry, run: Runner) -> None:
+    run(telemetry, RIGHT, UNSUPPORTED)
+    found = labels(telemetry)
+    assert found["retrieval_relevance.label"] == "pass"
+    assert found["groundedness.label"] == "fail"
+
+
+@pytest.mark.parametrize("run", FRAMEWORKS)
+def test_refusal_raises_non_answer(telemetry: Telemetry, run: Runner) -> None:
+    run(telemetry, RIGHT, REFUSAL)
+    assert labels(telemetry)["non_answer"] is True
+
+
+@pytest.mark.parametrize("run", FRAMEWORKS)
+def test_empty_retrieval_raises_its_flag(telemetry: Telemetry, run: Runner) -> None:
+    run(telemetry, [], GOOD)
+    found = labels(telemetry)
+    assert found["empty_retrieval"] is True
+    assert found["retrieval_relevance.label"] == "fail"
