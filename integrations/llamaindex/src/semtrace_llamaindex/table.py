@@ -21,6 +21,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from semtrace.recorder import Attachment
 from semtrace.records import End
 
 from semtrace_llamaindex.classify import RECORDED, Kind, Op
@@ -56,8 +57,7 @@ class OpenSpan:
         awaiting_writer: A hold is reserved for a stream writer not started yet.
         writer_seen: A stream writer started under this span.
         holder: The span this one holds open (a stream writer holds its engine call).
-        context: The OpenTelemetry context attached while the span's code runs.
-        token: The token of that attach.
+        attachment: The recorder's handle of the context attached while the span's code runs.
     """
 
     id: str
@@ -83,8 +83,7 @@ class OpenSpan:
     awaiting_writer: bool = False
     writer_seen: bool = False
     holder: str | None = None
-    context: Any = None
-    token: Any = None
+    attachment: Attachment | None = None
     created: float = field(default_factory=time.monotonic)
 
     @property
@@ -140,7 +139,7 @@ class SpanTable:
             for oldest in self._spans.values():
                 if excess <= 0 and oldest.created >= deadline:
                     break
-                if oldest.token is None:
+                if oldest.attachment is None:
                     evicted.append(oldest)
                     excess -= 1
             for gone in evicted:

@@ -27,7 +27,6 @@ from typing import Any
 from llama_index.core.base.response.schema import AsyncStreamingResponse, StreamingResponse
 from llama_index.core.chat_engine.types import StreamingAgentChatResponse
 from llama_index.core.instrumentation.span import active_span_id
-from opentelemetry import context as otel_context
 from semtrace import Recorder, Settings
 from semtrace.records import End, RetrievalEnd, Start, StepStart, ValueEnd
 from semtrace.safety import never_raise
@@ -156,7 +155,7 @@ class Tracker:
         """
         self._closed = True
         spans = self._table.drain()
-        self._draining = {s.id: s for s in spans if s.token is not None}
+        self._draining = {s.id: s for s in spans if s.attachment is not None}
         for span in reversed(spans):
             if span.recorded:
                 self.recorder.cancel(span.id)
@@ -370,22 +369,12 @@ class Tracker:
 
     @never_raise
     def _attach(self, span: OpenSpan) -> None:
-        before = otel_context.get_current()
-        with self.recorder.activate(span.id):
-            context = otel_context.get_current()
-        if context is not before:
-            span.context, span.token = context, otel_context.attach(context)
+        span.attachment = self.recorder.attach(span.id)
 
     @never_raise
     def _detach(self, span: OpenSpan) -> None:
-        token, context = span.token, span.context
-        if token is None:
-            return
-        span.token = span.context = None
-        # Only in the frame that attached it: a span ended elsewhere (a future's
-        # callback) leaves the caller's context alone rather than corrupt it.
-        if otel_context.get_current() is context:
-            otel_context.detach(token)
+        attachment, span.attachment = span.attachment, None
+        self.recorder.detach(attachment)
 
 
 def _is_stream(result: Any) -> bool:

@@ -18,10 +18,12 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import threading
 import time
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Final
 
 from opentelemetry import context as otel_context
@@ -288,6 +290,38 @@ class Recorder:
         finally:
             if token is not None:
                 otel_context.detach(token)
+
+    def attach(self, run_id: Hashable) -> Attachment | None:
+        """Make the run's span current until :meth:`detach`.
+
+        For frameworks whose run enters and exits in separate callbacks that one frame
+        brackets (LlamaIndex's dispatcher); others use :meth:`activate`.
+
+        Returns:
+            A handle for :meth:`detach`, or None if the run is not recorded.
+        """
+        try:
+            run = self._runs.get(run_id)
+            if isinstance(run, Run):
+                return Attachment(run.context, otel_context.attach(run.context))
+        except Exception:
+            record_fault("Recorder.attach")
+        return None
+
+    @staticmethod
+    def detach(attachment: Attachment | None) -> None:
+        """Undo :meth:`attach`, only if its context is still the current one.
+
+        A run ended from elsewhere (a future's callback, another task) leaves the caller's
+        context alone rather than corrupt it.
+        """
+        if attachment is None:
+            return
+        try:
+            if otel_context.get_current() is attachment.context:
+                otel_context.detach(attachment.token)
+        except Exception:
+            record_fault("Recorder.detach")
 
     @never_raise
     def close(self) -> None:
@@ -574,6 +608,14 @@ class Recorder:
         if response_id:
             event[semconv.GEN_AI_RESPONSE_ID] = response_id
         run.span.add_event(semconv.EVENT_EVALUATION_RESULT, event)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """What :meth:`Recorder.attach` attached, for :meth:`Recorder.detach`."""
+
+    context: otel_context.Context
+    token: contextvars.Token[otel_context.Context]
 
 
 def _try(site: str, fn: Any, *args: Any) -> None:
