@@ -102,3 +102,38 @@ def test_long_prompt_counted_in_the_background_gives_the_same_count(
     assert (
         telemetry.span("chat gpt-4o-mini").attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == expected
     )
+
+
+def test_paragraph_wise_counting_matches_counting_the_whole_text() -> None:
+    from pydoc_data.topics import topics
+
+    from semtrace.tokens import TokenCounter
+
+    counter = TokenCounter()
+    for model, encoding in (("gpt-4o", "o200k_base"), ("gpt-4", "cl100k_base")):
+        enc = tiktoken.get_encoding(encoding)
+        for topic, text in topics.items():  # 79 real documents, many with blank-line runs
+            counted = counter.count_text(model, text)
+            assert counted is not None and counted.tokens == len(enc.encode_ordinary(text)), topic
+
+
+def test_known_chunks_in_a_new_prompt_are_not_encoded_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pydoc_data.topics import topics
+
+    from semtrace import tokens
+    from semtrace.tokens import TokenCounter
+
+    counter = TokenCounter()
+    chunks = "\n\n".join(topics[t] for t in ("with", "for", "try"))
+    counter.count_text("gpt-4o", "Question one?\n\n" + chunks)
+    encoded: list[int] = []
+    real = tokens.get_encoding("o200k_base")
+
+    class Spy:
+        def encode_ordinary(self, text: str) -> list[int]:
+            encoded.append(len(text))
+            return real.encode_ordinary(text)
+
+    monkeypatch.setattr(tokens, "get_encoding", lambda name: Spy())
+    counter.count_text("gpt-4o", "A different question?\n\n" + chunks)
+    assert sum(encoded) < 100, "only the new question should be encoded"

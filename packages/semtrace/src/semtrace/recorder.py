@@ -65,6 +65,7 @@ _BACKGROUND_COUNT_CHARS: Final = 16_000
 _MAX_PENDING_COUNTS: Final = 32
 _counting_pool: ThreadPoolExecutor | None = None
 _pending_counts = 0
+_counting_lock = threading.Lock()
 
 try:  # the API's key; instrumentations set it to silence each other
     from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
@@ -508,14 +509,17 @@ class Recorder:
     def _count_input_in_background(self, start: ModelStart) -> Future[Any] | None:
         global _counting_pool, _pending_counts
         counter = self._counter
-        if counter is None or _pending_counts >= _MAX_PENDING_COUNTS:
+        if counter is None:
             return None
         size = sum(len(getattr(p, "content", "")) for m in start.messages for p in m.parts)
         if size < _BACKGROUND_COUNT_CHARS:
             return None  # cheap enough to count at the end, and only if the provider doesn't
-        if _counting_pool is None:
-            _counting_pool = ThreadPoolExecutor(1, thread_name_prefix="semtrace-tokens")
-        _pending_counts += 1
+        with _counting_lock:  # the worker's callback decrements from another thread
+            if _pending_counts >= _MAX_PENDING_COUNTS:
+                return None
+            if _counting_pool is None:
+                _counting_pool = ThreadPoolExecutor(1, thread_name_prefix="semtrace-tokens")
+            _pending_counts += 1
         future = _counting_pool.submit(
             counter.count_input, start.model, start.messages, start.tools
         )
@@ -633,7 +637,8 @@ def _mark_failed(span: trace.Span, error: BaseException) -> None:
 
 def _count_done(_: Future[Any]) -> None:
     global _pending_counts
-    _pending_counts -= 1
+    with _counting_lock:
+        _pending_counts -= 1
 
 
 def _error_type(error: BaseException) -> str:

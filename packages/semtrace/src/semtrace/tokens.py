@@ -56,7 +56,11 @@ TOKENS_PER_TOOL: Final = 8
 # Counts of texts at least this long are cached: system prompts and retrieved chunks
 # repeat across calls, and a dict look-up is far cheaper than re-encoding them.
 _CACHE_MIN_CHARS: Final = 64
-_CACHE_MAX_CHARS: Final = 8_000_000
+_CACHE_MAX_CHARS: Final = 2_000_000
+# Long texts are counted paragraph by paragraph, so a new prompt built from chunks seen
+# before (a RAG prompt) only encodes what is new. A split right after a blank line does
+# not change the count: the encodings' pre-tokenizer already breaks there.
+_SPLIT_MIN_CHARS: Final = 2000
 # Waiting for an encoding read from the local cache is bounded; a network load is never waited.
 _LOCAL_LOAD_WAIT_S: Final = 10.0
 
@@ -251,6 +255,11 @@ class TokenCounter:
     def _encode_len(self, encoding: Any, name: str, text: str) -> int:
         if len(text) < _CACHE_MIN_CHARS:
             return len(encoding.encode_ordinary(text)) if text else 0
+        if len(text) >= _SPLIT_MIN_CHARS and "\n\n" in text:
+            return sum(self._cached_len(encoding, name, part) for part in _paragraphs(text))
+        return self._cached_len(encoding, name, text)
+
+    def _cached_len(self, encoding: Any, name: str, text: str) -> int:
         key = (name, text)
         cached = self._cache.get(key)
         if cached is None:
@@ -262,6 +271,18 @@ class TokenCounter:
             self._cache[key] = cached
             self._cached_chars += len(text)
         return cached
+
+
+_PARAGRAPH_END = re.compile(r"(?<=\n\n)(?=[^\n])")
+
+
+def _paragraphs(text: str) -> list[str]:
+    r"""``text`` cut where a run of 2+ newlines ends; the pieces join back to ``text``.
+
+    Cutting inside a run ("\n\n" | "\n...") would change the count: the pre-tokenizer
+    keeps a newline run in one piece.
+    """
+    return _PARAGRAPH_END.split(text)
 
 
 def _part_texts(message: Message) -> Iterable[str]:

@@ -80,11 +80,15 @@ def _strip(word: str, table: tuple[tuple[str, str], ...]) -> str:
     return word
 
 
-@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Suffix-stripping "stemming-lite": merges plural/verb forms, never reaches a dict."""
     if len(word) <= 3 or not word.isalpha():
-        return word
+        return word  # numbers and ids stay out of the cache: they rarely repeat
+    return _stem_word(word)
+
+
+@lru_cache(maxsize=8192)
+def _stem_word(word: str) -> str:
     if word.endswith(("ss", "us", "is")):
         pass
     elif (word.endswith("es") and word[-3] in "sxz") or word.endswith(("ches", "shes")):
