@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 import textwrap
@@ -416,3 +418,160 @@ def test_flush_and_shutdown_without_configure_are_harmless() -> None:
         )
     )
     assert result.stdout.strip() == "True"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _samples(exposition: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Prometheus text format -> {metric name: [(labels, value)]} (comments skipped)."""
+    out: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for line in exposition.splitlines():
+        match = re.fullmatch(r"([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)", line)
+        if match:
+            name, labels, value = match.groups()
+            pairs = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels or ""))
+            out.setdefault(name, []).append((pairs, float(value)))
+    return out
+
+
+# Records a span and a histogram point, then prints what its own /metrics endpoint serves.
+SCRAPE_SELF = """
+    import os, urllib.request
+    from opentelemetry import metrics, trace
+    from semtrace.setup import configure, flush
+
+    providers = configure(service_name="svc")
+    with trace.get_tracer("test").start_as_current_span("root"):
+        pass
+    histogram = metrics.get_meter("test").create_histogram("gen_ai.client.token.usage", "{token}")
+    histogram.record(7, {"gen_ai.token.type": "input", "gen_ai.request.model": "m"})
+    url = f"http://127.0.0.1:{os.environ['OTEL_EXPORTER_PROMETHEUS_PORT']}/metrics"
+    print(urllib.request.urlopen(url, timeout=10).read().decode())
+    assert flush(10_000)
+"""
+
+
+def test_prometheus_exporter_serves_metrics_and_turns_otlp_metrics_off(
+    http_collector: Collector,
+) -> None:
+    port = _free_port()
+    result = ok(
+        run(
+            SCRAPE_SELF,
+            OTEL_EXPORTER_OTLP_ENDPOINT=http_collector.url,
+            OTEL_METRICS_EXPORTER="prometheus",
+            OTEL_EXPORTER_PROMETHEUS_HOST="127.0.0.1",
+            OTEL_EXPORTER_PROMETHEUS_PORT=str(port),
+        )
+    )
+    samples = _samples(result.stdout)
+    [(labels, value)] = samples["gen_ai_client_token_usage_sum"]
+    assert value == 7
+    assert labels["gen_ai_request_model"] == "m" and labels["gen_ai_token_type"] == "input"
+    assert labels["otel_scope_name"] == "test"
+    [(info, _)] = samples["target_info"]
+    assert info["service_name"] == "svc"
+    # Traces still go over OTLP; metrics do not (the list does not name otlp).
+    assert http_collector.paths() == {"/v1/traces"}
+    assert http_collector.span_names() == ["root"]
+
+
+def test_prometheus_and_otlp_metrics_together(http_collector: Collector) -> None:
+    port = _free_port()
+    result = ok(
+        run(
+            SCRAPE_SELF,
+            OTEL_EXPORTER_OTLP_ENDPOINT=http_collector.url,
+            OTEL_METRICS_EXPORTER="otlp, prometheus",
+            OTEL_EXPORTER_PROMETHEUS_HOST="127.0.0.1",
+            OTEL_EXPORTER_PROMETHEUS_PORT=str(port),
+        )
+    )
+    assert "gen_ai_client_token_usage_count{" in result.stdout
+    assert http_collector.paths() == {"/v1/traces", "/v1/metrics"}
+    assert "gen_ai.client.token.usage" in http_collector.metric_names()
+
+
+def test_prometheus_needs_no_otlp_endpoint() -> None:
+    port = _free_port()
+    result = ok(
+        run(
+            SCRAPE_SELF,
+            OTEL_METRICS_EXPORTER="prometheus",
+            OTEL_EXPORTER_PROMETHEUS_HOST="127.0.0.1",
+            OTEL_EXPORTER_PROMETHEUS_PORT=str(port),
+        )
+    )
+    assert "gen_ai_client_token_usage_bucket{" in result.stdout
+    assert result.stderr.startswith("root  ")  # traces: the console tree, as without Prometheus
+
+
+def test_prometheus_defaults_to_the_spec_host_and_port() -> None:
+    result = ok(
+        run(
+            """
+            from unittest import mock
+            import prometheus_client
+            from semtrace.setup import configure
+
+            with mock.patch.object(prometheus_client, "start_http_server") as start:
+                configure()
+            print(start.call_args)
+            """,
+            OTEL_METRICS_EXPORTER="prometheus",
+        )
+    )
+    assert result.stdout.strip() == "call(9464, addr='localhost')"
+
+
+def test_prometheus_without_its_exporter_installed_raises_naming_the_extra() -> None:
+    result = ok(
+        run(
+            """
+            import sys
+            sys.modules["opentelemetry.exporter.prometheus"] = None  # not installed
+            from opentelemetry import metrics
+            from semtrace.setup import configure
+            try:
+                configure()
+            except ImportError as exc:
+                print(exc)
+            print(type(metrics.get_meter_provider()).__name__)
+            """,
+            OTEL_METRICS_EXPORTER="prometheus",
+        )
+    )
+    message, provider = result.stdout.strip().splitlines()
+    assert 'pip install "semtrace[prometheus]"' in message
+    assert provider == "_ProxyMeterProvider"
+
+
+def test_prometheus_port_in_use_raises_oserror_and_sets_no_provider() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = ok(
+            run(
+                """
+                from opentelemetry import metrics, trace
+                from semtrace.setup import configure
+                try:
+                    configure()
+                except OSError as exc:
+                    print(exc)
+                print(type(trace.get_tracer_provider()).__name__)
+                print(type(metrics.get_meter_provider()).__name__)
+                """,
+                OTEL_METRICS_EXPORTER="prometheus",
+                OTEL_EXPORTER_PROMETHEUS_HOST="127.0.0.1",
+                OTEL_EXPORTER_PROMETHEUS_PORT=str(port),
+            )
+        )
+    message, tracer_provider, meter_provider = result.stdout.strip().splitlines()
+    assert f"127.0.0.1:{port}" in message and "OTEL_EXPORTER_PROMETHEUS_PORT" in message
+    assert (tracer_provider, meter_provider) == ("ProxyTracerProvider", "_ProxyMeterProvider")

@@ -11,9 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from langchain_core.documents import Document
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.retrievers import BaseRetriever
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
@@ -118,3 +120,43 @@ def test_batch_http_spans_nest_under_their_own_chat(
     HttpChat(url=server_url).batch(["a", "b", "c"], config={"callbacks": [handler]})
     http = [s for s in telemetry.spans() if s.name.startswith("GET")]
     assert len({telemetry.parent_of(s).context.span_id for s in http}) == 3
+
+
+class HttpRetriever(BaseRetriever):
+    """A retriever that calls a search service over HTTP, as remote vector stores do."""
+
+    url: str
+
+    def _get_relevant_documents(self, query: str, *, run_manager: Any) -> list[Document]:
+        with httpx.Client() as client:
+            client.get(self.url)
+        return [Document(page_content="found", id="d1")]
+
+    async def _aget_relevant_documents(self, query: str, *, run_manager: Any) -> list[Document]:
+        async with httpx.AsyncClient() as client:
+            await client.get(self.url)
+        return [Document(page_content="found", id="d1")]
+
+
+def test_retriever_http_span_nests_under_retrieval(
+    telemetry: Telemetry,
+    handler: CallbackHandler,
+    server_url: str,
+    httpx_instrumented: None,
+    no_current_span: None,
+) -> None:
+    HttpRetriever(url=server_url).invoke("q", config={"callbacks": [handler]})
+    assert http_parents(telemetry) == ["retrieval HttpRetriever"]
+
+
+async def test_gathered_async_retriever_http_spans_nest_under_their_retrieval(
+    telemetry: Telemetry, handler: CallbackHandler, server_url: str, httpx_instrumented: None
+) -> None:
+    retriever = HttpRetriever(url=server_url)
+    await asyncio.gather(
+        *(retriever.ainvoke(f"q{i}", config={"callbacks": [handler]}) for i in range(6))
+    )
+    http = [s for s in telemetry.spans() if s.name.startswith("GET")]
+    assert len(http) == 6
+    assert {telemetry.parent_of(s).name for s in http} == {"retrieval HttpRetriever"}
+    assert len({telemetry.parent_of(s).context.span_id for s in http}) == 6

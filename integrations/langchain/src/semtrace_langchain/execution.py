@@ -10,10 +10,17 @@ under our ``chat`` span.
 The wrappers are inert unless a semtrace handler is among the run's handlers.
 Streaming calls (``_stream``/``_astream``) are not wrapped: a generator cannot hold a
 context across its yields without leaking it into the caller.
+
+Retrievers are different: their run id is made inside ``BaseRetriever.invoke``, after any
+wrapper could see it, and subclasses override the method that does the I/O. So the
+wrapper around ``invoke``/``ainvoke`` only opens a slot (a ContextVar); the handler's
+``on_retriever_start``, called inline in that same context, attaches the retrieval span
+into it (:func:`attach_retrieval`), and the wrapper detaches it in its own ``finally``.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from typing import Any
 
@@ -28,8 +35,54 @@ _TARGETS = (
     ("langchain_core.language_models.llms", "BaseLLM", "_generate_helper", False),
     ("langchain_core.language_models.llms", "BaseLLM", "_agenerate_helper", True),
 )
+_RETRIEVER_TARGETS = (
+    ("langchain_core.retrievers", "BaseRetriever", "invoke", False),
+    ("langchain_core.retrievers", "BaseRetriever", "ainvoke", True),
+)
 _lock = threading.Lock()
 _installed = False
+# The innermost retriever call in flight here: where on_retriever_start puts its attachment.
+_retrieval_slot: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "semtrace_retrieval_slot", default=None
+)
+
+
+def attach_retrieval(recorder: Recorder, run_id: Any) -> None:
+    """From ``on_retriever_start``: make the retrieval span current until its call returns."""
+    slot = _retrieval_slot.get()
+    if slot is not None and not slot:
+        slot.append((recorder, recorder.attach(run_id)))
+
+
+def _close_slot(slot: list[Any], token: contextvars.Token[list[Any] | None]) -> None:
+    try:
+        for recorder, attachment in slot:
+            recorder.detach(attachment)
+        _retrieval_slot.reset(token)
+    except Exception:
+        record_fault("semtrace_langchain.execution retriever exit")
+
+
+def _retriever_sync(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    slot: list[Any] = []
+    token = _retrieval_slot.set(slot)
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        _close_slot(slot, token)
+
+
+async def _retriever_async(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    slot: list[Any] = []
+    token = _retrieval_slot.set(slot)
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        _close_slot(slot, token)
 
 
 def _run_manager(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -109,6 +162,12 @@ def install_execution_context() -> None:
                 wrap_function_wrapper(module, f"{cls}.{method}", _async if is_async else _sync)
             except (ImportError, AttributeError):
                 continue  # an older langchain-core without this method: no nesting there
+        for module, cls, method, is_async in _RETRIEVER_TARGETS:
+            wrapper = _retriever_async if is_async else _retriever_sync
+            try:
+                wrap_function_wrapper(module, f"{cls}.{method}", wrapper)
+            except (ImportError, AttributeError):
+                continue
         _installed = True
 
 
@@ -120,7 +179,7 @@ def uninstall_execution_context() -> None:
             return
         import importlib
 
-        for module, cls, method, _ in _TARGETS:
+        for module, cls, method, _ in (*_TARGETS, *_RETRIEVER_TARGETS):
             try:
                 unwrap(getattr(importlib.import_module(module), cls), method)
             except (ImportError, AttributeError):

@@ -25,7 +25,7 @@ from semtrace.records import AgentStart, RetrievalEnd, StepStart, ValueEnd, Work
 from semtrace.safety import never_raise
 
 from semtrace_langchain import translate
-from semtrace_langchain.execution import install_execution_context
+from semtrace_langchain.execution import attach_retrieval, install_execution_context
 
 
 class CallbackHandler(BaseCallbackHandler):
@@ -210,6 +210,7 @@ class CallbackHandler(BaseCallbackHandler):
         """A retriever started."""
         name = kwargs.get("name") or (serialized or {}).get("name")
         self.recorder.start(run_id, parent_run_id, translate.retrieval_start(query, name, metadata))
+        attach_retrieval(self.recorder, run_id)
 
     @never_raise
     def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
