@@ -27,6 +27,8 @@ _current: contextvars.ContextVar[Mapping[str, AttributeValue] | None] = contextv
     "semtrace_context", default=None
 )
 _MAX_ATTRIBUTES: Final = 32
+_MAX_VALUE_CHARS: Final = 256
+_MAX_TAGS: Final = 32
 
 
 def current() -> Mapping[str, AttributeValue]:
@@ -84,10 +86,19 @@ def context_attributes(
         (semconv.GEN_AI_CONVERSATION_ID, conversation_id),
     ):
         if value is not None and value != "":
-            out[key] = str(value)
+            out[key] = _bounded(value)
     if tags:
-        out[semconv.SEMTRACE_TAGS] = [str(t) for t in tags]
+        out[semconv.SEMTRACE_TAGS] = [_bounded(t) for t in list(tags)[:_MAX_TAGS]]
     return out
+
+
+def _bounded(value: Any) -> str:
+    """Ids and tags come from request metadata: keep them short and encodable."""
+    try:
+        text = str(value)[:_MAX_VALUE_CHARS]
+    except Exception:
+        return "<unprintable>"
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _checked(key: str, value: Any) -> AttributeValue:

@@ -104,7 +104,12 @@ class ContentPolicy:
 
     @staticmethod
     def _cut(text: str, budget: int) -> str:
-        return text if len(text) <= budget else text[: max(budget, 0)] + _TRUNCATED
+        text = text if len(text) <= budget else text[: max(budget, 0)] + _TRUNCATED
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: OTLP would drop the whole batch
+            text = text.encode("utf-8", "replace").decode("utf-8")
+        return text
 
     def _fit(self, build: Any) -> str:
         """Serialise ``build(budget)``, halving the per-string budget until it fits."""
@@ -197,6 +202,10 @@ _SECRET_PATTERNS: Final = (
     (re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}\b"), "[REDACTED_API_KEY]"),
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "[REDACTED_AWS_KEY]"),
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), "[REDACTED_GITHUB_TOKEN]"),
+    (re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b"), "[REDACTED_STRIPE_KEY]"),
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), "[REDACTED_GOOGLE_KEY]"),
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), "[REDACTED_SLACK_TOKEN]"),
+    (re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"), "[REDACTED_HF_TOKEN]"),
     (
         re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"),
         "[REDACTED_JWT]",

@@ -650,6 +650,6 @@ def _error_type(error: BaseException) -> str:
 
 def _message(error: BaseException) -> str:
     try:
-        return f"{type(error).__name__}: {error}"[:1024]
+        return spans.valid_utf8(f"{type(error).__name__}: {error}"[:1024])
     except Exception:
         return type(error).__name__

@@ -270,7 +270,19 @@ def _str(value: Any) -> str | None:
         text = value if isinstance(value, str) else str(value)
     except Exception:
         return None
-    return text[:256]
+    return valid_utf8(text[:256])
+
+
+def valid_utf8(text: str) -> str:
+    """``text`` with lone surrogates replaced.
+
+    OTLP cannot encode them, and one bad string would lose its whole export batch.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _named(operation: str, detail: str | None) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import inspect
+import logging
 import re
 import shutil
 import threading
@@ -28,6 +29,17 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 
+class _EndedTwiceLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "ended span" in message:
+            self.seen.append(message)
+
+
 class SpanChecker(SpanProcessor):
     """Fails loudly on a span that never ends, ends twice, or ends after its trace's root.
 
@@ -38,6 +50,10 @@ class SpanChecker(SpanProcessor):
     """
 
     def __init__(self) -> None:
+        # The SDK ignores a second end() with a warning and never tells processors:
+        # listen for that warning instead.
+        self._double_ends = _EndedTwiceLog()
+        logging.getLogger("opentelemetry.sdk.trace").addHandler(self._double_ends)
         self._open: dict[int, str] = {}
         self._ended_roots: set[int] = set()
         self._lock = threading.Lock()
@@ -60,6 +76,11 @@ class SpanChecker(SpanProcessor):
                 self.violations.append(f"{span.name}: ended after its trace's root")
             if span.parent is None or span.parent.is_remote:
                 self._ended_roots.add(span.context.trace_id)
+
+    def all_violations(self) -> list[str]:
+        """Violations seen by the processor and by the SDK's double-end warning."""
+        logging.getLogger("opentelemetry.sdk.trace").removeHandler(self._double_ends)
+        return self.violations + [f"{m} (span ended twice)" for m in self._double_ends.seen]
 
     def open_spans(self) -> list[str]:
         """Names of spans started and not ended."""
@@ -141,7 +162,7 @@ class Telemetry:
 
     def assert_spans_well_formed(self) -> None:
         """Every span started has ended, once, before its trace's root ended."""
-        problems = list(self.checker.violations)
+        problems = self.checker.all_violations()
         problems += [f"{name}: never ended" for name in self.checker.open_spans()]
         if problems:
             raise AssertionError("span lifecycle violations:\n" + "\n".join(problems))

@@ -149,11 +149,8 @@ def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
     if pairs:
         phrase = len(pairs & doc_pairs) / len(pairs)
         value = 0.4 * best_doc + 0.4 * coverage + 0.2 * phrase
-    forms = _text.surface_forms(_text.normalize(query[:MAX_QUERY_CHARS]))
-    missing = [forms.get(t, t) for t in terms if t not in union][:5]
+    # Counts only: explanations are recorded with content capture off, so no query words.
     why = f"{len(union)} of {len(terms)} query terms found in {len(docs)} document(s)"
-    if missing:
-        why += f"; missing: {', '.join(missing)}"
     return Score(_clamp(value), why)
 
 
