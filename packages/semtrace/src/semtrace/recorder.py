@@ -21,6 +21,7 @@ import contextlib
 import contextvars
 import threading
 import time
+import traceback
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -632,7 +633,22 @@ def _try(site: str, fn: Any, *args: Any) -> None:
 
 def _mark_failed(span: trace.Span, error: BaseException) -> None:
     span.set_status(Status(StatusCode.ERROR, _message(error)))
-    span.record_exception(error)
+    # The SDK would record str(error) as it is; a lone surrogate in it loses the batch.
+    stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    span.record_exception(
+        error,
+        attributes={
+            "exception.message": spans.valid_utf8(_safe_str(error)),
+            "exception.stacktrace": spans.valid_utf8(stack),
+        },
+    )
+
+
+def _safe_str(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:
+        return type(error).__name__
 
 
 def _count_done(_: Future[Any]) -> None:
