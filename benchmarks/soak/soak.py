@@ -51,6 +51,8 @@ BOUNDS: dict[str, int] = {
     "encoding_by_model": 4_097,  # cleared past 4096 entries
     "lc.token_cache_chars": 8_000_000,  # _CACHE_MAX_CHARS
     "li.token_cache_chars": 8_000_000,
+    "lc.token_short_cache": 4_096,  # _SHORT_CACHE_MAX_ENTRIES
+    "li.token_short_cache": 4_096,
 }
 
 

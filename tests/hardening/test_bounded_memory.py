@@ -22,6 +22,7 @@ from tests.hardening.workload import Workload, live_objects
 STEPS = 1_500
 MAX_OPEN = 32
 TOKEN_CACHE_CHARS = 20_000
+TOKEN_SHORT_CACHE_ENTRIES = 50
 MAX_QUEUE = 64
 #: Heavy on the kinds that leave state behind (abandoned streams, runs never ended).
 MIX = ("normal", "error", "abandoned", "abandoned", "never-ended", "never-ended")
@@ -37,6 +38,7 @@ def test_every_map_stays_under_its_bound(
     telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tokens, "_CACHE_MAX_CHARS", TOKEN_CACHE_CHARS)
+    monkeypatch.setattr(tokens, "_SHORT_CACHE_MAX_ENTRIES", TOKEN_SHORT_CACHE_ENTRIES)
     exporter = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{closed_port()}/v1/traces", timeout=1)
     processor = BatchSpanProcessor(
         exporter, max_queue_size=MAX_QUEUE, max_export_batch_size=16, schedule_delay_millis=50
@@ -70,6 +72,8 @@ def test_every_map_stays_under_its_bound(
         assert peaks[key] <= MAX_OPEN, (key, peaks[key])
     for key in ("lc.token_cache_chars", "li.token_cache_chars"):
         assert 0 < peaks[key] <= TOKEN_CACHE_CHARS, (key, peaks[key])
+    for key in ("lc.token_short_cache", "li.token_short_cache"):
+        assert 0 < peaks[key] <= TOKEN_SHORT_CACHE_ENTRIES, (key, peaks[key])
     assert peaks["encoding_by_model"] <= 4097
     assert peaks["bsp_queue"] <= MAX_QUEUE
     # Tables of classes and event types: filled at warm-up, then constant.

@@ -187,6 +187,7 @@ class Workload:
             "lc.open_runs": recorder.open_runs,
             "lc.token_cache": _cache_len(recorder),
             "lc.token_cache_chars": _cache_chars(recorder),
+            "lc.token_short_cache": _short_cache_len(recorder),
             "encoding_by_model": len(tokens._encoding_by_model),
             "encoding_loads": len(tokens._loads),
             "fault_sites": len(safety.faults()),
@@ -201,6 +202,7 @@ class Workload:
                     "li.first_chunk_index": len(table._first_chunk),
                     "li.token_cache": _cache_len(tracker.recorder),
                     "li.token_cache_chars": _cache_chars(tracker.recorder),
+                    "li.token_short_cache": _short_cache_len(tracker.recorder),
                     "li.event_routes": len(self.instrumentor._event_handler._routes),  # type: ignore[union-attr]
                     "li.kind_cache": classify.kind_of.cache_info().currsize,
                     "li.dispatcher_open_spans": sum(
@@ -220,6 +222,11 @@ def _cache_len(recorder: Any) -> int:
 def _cache_chars(recorder: Any) -> int:
     counter = recorder._counter
     return counter._cached_chars if counter is not None else 0
+
+
+def _short_cache_len(recorder: Any) -> int:
+    counter = recorder._counter
+    return len(counter._short) if counter is not None else 0
 
 
 def live_objects() -> dict[str, int]:

@@ -57,6 +57,9 @@ TOKENS_PER_TOOL: Final = 8
 # repeat across calls, and a dict look-up is far cheaper than re-encoding them.
 _CACHE_MIN_CHARS: Final = 64
 _CACHE_MAX_CHARS: Final = 2_000_000
+# Shorter texts (roles, tool names, short questions asked twice in one trace) go in a
+# cache bounded by entries instead: calling the encoder costs more than the look-up.
+_SHORT_CACHE_MAX_ENTRIES: Final = 4096
 # Long texts are counted paragraph by paragraph, so a new prompt built from chunks seen
 # before (a RAG prompt) only encodes what is new. A split right after a blank line does
 # not change the count: the encodings' pre-tokenizer already breaks there.
@@ -200,6 +203,7 @@ class TokenCounter:
         self.default_encoding = default_encoding
         self._cache: dict[tuple[str, str], int] = {}
         self._cached_chars = 0
+        self._short: dict[tuple[str, str], int] = {}
 
     def warm_up(self, model: str | None = None) -> None:
         """Start loading the encoding ``model`` will need, off the caller's path."""
@@ -254,7 +258,7 @@ class TokenCounter:
 
     def _encode_len(self, encoding: Any, name: str, text: str) -> int:
         if len(text) < _CACHE_MIN_CHARS:
-            return len(encoding.encode_ordinary(text)) if text else 0
+            return self._short_len(encoding, name, text) if text else 0
         if len(text) >= _SPLIT_MIN_CHARS and "\n\n" in text:
             return sum(self._cached_len(encoding, name, part) for part in _paragraphs(text))
         return self._cached_len(encoding, name, text)
@@ -270,6 +274,17 @@ class TokenCounter:
                 self._cached_chars = 0
             self._cache[key] = cached
             self._cached_chars += len(text)
+        return cached
+
+
+    def _short_len(self, encoding: Any, name: str, text: str) -> int:
+        key = (name, text)
+        cached = self._short.get(key)
+        if cached is None:
+            cached = len(encoding.encode_ordinary(text))
+            if len(self._short) >= _SHORT_CACHE_MAX_ENTRIES:
+                self._short.clear()
+            self._short[key] = cached
         return cached
 
 

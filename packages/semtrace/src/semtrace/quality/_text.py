@@ -9,7 +9,9 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
+from typing import NamedTuple
 
 # `[^\W_]` splits on underscores too, so `__enter__` and `with_stmt` yield real words.
 _WORD = re.compile(r"[^\W_]+")
@@ -138,35 +140,29 @@ def all_stems(text: str) -> set[str]:
     return {stem(w) for w in words(text)}
 
 
-def surface_forms(text: str) -> dict[str, str]:
-    """Stem -> first word that produced it, so explanations show words, not stems."""
-    out: dict[str, str] = {}
-    for w in _WORD.findall(text):
-        out.setdefault(stem(w), w)
-    return out
+class DocumentTerms(NamedTuple):
+    """What the scorers need of one document, computed once per distinct text."""
+
+    length: int  # number of word tokens
+    counts: dict[str, int]  # every stem (stopwords included) -> occurrences
+    pairs: frozenset[tuple[str, str]]  # adjacent content-stem pairs
 
 
-def analyse(text: str) -> tuple[list[str], list[str]]:
-    """(every stem, content stems) in one pass; contexts are the big inputs."""
-    found = _WORD.findall(text)
+@lru_cache(maxsize=256)
+def document_terms(text: str) -> DocumentTerms:
+    """The stems and content bigrams of one (raw) document, cached.
+
+    The same retrieved chunks are scored twice per trace (retrieval relevance, then
+    groundedness) and recur across traces; analysing each once is most of the saving.
+    """
+    found = _WORD.findall(normalize(text))
     every = list(map(stem, found))
     content = [
         s
         for w, s in zip(found, every, strict=True)
         if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
     ]
-    return every, content
-
-
-@lru_cache(maxsize=256)
-def document_terms(text: str) -> tuple[tuple[str, ...], frozenset[tuple[str, str]]]:
-    """(every stem, content bigrams) of one document, cached.
-
-    The same retrieved chunks are scored twice per trace (retrieval relevance, then
-    groundedness) and recur across traces; analysing each once is most of the saving.
-    """
-    every, content = analyse(text)
-    return tuple(every), frozenset(bigrams(content))
+    return DocumentTerms(len(every), Counter(every), frozenset(bigrams(content)))
 
 
 def bigrams(stems: list[str]) -> set[tuple[str, str]]:

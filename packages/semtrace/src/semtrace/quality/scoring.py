@@ -20,6 +20,8 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from semtrace.quality import _text
 
@@ -82,28 +84,57 @@ class Score:
     explanation: str
 
 
-def _clip_docs(documents: Sequence[str]) -> list[str]:
+def _clip_docs(documents: Sequence[str]) -> list[_text.DocumentTerms]:
+    """The analysed documents within the ``MAX_DOCUMENTS`` / ``MAX_CONTEXT_CHARS`` caps."""
     # A bare string is a common caller slip; treat it as one document, not as characters.
     docs = [documents] if isinstance(documents, str) else documents
-    out: list[str] = []
+    out: list[_text.DocumentTerms] = []
     budget = MAX_CONTEXT_CHARS
     for doc in itertools.islice(docs, MAX_DOCUMENTS):
         if budget <= 0:
             break
         if isinstance(doc, str) and doc.strip():
-            out.append(_text.normalize(doc[:budget]))
-            budget -= len(out[-1])
+            clipped = doc[:budget]
+            out.append(_text.document_terms(clipped))
+            budget -= len(clipped)
     return out
 
 
-def _subject_sequence(text: str) -> list[str]:
-    return _text.content_stems(_text.normalize(text[:MAX_QUERY_CHARS]), _text.QUESTION_WORDS)
+class _Question(NamedTuple):
+    terms: tuple[str, ...]  # content stems the question is *about*, first-seen order
+    pairs: frozenset[tuple[str, str]]  # their adjacent pairs, for phrase matches
 
 
-def _subject_terms(text: str) -> list[str]:
-    """Content stems a question is *about*, in first-seen order, framing words dropped."""
-    marked = _text.marked_stems(_text.normalize(text[:MAX_QUERY_CHARS]))
-    return list(dict.fromkeys(_subject_sequence(text) + sorted(marked)))[:MAX_QUERY_TERMS]
+def _question(text: str) -> _Question:
+    return _analyse_question(text[:MAX_QUERY_CHARS])
+
+
+@lru_cache(maxsize=256)
+def _analyse_question(text: str) -> _Question:
+    # Cached: a trace scores its question on the retrieval span and again on each answer.
+    norm = _text.normalize(text)
+    sequence = _text.content_stems(norm, _text.QUESTION_WORDS)
+    marked = _text.marked_stems(norm)
+    terms = tuple(dict.fromkeys(sequence + sorted(marked)))[:MAX_QUERY_TERMS]
+    return _Question(terms, frozenset(_text.bigrams(sequence)))
+
+
+class _Answer(NamedTuple):
+    sentences: tuple[tuple[str, ...], ...]  # content stems of each sentence that has some
+    stems: frozenset[str]  # every stem, stopwords included
+    pairs: frozenset[tuple[str, str]]  # adjacent content-stem pairs of the whole answer
+
+
+@lru_cache(maxsize=64)
+def _answer(clipped: str) -> _Answer:
+    # Cached: groundedness and answer relevance read the same answer one after the other.
+    norm = _text.normalize(clipped)
+    per_sentence = (_text.content_stems(s) for s in _text.sentences(norm, MAX_SENTENCES))
+    return _Answer(
+        tuple(tuple(stems) for stems in per_sentence if stems),
+        frozenset(_text.all_stems(norm)),
+        frozenset(_text.bigrams(_text.content_stems(norm))),
+    )
 
 
 def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
@@ -124,30 +155,25 @@ def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
     docs = _clip_docs(documents)
     if not docs:
         return Score(0.0, "no documents retrieved")
-    terms = _subject_terms(query)
+    question = _question(query)
+    terms = question.terms
     if not terms:
         return Score(1.0, "query has no content terms to match")
-    qset = set(terms)
     union: dict[str, int] = {}
     best_doc = 0.0
     doc_pairs: set[tuple[str, str]] = set()
     for doc in docs:
-        stems, doc_bigrams = _text.document_terms(doc)
-        tf: dict[str, int] = {}
-        for s in stems:
-            if s in qset:
-                tf[s] = tf.get(s, 0) + 1
+        tf = {t: doc.counts[t] for t in terms if t in doc.counts}
         # k grows with length: a long document needs more mentions to be "about" a term.
-        k = 0.5 + len(stems) / 400
+        k = 0.5 + doc.length / 400
         best_doc = max(best_doc, sum(n / (n + k) for n in tf.values()) / len(terms))
         for s, n in tf.items():
             union[s] = union.get(s, 0) + n
-        doc_pairs |= doc_bigrams
+        doc_pairs |= doc.pairs
     coverage = len(union) / len(terms)
-    pairs = _text.bigrams(_subject_sequence(query))
     value = 0.5 * best_doc + 0.5 * coverage
-    if pairs:
-        phrase = len(pairs & doc_pairs) / len(pairs)
+    if question.pairs:
+        phrase = len(question.pairs & doc_pairs) / len(question.pairs)
         value = 0.4 * best_doc + 0.4 * coverage + 0.2 * phrase
     # Counts only: explanations are recorded with content capture off, so no query words.
     why = f"{len(union)} of {len(terms)} query terms found in {len(docs)} document(s)"
@@ -170,27 +196,24 @@ def groundedness(answer: str, contexts: Sequence[str]) -> Score:
         A ``Score``; ``1.0`` when the answer has no content to check, ``0.0`` when
         there is content but no context.
     """
-    sents = _text.sentences(_text.normalize(answer[:MAX_ANSWER_CHARS]), MAX_SENTENCES)
-    parsed = [(s, _text.content_stems(s)) for s in sents]
-    parsed = [(s, stems) for s, stems in parsed if stems]
+    parsed = _answer(answer[:MAX_ANSWER_CHARS]).sentences
     if not parsed:
         return Score(1.0, "answer has no content to check")
     docs = _clip_docs(contexts)
     if not docs:
         return Score(0.0, f"0 of {len(parsed)} answer sentences supported: no context")
-    vocab: set[str] = set()
-    pairs: set[tuple[str, str]] = set()
-    for doc in docs:
-        every, doc_bigrams = _text.document_terms(doc)
-        vocab.update(every)
-        pairs |= doc_bigrams
     total = weight = 0.0
     supported = 0
-    for _, stems in parsed:
+    for stems in parsed:
         uniq = set(stems)
-        uni = len(uniq & vocab) / len(uniq)
-        sent_pairs = _text.bigrams(stems)
-        support = 0.5 * uni + 0.5 * len(sent_pairs & pairs) / len(sent_pairs) if sent_pairs else uni
+        # Looked up document by document: cheaper than merging every document's terms.
+        uni = sum(any(s in d.counts for d in docs) for s in uniq) / len(uniq)
+        sent_pairs = _text.bigrams(list(stems))
+        if sent_pairs:
+            hits = sum(any(p in d.pairs for d in docs) for p in sent_pairs)
+            support = 0.5 * uni + 0.5 * hits / len(sent_pairs)
+        else:
+            support = uni
         supported += support >= SUPPORTED_SENTENCE
         total += support * len(uniq)
         weight += len(uniq)
@@ -219,18 +242,16 @@ def answer_relevance(question: str, answer: str) -> Score:
     clipped = answer[:MAX_ANSWER_CHARS]
     if not clipped.strip():
         return Score(0.0, "empty answer")
-    terms = _subject_terms(question)
-    if not terms:
+    subject = _question(question)
+    if not subject.terms:
         return Score(1.0, "question has no content terms to match")
-    norm = _text.normalize(clipped)
-    vocab = _text.all_stems(norm)
-    hits = [t for t in terms if t in vocab]
-    value = len(hits) / len(terms)
-    qpairs = _text.bigrams(_subject_sequence(question))
-    if qpairs:
-        phrase = len(qpairs & _text.bigrams(_text.content_stems(norm))) / len(qpairs)
+    analysed = _answer(clipped)
+    hits = [t for t in subject.terms if t in analysed.stems]
+    value = len(hits) / len(subject.terms)
+    if subject.pairs:
+        phrase = len(subject.pairs & analysed.pairs) / len(subject.pairs)
         value = 0.8 * value + 0.2 * phrase
-    why = f"answer uses {len(hits)} of {len(terms)} question terms"
+    why = f"answer uses {len(hits)} of {len(subject.terms)} question terms"
     if is_non_answer(clipped):
         return Score(min(_clamp(value), 0.1), f"answer is a refusal; {why}")
     return Score(_clamp(value), why)
