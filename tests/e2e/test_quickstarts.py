@@ -253,16 +253,16 @@ def test_quickstart_metrics_are_queryable_in_prometheus(
     positive = prometheus_server.query(f"gen_ai_client_operation_duration_seconds_sum{{{sel}}} > 0")
     assert len(positive) == len(durations)
 
-    # semtrace.quality.score: one point per quality signal on the spans. Each signal is the span
-    # attribute semtrace.quality.<name> (a score rounded to 4 places, or a flag as a bool) with
-    # semtrace.quality.<name>.label; the metric records the unrounded value.
+    # semtrace.quality.score: one point per score and per raised flag on the spans. Each signal
+    # is the span attribute semtrace.quality.<name> (a score rounded to 4 places, or a flag as a
+    # bool) with semtrace.quality.<name>.label; the metric records the unrounded value.
     want_count: dict[tuple[str, ...], float] = defaultdict(float)
     want_sum: dict[tuple[str, ...], float] = defaultdict(float)
     prefix = "semtrace.quality."
     for span in spans:
         a = span["attributes"]
         for attr, value in a.items():
-            if not attr.startswith(prefix) or attr.endswith(".label"):
+            if not attr.startswith(prefix) or attr.endswith(".label") or value is False:
                 continue
             quality_key = (attr[len(prefix) :], a[f"{attr}.label"], a["gen_ai.operation.name"])
             want_count[quality_key] += 1

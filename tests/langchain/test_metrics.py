@@ -58,4 +58,21 @@ def test_quality_signals_are_a_histogram_by_signal_name(
         p.attributes[semconv.GEN_AI_EVALUATION_NAME]
         for p in telemetry.metric_points(semconv.METRIC_QUALITY_SCORE)
     }
-    assert {"retrieval_relevance", "groundedness", "answer_relevance", "non_answer"} <= names
+    assert {"retrieval_relevance", "groundedness", "answer_relevance"} <= names
+
+
+def test_a_flag_is_a_metric_point_only_when_raised(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
+    rag_chain(fake_chat(ANSWER)).invoke(QUESTION, config={"callbacks": [handler]})
+    rag_chain(fake_chat("I don't know.")).invoke(QUESTION, config={"callbacks": [handler]})
+    flags = [
+        p
+        for p in telemetry.metric_points(semconv.METRIC_QUALITY_SCORE)
+        if p.attributes[semconv.GEN_AI_EVALUATION_NAME] == "non_answer"
+    ]
+    # Two answers, one refusal: one point, the raised flag (its rate: this count over the
+    # chat calls' gen_ai.client.operation.duration count).
+    assert [
+        (p.count, p.sum, p.attributes[semconv.GEN_AI_EVALUATION_SCORE_LABEL]) for p in flags
+    ] == [(1, 1.0, "fail")]

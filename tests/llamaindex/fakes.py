@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import Any
 
@@ -25,7 +27,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.tools import BaseTool
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 dispatcher = get_dispatcher(__name__)
 
@@ -46,7 +48,8 @@ class AnswerLLM(CustomLLM):
 
     ``raw`` and ``extra`` become the response's ``raw`` and ``additional_kwargs`` (on the
     last chunk when streamed), where providers report usage. ``as_chat_model`` makes
-    LlamaIndex call ``chat`` rather than ``complete``; ``fail_with`` makes it raise.
+    LlamaIndex call ``chat`` rather than ``complete``; ``fail_with`` makes it raise (a
+    stream after its first chunk).
     """
 
     answer: str = ANSWER
@@ -77,20 +80,55 @@ class AnswerLLM(CustomLLM):
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
-        if self.fail_with:
-            raise RuntimeError(self.fail_with)
-
+        # A failing stream raises after its first chunk, while it is being read, as a
+        # provider's does (its request is sent when the stream is first read). Raising here,
+        # before returning the stream, would fail query() itself on LlamaIndex < 0.14.25,
+        # which calls stream_complete inside query(); 0.14.25 calls it on the first read.
         def gen() -> Generator[CompletionResponse, None, None]:
             text = ""
             for word in self.answer.split(" "):
                 delta = word if not text else " " + word
                 text += delta
                 yield CompletionResponse(text=text, delta=delta)
+                if self.fail_with:
+                    raise RuntimeError(self.fail_with)
             yield CompletionResponse(
                 text=text, delta="", raw=self.raw, additional_kwargs=dict(self.extra)
             )
 
         return gen()
+
+
+class RendezvousLLM(AnswerLLM):
+    """An ``AnswerLLM`` whose calls answer only once ``parties`` calls are in flight at once.
+
+    Concurrent callers (threads, or tasks of one event loop) are all inside their model
+    call together, so a test of concurrency cannot pass by running them one by one.
+    """
+
+    parties: int = 2
+    _barrier: threading.Barrier = PrivateAttr()
+    _arrived: int = PrivateAttr(default=0)
+    _all_in: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._barrier = threading.Barrier(self.parties)
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        self._barrier.wait(timeout=10)
+        return CompletionResponse(text=self.answer)
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        self._arrived += 1
+        if self._arrived >= self.parties:
+            self._all_in.set()
+        await asyncio.wait_for(self._all_in.wait(), timeout=10)
+        return CompletionResponse(text=self.answer)
 
 
 class ReverseReranker(BaseNodePostprocessor):

@@ -14,6 +14,8 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.memory import ChatMemoryBuffer, SimpleComposableMemory
+from llama_index.core.prompts import PromptTemplate, SelectorPromptTemplate
 from semtrace.records import TextPart, ToolCallPart, ToolCallResponsePart, Usage
 from semtrace_llamaindex import translate
 
@@ -120,3 +122,24 @@ def test_completion_response_becomes_one_assistant_message() -> None:
 def test_cancellations_are_not_failures() -> None:
     assert translate.is_cancellation(GeneratorExit())
     assert not translate.is_cancellation(ValueError())
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no")
+
+
+def test_selector_prompt_template_is_named_by_its_default_template() -> None:
+    named = PromptTemplate("{q}", metadata={"prompt_name": "qa", "prompt_version": "2"})
+    assert translate.prompt_ref(SelectorPromptTemplate(default_template=named)) == ("qa", "2")
+
+
+def test_prompt_name_that_cannot_be_printed_names_no_prompt() -> None:
+    template = SimpleNamespace(metadata={"prompt_name": Unprintable()})
+    assert translate.prompt_ref(template) is None
+
+
+def test_composable_memory_conversation_is_its_primary_memorys() -> None:
+    primary = ChatMemoryBuffer.from_defaults(chat_store_key="conversation-1")
+    memory = SimpleComposableMemory.from_defaults(primary_memory=primary)
+    assert translate.conversation_id(memory) == "conversation-1"

@@ -1,10 +1,11 @@
 """LlamaIndex instrumentation events to tracker calls, one small function per event.
 
 Events carry the data spans lack: the messages and model of an LLM call, the vectors'
-dimension, the retrieved nodes, the reranked nodes. ``event.span_id`` names the span
-they belong to. Routes are looked up by event class name along the class's MRO, so
-subclasses (``SparseEmbeddingStartEvent``) and events of optional packages
-(``SpanCancelledEvent`` from ``llama-index-workflows``) need no import here.
+dimension, the retrieved nodes, the reranked nodes, the prompt template a ``predict``
+formats. ``event.span_id`` names the span they belong to. Routes are looked up by event
+class name along the class's MRO, so subclasses (``SparseEmbeddingStartEvent``) and events
+of optional packages (``SpanCancelledEvent`` from ``llama-index-workflows``) need no
+import here.
 """
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ def _nodes_end(tracker: Tracker, event: Any) -> None:
     tracker.set_end(event.span_id, lambda: RetrievalEnd(translate.documents(event.nodes)))
 
 
+def _prompt(tracker: Tracker, event: Any) -> None:
+    tracker.note_prompt(event.span_id, translate.prompt_ref(event.template))
+
+
 def _cancelled(tracker: Tracker, event: Any) -> None:
     tracker.cancelled(event.span_id)
 
@@ -101,6 +106,8 @@ ROUTES: Final[dict[str, Route]] = {
     "ReRankEndEvent": _nodes_end,
     "RetrievalEndEvent": _nodes_end,
     "SpanCancelledEvent": _cancelled,
+    "LLMPredictStartEvent": _prompt,
+    "LLMStructuredPredictStartEvent": _prompt,
 }
 
 

@@ -58,6 +58,7 @@ class OpenSpan:
         writer_seen: A stream writer started under this span.
         holder: The span this one holds open (a stream writer holds its engine call).
         attachment: The recorder's handle of the context attached while the span's code runs.
+        prompt: The name and version of a prompt template formatted in this span.
     """
 
     id: str
@@ -84,6 +85,7 @@ class OpenSpan:
     writer_seen: bool = False
     holder: str | None = None
     attachment: Attachment | None = None
+    prompt: tuple[str, str | None] | None = None
     created: float = field(default_factory=time.monotonic)
 
     @property

@@ -15,6 +15,10 @@ records come from :mod:`semtrace_llamaindex.translate`, spans from the recorder.
   (see :mod:`semtrace_llamaindex.streams`) or a chat stream's writer thread.
 * While a recorded span's own code runs, its context is the current OpenTelemetry
   context, attached in the frame that runs it and detached when it returns.
+* The span at the top of a trace carries the run's ids (``instrument_tags``, the
+  memory's key; see :func:`semtrace_llamaindex.translate.run_context`), which the
+  recorder puts on every span of the trace. A prompt template named in its metadata
+  is noted on the span that formats it (``predict``) and reaches the model calls below.
 """
 
 from __future__ import annotations
@@ -27,15 +31,27 @@ from typing import Any
 from llama_index.core.base.response.schema import AsyncStreamingResponse, StreamingResponse
 from llama_index.core.chat_engine.types import StreamingAgentChatResponse
 from llama_index.core.instrumentation.span import active_span_id
-from semtrace import Recorder, Settings
+from opentelemetry.util.types import AttributeValue
+from semtrace import Recorder, Settings, semconv
+from semtrace.callcontext import current as current_context
 from semtrace.records import End, RetrievalEnd, Start, StepStart, ValueEnd
-from semtrace.safety import never_raise
+from semtrace.safety import never_raise, record_fault
 
 from semtrace_llamaindex import classify, streams, translate
 from semtrace_llamaindex.classify import Kind, Op
 from semtrace_llamaindex.table import OpenSpan, SpanTable
 
+try:  # LlamaIndex's per-call tags: ``with instrument_tags({"user_id": ...}):``
+    from llama_index.core.instrumentation.dispatcher import (  # type: ignore[attr-defined]
+        active_instrument_tags,
+    )
+except ImportError:  # pragma: no cover - cores without instrument tags
+    active_instrument_tags = None  # type: ignore[assignment]
+
 _STREAMING_RESPONSES = (StreamingResponse, AsyncStreamingResponse)
+# How far above a model call the span that formatted its prompt may be
+# (``structured_predict`` > ``predict_and_call`` > ``chat``).
+_PROMPT_DEPTH = 8
 
 
 class Tracker:
@@ -107,7 +123,8 @@ class Tracker:
             span.op = Op.STEP
         if span.recorded:
             record = self._start_record(span, instance, bound_args, tool_step)
-            self._start(span, record, attach=kind not in (Kind.WORKFLOW, Kind.AGENT))
+            context = self._run_context(instance, bound_args) if span.anchor is None else None
+            self._start(span, record, kind not in (Kind.WORKFLOW, Kind.AGENT), context)
 
     def exit(self, span_id: str, result: Any) -> None:
         """A dispatcher span's method returned ``result``."""
@@ -182,7 +199,16 @@ class Tracker:
             return
         record = build(span)
         span.op, span.instance, span.args = op, None, None
-        self._start(span, record, attach=True)
+        context = self._run_context(None, None) if span.anchor is None else None
+        if op is Op.MODEL:
+            context = self._use_prompt(span, context)
+        self._start(span, record, True, context)
+
+    def note_prompt(self, span_id: str | None, ref: tuple[str, str | None] | None) -> None:
+        """A prompt template named ``ref`` is formatted in span ``span_id`` (``predict``)."""
+        span = self._table.get(span_id)
+        if span is not None and ref is not None:
+            span.prompt = ref
 
     def chunk(self, span_id: str | None) -> None:
         """A model span streamed a chunk."""
@@ -251,16 +277,68 @@ class Tracker:
                 span.op = Op.STEP if self._trace_all else Op.SKIP
                 span.instance = span.args = None
             if span.op is Op.STEP:
-                self._start(span, StepStart(span.name), attach=False)
+                context = self._run_context(None, None) if span.anchor is None else None
+                self._start(span, StepStart(span.name), False, context)
             elif span.op is Op.SKIP:
                 self.recorder.skip(span.id, span.parent)
                 span.registered = True
 
-    def _start(self, span: OpenSpan, record: Start, attach: bool) -> None:
-        self.recorder.start(span.id, span.parent, record, start_time_ns=span.start_ns)
+    def _start(
+        self,
+        span: OpenSpan,
+        record: Start,
+        attach: bool,
+        context: dict[str, AttributeValue] | None = None,
+    ) -> None:
+        self.recorder.start(
+            span.id, span.parent, record, start_time_ns=span.start_ns, context=context
+        )
         span.registered = True
         if attach and active_span_id.get() == span.id:
             self._attach(span)
+
+    @staticmethod
+    def _run_context(instance: Any, bound_args: Any) -> dict[str, AttributeValue] | None:
+        """The ids of a run at the top of a trace (see ``translate.run_context``).
+
+        A fault loses the ids, never the span.
+        """
+        try:
+            tags = active_instrument_tags.get() if active_instrument_tags is not None else None
+            has_conversation = semconv.GEN_AI_CONVERSATION_ID in current_context()
+            return translate.run_context(tags, instance, bound_args, has_conversation)
+        except Exception:
+            record_fault("Tracker.run_context")
+            return None
+
+    def _use_prompt(
+        self, span: OpenSpan, context: dict[str, AttributeValue] | None
+    ) -> dict[str, AttributeValue] | None:
+        """Name the prompt template of the model call ``span`` about to start.
+
+        The template was noted on a span above it (``predict``, ``structured_predict``),
+        below its nearest recorded ancestor. Inside a trace the recorder hands it to the
+        next model call (``use_prompt``, as for LangChain); a model call at the top of a
+        trace has no span below it, so the name goes in its own start ``context``. A
+        fault loses the name, never the span.
+        """
+        try:
+            holder = self._table.get(span.parent)
+            for _ in range(_PROMPT_DEPTH):
+                if holder is None or holder.prompt is not None:
+                    break
+                if holder.recorded and holder.op is not Op.STEP:
+                    return context
+                holder = self._table.get(holder.parent)
+            if holder is None or holder.prompt is None:
+                return context
+            if span.anchor is not None:
+                self.recorder.use_prompt(holder.id, *holder.prompt)
+                return context
+            return {**(context or {}), **translate.prompt_attributes(holder.prompt)}
+        except Exception:
+            record_fault("Tracker.use_prompt")
+            return context
 
     def _start_record(
         self, span: OpenSpan, instance: Any, bound_args: Any, tool_step: bool

@@ -13,7 +13,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from semtrace import records
+from opentelemetry.util.types import AttributeValue
+from semtrace import records, semconv
+from semtrace.callcontext import context_attributes
 from semtrace.records import Message, Part, TextPart, ToolCallPart, ToolCallResponsePart
 
 # The package a LlamaIndex integration lives in (``llama_index.llms.<name>``) to the
@@ -100,6 +102,13 @@ _OUTPUT_KEYS: Final = (
     "outputTokens",
     "eval_count",
 )
+# ``llama_index.core.memory.types.DEFAULT_CHAT_STORE_KEY``: the key every memory shares
+# unless told otherwise, so it names no conversation.
+_DEFAULT_MEMORY_KEY: Final = "chat_history"
+# The keys a memory stores its conversation under: ``Memory`` / ``ChatMemoryBuffer``.
+_MEMORY_KEYS: Final = ("session_id", "chat_store_key")
+_MAX_PROMPT_NAME: Final = 256
+_MAX_PROMPT_VERSION: Final = 64
 # Exceptions that mean "the caller stopped" rather than "it failed".
 CANCELLATIONS: Final = frozenset({"GeneratorExit", "CancelledError", "WorkflowCancelledByUser"})
 
@@ -558,3 +567,78 @@ def output(value: Any) -> Any:
         else:
             return str(value)
     return value if isinstance(value, str) else str(value)
+
+
+# --- who the run is for, and which prompt template it used ---
+
+
+def run_context(
+    tags: Any, instance: Any, bound_args: Any, has_conversation: bool
+) -> dict[str, AttributeValue] | None:
+    """Per-call user, session and conversation ids of a top-level run.
+
+    ``instrument_tags`` keys ``user_id``, ``session_id`` and ``conversation_id`` are read as
+    they are (as LangChain's run metadata is). Without a conversation id there or in the
+    enclosing ``semtrace.context`` (``has_conversation``), the key the run's memory stores
+    the conversation under is the conversation id: a chat engine's memory, or the
+    ``memory`` an agent or workflow was run with.
+    """
+    tags = tags if isinstance(tags, Mapping) else {}
+    conversation = tags.get("conversation_id")
+    if not conversation and not has_conversation:
+        conversation = conversation_id(get(argument(bound_args, "start_event", "ev"), "memory"))
+        conversation = conversation or conversation_id(get(instance, "_memory"))
+    found = context_attributes(
+        user_id=tags.get("user_id"),
+        session_id=tags.get("session_id"),
+        conversation_id=conversation,
+    )
+    return found or None
+
+
+def conversation_id(memory: Any) -> str | None:
+    """The key a LlamaIndex memory stores its messages under, unless it is the shared default.
+
+    ``Memory.session_id``, ``ChatMemoryBuffer.chat_store_key`` (and the other chat-store
+    memories'), or the primary memory's of a ``SimpleComposableMemory``.
+    """
+    for candidate in (memory, get(memory, "primary_memory")):
+        for key in _MEMORY_KEYS:
+            value = get(candidate, key)
+            if isinstance(value, str) and value and value != _DEFAULT_MEMORY_KEY:
+                return value
+    return None
+
+
+def prompt_ref(template: Any) -> tuple[str, str | None] | None:
+    """A prompt template's name and version, when its ``metadata`` names it.
+
+    The keys are LangChain's: ``PromptTemplate(..., metadata={"prompt_name": "qa",
+    "prompt_version": "3"})``. A ``SelectorPromptTemplate`` (LlamaIndex's default
+    templates) shares its default template's metadata.
+    """
+    meta = get(template, "metadata")
+    if not isinstance(meta, Mapping):
+        return None
+    name = _short(meta.get("prompt_name"), _MAX_PROMPT_NAME)
+    if not name:
+        return None
+    return name, _short(meta.get("prompt_version"), _MAX_PROMPT_VERSION)
+
+
+def prompt_attributes(ref: tuple[str, str | None]) -> dict[str, AttributeValue]:
+    """``gen_ai.prompt.name`` and ``semtrace.prompt.version`` of a :func:`prompt_ref`."""
+    name, version = ref
+    attributes: dict[str, AttributeValue] = {semconv.GEN_AI_PROMPT_NAME: name}
+    if version:
+        attributes[semconv.SEMTRACE_PROMPT_VERSION] = version
+    return attributes
+
+
+def _short(value: Any, limit: int) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return str(value)[:limit].encode("utf-8", "replace").decode("utf-8")
+    except Exception:  # a hostile __str__: no name rather than no span
+        return None

@@ -24,7 +24,7 @@ def _histogram(
         return meter.create_histogram(
             name, unit=unit, description=description, explicit_bucket_boundaries_advisory=buckets
         )
-    except TypeError:  # opentelemetry-api < 1.23 has no bucket advice
+    except TypeError:  # opentelemetry-api < 1.30 (below the floor) has no bucket advice
         return meter.create_histogram(name, unit=unit, description=description)
 
 
@@ -56,6 +56,6 @@ class Instruments:
             meter,
             semconv.METRIC_QUALITY_SCORE,
             "1",
-            "semtrace quality signals, one value in [0, 1] per evaluated span.",
+            "semtrace quality signals in [0, 1]: every score, and each flag when raised.",
             (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
         )

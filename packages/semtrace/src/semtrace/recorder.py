@@ -228,7 +228,10 @@ class Recorder:
         """
         entry = self._runs.get(run_id)
         if entry is not None and entry.trace is not None:
-            entry.trace.prompt = (str(name)[:256], str(version)[:64] if version else None)
+            entry.trace.prompt = (
+                spans.valid_utf8(str(name)[:256]),
+                spans.valid_utf8(str(version)[:64]) if version else None,
+            )
 
     @never_raise
     def chunk(self, run_id: Hashable) -> None:
@@ -593,6 +596,12 @@ class Recorder:
         is_flag = ev.name in signals.FLAGS
         attrs[key] = ev.value >= 0.5 if is_flag else round(ev.value, 4)
         attrs[key + ".label"] = ev.label
+        if is_flag and ev.value < 0.5:
+            # A flag not raised: its attribute says so. No event and no metric point: a
+            # flag's rate is its count over the operation's (gen_ai.client.operation.duration
+            # for model calls, retrieval_relevance for retrievals), and a histogram record is
+            # the costliest thing semtrace does per signal.
+            return
         self._instruments.quality_score.record(
             ev.value,
             {
@@ -601,8 +610,6 @@ class Recorder:
                 semconv.GEN_AI_OPERATION_NAME: operation,
             },
         )
-        if is_flag and ev.value < 0.5:
-            return  # a flag not raised: its attribute and metric say so, an event adds nothing
         event: spans.Attributes = {
             semconv.GEN_AI_EVALUATION_NAME: ev.name,
             semconv.GEN_AI_EVALUATION_SCORE_VALUE: ev.value,
