@@ -143,3 +143,25 @@ def test_composable_memory_conversation_is_its_primary_memorys() -> None:
     primary = ChatMemoryBuffer.from_defaults(chat_store_key="conversation-1")
     memory = SimpleComposableMemory.from_defaults(primary_memory=primary)
     assert translate.conversation_id(memory) == "conversation-1"
+
+
+class _Settings(ChatMemoryBuffer):
+    """A pydantic model with a property, standing in for an LLM's fields."""
+
+    @property
+    def temperature(self) -> float:
+        return 0.25
+
+    @property
+    def seed(self) -> int:
+        raise RuntimeError("not configured")
+
+
+def test_model_fields_are_read_from_fields_and_properties_and_absent_ones_are_none() -> None:
+    memory = _Settings.from_defaults(token_limit=77)
+    assert translate.field(memory, "token_limit") == 77  # a pydantic field
+    assert translate.field(memory, "temperature") == 0.25  # a property
+    assert translate.field(memory, "seed") is None  # a property that raises
+    assert translate.field(memory, "top_p") is None  # absent
+    assert translate.field(SimpleNamespace(top_p=0.5), "top_p") == 0.5
+    assert translate.request_params(memory, None) == {"temperature": 0.25}

@@ -126,6 +126,22 @@ def get(obj: Any, key: str) -> Any:
         return None
 
 
+def field(obj: Any, key: str) -> Any:
+    """``obj.key`` for a model object; None when absent or unreadable.
+
+    Looks in the instance's ``__dict__`` (pydantic fields live there) and on its class
+    (properties) before calling ``getattr``: a miss through pydantic's ``__getattr__``
+    raises and formats an error, and the model readers probe a dozen names per call.
+    """
+    values = getattr(obj, "__dict__", None)
+    if isinstance(values, dict):
+        if key in values:
+            return values[key]
+        if not hasattr(type(obj), key):
+            return None
+    return get(obj, key)
+
+
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -191,18 +207,21 @@ def provider(instance: Any) -> str:
 
 def model_name(instance: Any, model_dict: Mapping[str, Any] | None) -> str | None:
     """The requested model: the payload's ``model_name`` unless unknown, else a model field."""
-    for source in (model_dict, instance):
-        for key in ("model_name", *_MODEL_FIELDS):
-            value = get(source, key)
-            if isinstance(value, str) and value not in _NO_MODEL:
-                return value
+    for key in ("model_name", *_MODEL_FIELDS):
+        value = get(model_dict, key)
+        if isinstance(value, str) and value not in _NO_MODEL:
+            return value
+    for key in ("model_name", *_MODEL_FIELDS):
+        value = field(instance, key)
+        if isinstance(value, str) and value not in _NO_MODEL:
+            return value
     return None
 
 
 def request_params(instance: Any, kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
     """Sampling parameters: per-call kwargs first, then the LLM's own fields."""
     params: dict[str, Any] = {}
-    extra = get(instance, "additional_kwargs")
+    extra = field(instance, "additional_kwargs")
     for source in (kwargs or {}, extra if isinstance(extra, Mapping) else {}):
         for key, value in source.items():
             target = _PARAMS.get(key)
@@ -210,7 +229,7 @@ def request_params(instance: Any, kwargs: Mapping[str, Any] | None) -> dict[str,
                 params[target] = value
     for key, target in _PARAMS.items():
         if target not in params:
-            value = get(instance, key)
+            value = field(instance, key)
             if isinstance(value, (int, float, str, list, tuple)) and not isinstance(value, bool):
                 params[target] = value
     return params
