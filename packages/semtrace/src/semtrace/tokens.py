@@ -84,9 +84,10 @@ class _EncodingLoad:
             import tiktoken
 
             self.encoding = tiktoken.get_encoding(self.name)
-        except Exception as exc:  # any failure means: no counts, one warning
+        except Exception as exc:  # any failure means: no counts, one warning per process
             self.failed = True
-            logger.warning(
+            logger.log(
+                logging.WARNING if _first_failure() else logging.DEBUG,
                 "semtrace: tiktoken encoding %r could not be loaded (%s: %s); token counts "
                 "will be omitted where the provider reports none. Set TIKTOKEN_CACHE_DIR to "
                 "a folder holding the BPE files to count offline.",
@@ -96,6 +97,17 @@ class _EncodingLoad:
             )
         finally:
             self.done.set()
+
+
+_failed_once = False
+
+
+def _first_failure() -> bool:
+    """True the first time any encoding fails to load: one warning says it for all."""
+    global _failed_once
+    with _loads_lock:
+        first, _failed_once = not _failed_once, True
+    return first
 
 
 def _tiktoken_cache_dir() -> str | None:
