@@ -104,17 +104,34 @@ def test_long_prompt_counted_in_the_background_gives_the_same_count(
     )
 
 
-def test_paragraph_wise_counting_matches_counting_the_whole_text() -> None:
+def _assembled_prompts() -> list[str]:
+    """Prompts glued from Python's docs the ways RAG templates glue them."""
+    import random
+
+    from pydoc_data.topics import topics
+
+    rng, names = random.Random(7), sorted(topics)
+    prompts = []
+    for glue in ("\n", "\n\n", ":\n", " \n", "\r\n", "\n\n\n", "\n  ", "\n\t"):
+        for _ in range(12):
+            chunks = [topics[rng.choice(names)][: rng.randint(50, 3000)] for _ in range(4)]
+            prompts.append("Answer only from this context:" + glue + glue.join(chunks))
+    return prompts
+
+
+def test_line_wise_counting_matches_counting_the_whole_text() -> None:
     from pydoc_data.topics import topics
 
     from semtrace.tokens import TokenCounter
 
     counter = TokenCounter()
+    # 79 real documents (blank-line runs, indented code) and 96 prompts assembled from them.
+    texts = [*topics.values(), *_assembled_prompts()]
     for model, encoding in (("gpt-4o", "o200k_base"), ("gpt-4", "cl100k_base")):
         enc = tiktoken.get_encoding(encoding)
-        for topic, text in topics.items():  # 79 real documents, many with blank-line runs
+        for text in texts:
             counted = counter.count_text(model, text)
-            assert counted is not None and counted.tokens == len(enc.encode_ordinary(text)), topic
+            assert counted is not None and counted.tokens == len(enc.encode_ordinary(text)), text
 
 
 def test_known_chunks_in_a_new_prompt_are_not_encoded_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -137,3 +154,26 @@ def test_known_chunks_in_a_new_prompt_are_not_encoded_again(monkeypatch) -> None
     monkeypatch.setattr(tokens, "get_encoding", lambda name: Spy())
     counter.count_text("gpt-4o", "A different question?\n\n" + chunks)
     assert sum(encoded) < 100, "only the new question should be encoded"
+
+
+def test_a_known_chunk_glued_to_a_new_header_line_is_not_encoded_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pydoc_data.topics import topics
+
+    from semtrace import tokens
+    from semtrace.tokens import TokenCounter
+
+    counter = TokenCounter()
+    chunks = "\n\n".join(topics[t] for t in ("with", "for", "try"))
+    counter.count_text("gpt-4o", "Context:\n" + chunks)
+    encoded: list[int] = []
+    real = tokens.get_encoding("o200k_base")
+
+    class Spy:
+        def encode_ordinary(self, text: str) -> list[int]:
+            encoded.append(len(text))
+            return real.encode_ordinary(text)
+
+    monkeypatch.setattr(tokens, "get_encoding", lambda name: Spy())
+    header = "Answer only from this context:\n"
+    counter.count_text("gpt-4o", header + chunks)
+    assert encoded == [len(header)], "only the new header line should be encoded"

@@ -60,9 +60,11 @@ _CACHE_MAX_CHARS: Final = 2_000_000
 # Shorter texts (roles, tool names, short questions asked twice in one trace) go in a
 # cache bounded by entries instead: calling the encoder costs more than the look-up.
 _SHORT_CACHE_MAX_ENTRIES: Final = 4096
-# Long texts are counted paragraph by paragraph, so a new prompt built from chunks seen
-# before (a RAG prompt) only encodes what is new. A split right after a blank line does
-# not change the count: the encodings' pre-tokenizer already breaks there.
+# Long texts are counted line by line, so a new prompt built from chunks seen before (a RAG
+# prompt, even one that glues a chunk to its header line) only encodes what is new. A cut
+# right after a newline that precedes a non-space character does not change the count: no
+# pre-token of cl100k_base or o200k_base spans it (checked on the Python docs and 300
+# prompts assembled from them, both encodings).
 _SPLIT_MIN_CHARS: Final = 2000
 # Waiting for an encoding read from the local cache is bounded; a network load is never waited.
 _LOCAL_LOAD_WAIT_S: Final = 10.0
@@ -271,8 +273,8 @@ class TokenCounter:
     def _encode_len(self, encoding: Any, name: str, text: str) -> int:
         if len(text) < _CACHE_MIN_CHARS:
             return self._short_len(encoding, name, text) if text else 0
-        if len(text) >= _SPLIT_MIN_CHARS and "\n\n" in text:
-            return sum(self._cached_len(encoding, name, part) for part in _paragraphs(text))
+        if len(text) >= _SPLIT_MIN_CHARS and "\n" in text:
+            return sum(self._piece_len(encoding, name, part) for part in _lines(text))
         return self._cached_len(encoding, name, text)
 
     def _cached_len(self, encoding: Any, name: str, text: str) -> int:
@@ -300,16 +302,22 @@ class TokenCounter:
         return cached
 
 
-_PARAGRAPH_END = re.compile(r"(?<=\n\n)(?=[^\n])")
+    def _piece_len(self, encoding: Any, name: str, text: str) -> int:
+        if len(text) < _CACHE_MIN_CHARS:
+            return self._short_len(encoding, name, text)
+        return self._cached_len(encoding, name, text)
 
 
-def _paragraphs(text: str) -> list[str]:
-    r"""``text`` cut where a run of 2+ newlines ends; the pieces join back to ``text``.
+_LINE_START = re.compile(r"(?<=\n)(?=\S)")
 
-    Cutting inside a run ("\n\n" | "\n...") would change the count: the pre-tokenizer
-    keeps a newline run in one piece.
+
+def _lines(text: str) -> list[str]:
+    r"""``text`` cut after each newline that a non-space character follows.
+
+    The pieces join back to ``text``. Cutting inside a run of whitespace ("\n" | "  x")
+    would change the count: the pre-tokenizer keeps whitespace runs in one piece.
     """
-    return _PARAGRAPH_END.split(text)
+    return _LINE_START.split(text)
 
 
 def _part_texts(message: Message) -> Iterable[str]:
