@@ -107,7 +107,6 @@ def test_long_prompt_counted_in_the_background_gives_the_same_count(
 def _assembled_prompts() -> list[str]:
     """Prompts glued from Python's docs the ways RAG templates glue them."""
     import random
-
     from pydoc_data.topics import topics
 
     rng, names = random.Random(7), sorted(topics)
