@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +15,9 @@ from semtrace.testing import Telemetry, tiktoken_cache_from
 DATA = Path(__file__).parent / "data"
 
 # Before anything imports tiktoken's loader: tests never touch the network.
-_CACHE = tiktoken_cache_from(DATA / "tiktoken", Path(tempfile.mkdtemp(prefix="semtrace-tiktoken-")))
+_CACHE_ROOT = Path(tempfile.mkdtemp(prefix="semtrace-tiktoken-"))
+atexit.register(shutil.rmtree, _CACHE_ROOT, ignore_errors=True)  # ~5 MB per test session
+_CACHE = tiktoken_cache_from(DATA / "tiktoken", _CACHE_ROOT)
 os.environ["TIKTOKEN_CACHE_DIR"] = str(_CACHE)
 for _var in ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SEMTRACE_COUNT_TOKENS"):
     os.environ.pop(_var, None)
