@@ -11,8 +11,18 @@ from opentelemetry.trace import StatusCode
 from semtrace import semconv
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
+from typing_extensions import TypedDict
 
 from tests.langchain.pipelines import fake_chat
+
+
+class Approval(TypedDict):
+    """The state of the interrupted graph below.
+
+    At module level: LangGraph 0.x resolves a node's annotations in the module's globals.
+    """
+
+    value: str
 
 
 @tool
@@ -104,6 +114,29 @@ def test_graph_interrupt_is_not_an_error(telemetry: Telemetry, handler: Callback
     graph.add_edge("ask", END)
     app = graph.compile(checkpointer=InMemorySaver())
     app.invoke({"value": "x"}, config={"callbacks": [handler], "configurable": {"thread_id": "t1"}})
+    assert telemetry.spans(), "the graph run was recorded"
+    assert all(s.status.status_code is not StatusCode.ERROR for s in telemetry.spans())
+    assert handler.recorder.open_runs == 0
+
+
+def test_node_interrupt_is_not_an_error(telemetry: Telemetry, handler: CallbackHandler) -> None:
+    # NodeInterrupt, the interrupt of every LangGraph release (deprecated in 1.0 for
+    # interrupt(), which appeared in 0.2.57, after the langchain-core 0.3.0 generation).
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.errors import NodeInterrupt
+    from langgraph.graph import END, START, StateGraph
+
+    def ask(state: Approval) -> Approval:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raise NodeInterrupt("approve?")
+
+    graph = StateGraph(Approval)
+    graph.add_node("ask", ask)
+    graph.add_edge(START, "ask")
+    graph.add_edge("ask", END)
+    app = graph.compile(checkpointer=InMemorySaver())
+    app.invoke({"value": "x"}, config={"callbacks": [handler], "configurable": {"thread_id": "t2"}})
     assert telemetry.spans(), "the graph run was recorded"
     assert all(s.status.status_code is not StatusCode.ERROR for s in telemetry.spans())
     assert handler.recorder.open_runs == 0

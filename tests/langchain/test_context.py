@@ -10,8 +10,18 @@ import semtrace
 from semtrace import semconv
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
+from typing_extensions import TypedDict
 
 from tests.langchain.pipelines import ANSWER, QUESTION, fake_chat, rag_chain
+
+
+class AnswerState(TypedDict):
+    """The state of the one-node graph below.
+
+    At module level: LangGraph 0.x resolves a node's annotations in the module's globals.
+    """
+
+    answer: str
 
 
 def ids_by_trace(telemetry: Telemetry, key: str) -> dict[int, set[object]]:
@@ -68,6 +78,33 @@ def test_langgraph_thread_id_is_the_conversation_id(
     )
     assert {s.attributes.get(semconv.GEN_AI_CONVERSATION_ID) for s in telemetry.spans()} == {
         "thread-77"
+    }
+
+
+def test_state_graph_thread_id_is_the_conversation_id(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
+    # A plain graph, so that LangGraph 0.x (no langchain.agents.create_agent) is covered too.
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import END, START, StateGraph
+
+    model = fake_chat("hello")
+
+    def respond(state: AnswerState) -> AnswerState:
+        return {"answer": str(model.invoke("hi").content)}
+
+    graph = StateGraph(AnswerState)
+    graph.add_node("respond", respond)
+    graph.add_edge(START, "respond")
+    graph.add_edge("respond", END)
+    app = graph.compile(checkpointer=InMemorySaver())
+    app.invoke(
+        {"answer": ""},
+        config={"callbacks": [handler], "configurable": {"thread_id": "thread-78"}},
+    )
+    assert telemetry.by_operation("chat")
+    assert {s.attributes.get(semconv.GEN_AI_CONVERSATION_ID) for s in telemetry.spans()} == {
+        "thread-78"
     }
 
 

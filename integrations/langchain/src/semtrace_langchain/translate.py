@@ -366,11 +366,15 @@ def is_agent_root(name: str | None, metadata: Mapping[str, Any] | None) -> bool:
 
 
 def is_prebuilt_agent_node(metadata: Mapping[str, Any] | None, tags: Sequence[str] | None) -> bool:
-    """The ``agent`` node of ``langgraph.prebuilt.create_react_agent``: its graph is an agent."""
+    """The ``agent`` node of ``langgraph.prebuilt.create_react_agent``: its graph is an agent.
+
+    LangGraph 1.x also marks its runs ``ls_integration: langgraph``; LangGraph 0.x (the
+    langchain-core 0.3 generation) does not, so only a different integration's mark excludes.
+    """
     meta = metadata or {}
     return (
         meta.get("langgraph_node") == "agent"
-        and meta.get("ls_integration") == "langgraph"
+        and meta.get("ls_integration", "langgraph") == "langgraph"
         and any(t.startswith("graph:step:") for t in tags or ())
     )
 

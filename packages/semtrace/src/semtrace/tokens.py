@@ -290,7 +290,6 @@ class TokenCounter:
             self._cached_chars += len(text)
         return cached
 
-
     def _short_len(self, encoding: Any, name: str, text: str) -> int:
         key = (name, text)
         cached = self._short.get(key)
@@ -300,7 +299,6 @@ class TokenCounter:
                 self._short.clear()
             self._short[key] = cached
         return cached
-
 
     def _piece_len(self, encoding: Any, name: str, text: str) -> int:
         if len(text) < _CACHE_MIN_CHARS:
