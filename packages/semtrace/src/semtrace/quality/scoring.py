@@ -202,16 +202,16 @@ def groundedness(answer: str, contexts: Sequence[str]) -> Score:
     docs = _clip_docs(contexts)
     if not docs:
         return Score(0.0, f"0 of {len(parsed)} answer sentences supported: no context")
+    vocab = set().union(*(d.counts for d in docs))
+    pairs = frozenset().union(*(d.pairs for d in docs))
     total = weight = 0.0
     supported = 0
     for stems in parsed:
         uniq = set(stems)
-        # Looked up document by document: cheaper than merging every document's terms.
-        uni = sum(any(s in d.counts for d in docs) for s in uniq) / len(uniq)
+        uni = len(uniq & vocab) / len(uniq)
         sent_pairs = _text.bigrams(list(stems))
         if sent_pairs:
-            hits = sum(any(p in d.pairs for d in docs) for p in sent_pairs)
-            support = 0.5 * uni + 0.5 * hits / len(sent_pairs)
+            support = 0.5 * uni + 0.5 * len(sent_pairs & pairs) / len(sent_pairs)
         else:
             support = uni
         supported += support >= SUPPORTED_SENTENCE
