@@ -7,7 +7,6 @@ documents, run metadata) and returns a :mod:`semtrace.records` record; the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -263,25 +262,15 @@ def usage(generations: Sequence[Any], llm_output: Mapping[str, Any]) -> records.
     return total if total.reported else None
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return int(value)
-    return None
-
-
 def _from_usage_metadata(meta: Mapping[str, Any]) -> records.Usage:
     inputs = meta.get("input_token_details") or {}
     outputs = meta.get("output_token_details") or {}
     return records.Usage(
-        input_tokens=_int(meta.get("input_tokens")),
-        output_tokens=_int(meta.get("output_tokens")),
-        cache_read_input_tokens=_int(inputs.get("cache_read")),
-        cache_creation_input_tokens=_int(inputs.get("cache_creation")),
-        reasoning_output_tokens=_int(outputs.get("reasoning")),
+        input_tokens=records.token_count(meta.get("input_tokens")),
+        output_tokens=records.token_count(meta.get("output_tokens")),
+        cache_read_input_tokens=records.token_count(inputs.get("cache_read")),
+        cache_creation_input_tokens=records.token_count(inputs.get("cache_creation")),
+        reasoning_output_tokens=records.token_count(outputs.get("reasoning")),
     )
 
 
@@ -289,13 +278,13 @@ def _from_openai_like(raw: Mapping[str, Any]) -> records.Usage:
     prompt_details = raw.get("prompt_tokens_details") or {}
     completion_details = raw.get("completion_tokens_details") or {}
     return records.Usage(
-        input_tokens=_int(raw.get("prompt_tokens", raw.get("input_tokens"))),
-        output_tokens=_int(raw.get("completion_tokens", raw.get("output_tokens"))),
-        cache_read_input_tokens=_int(
+        input_tokens=records.token_count(raw.get("prompt_tokens", raw.get("input_tokens"))),
+        output_tokens=records.token_count(raw.get("completion_tokens", raw.get("output_tokens"))),
+        cache_read_input_tokens=records.token_count(
             prompt_details.get("cached_tokens", raw.get("cache_read_input_tokens"))
         ),
-        cache_creation_input_tokens=_int(raw.get("cache_creation_input_tokens")),
-        reasoning_output_tokens=_int(completion_details.get("reasoning_tokens")),
+        cache_creation_input_tokens=records.token_count(raw.get("cache_creation_input_tokens")),
+        reasoning_output_tokens=records.token_count(completion_details.get("reasoning_tokens")),
     )
 
 

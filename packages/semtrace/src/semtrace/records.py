@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -90,6 +91,20 @@ class Usage:
     def reported(self) -> bool:
         """Whether the provider gave the input or output count."""
         return self.input_tokens is not None or self.output_tokens is not None
+
+
+def token_count(value: Any) -> int | None:
+    """A token count as a provider payload gives it: an int, or a finite float; else None.
+
+    ``True`` is not a count (``bool`` is an ``int`` in Python).
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    return None
 
 
 @dataclass(slots=True)

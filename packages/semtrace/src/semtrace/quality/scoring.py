@@ -210,10 +210,8 @@ def groundedness(answer: str, contexts: Sequence[str]) -> Score:
         uniq = set(stems)
         uni = len(uniq & vocab) / len(uniq)
         sent_pairs = _text.bigrams(list(stems))
-        if sent_pairs:
-            support = 0.5 * uni + 0.5 * len(sent_pairs & pairs) / len(sent_pairs)
-        else:
-            support = uni
+        phrase = len(sent_pairs & pairs) / len(sent_pairs) if sent_pairs else uni
+        support = 0.5 * uni + 0.5 * phrase
         supported += support >= SUPPORTED_SENTENCE
         total += support * len(uniq)
         weight += len(uniq)
