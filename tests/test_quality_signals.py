@@ -156,3 +156,38 @@ def test_empty_retrieval_raises_its_flag(telemetry: Telemetry, run: Runner) -> N
     found = labels(telemetry)
     assert found["empty_retrieval"] is True
     assert found["retrieval_relevance.label"] == "fail"
+
+
+def evaluation_events(telemetry: Telemetry) -> dict[str, str]:
+    """Signal name -> label of every ``gen_ai.evaluation.result`` event."""
+    return {
+        e.attributes["gen_ai.evaluation.name"]: e.attributes["gen_ai.evaluation.score.label"]
+        for span in telemetry.spans()
+        for e in span.events
+        if e.name == "gen_ai.evaluation.result"
+    }
+
+
+@pytest.mark.parametrize("run", FRAMEWORKS)
+def test_a_failing_signal_is_an_evaluation_event_and_a_passing_one_is_not(
+    telemetry: Telemetry, run: Runner
+) -> None:
+    run(telemetry, WRONG, GOOD)
+    found = labels(telemetry)
+    failing = {k.removesuffix(".label") for k, v in found.items() if v == "fail"}
+    assert failing >= {"retrieval_relevance", "groundedness"}
+    assert evaluation_events(telemetry) == dict.fromkeys(failing, "fail")
+
+
+@pytest.mark.parametrize("run", FRAMEWORKS)
+def test_passing_signals_are_events_too_when_asked(
+    telemetry: Telemetry, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEMTRACE_ALL_EVALUATION_EVENTS", "true")
+    run(telemetry, RIGHT, GOOD)
+    events = evaluation_events(telemetry)
+    assert events == {
+        "retrieval_relevance": "pass",
+        "groundedness": "pass",
+        "answer_relevance": "pass",
+    }

@@ -37,6 +37,9 @@ SEMTRACE_MAX_CONTENT_LENGTH: Final = "SEMTRACE_MAX_CONTENT_LENGTH"
 SEMTRACE_TRACE_ALL_RUNS: Final = "SEMTRACE_TRACE_ALL_RUNS"
 #: "false" turns the built-in quality signals off (default true).
 SEMTRACE_QUALITY_SIGNALS: Final = "SEMTRACE_QUALITY_SIGNALS"
+#: "true" adds a gen_ai.evaluation.result event for built-in signals that pass too
+#: (default false: events for the ones that fail; attributes and metrics have them all).
+SEMTRACE_ALL_EVALUATION_EVENTS: Final = "SEMTRACE_ALL_EVALUATION_EVENTS"
 #: Span kinds not to record: a preset name or comma-separated operation names.
 SEMTRACE_DROP_OPERATIONS: Final = "SEMTRACE_DROP_OPERATIONS"
 #: Most runs held open at once; the oldest is ended past it (default 10000).
@@ -211,6 +214,8 @@ class Settings:
         redact: Called on every text before it is recorded (capture on only).
         trace_all_runs: Record framework plumbing (sequences, parsers, ...) as spans too.
         quality_signals: Compute the built-in quality signals.
+        all_evaluation_events: Record a ``gen_ai.evaluation.result`` event for passing
+            built-in signals too, not only for failing ones.
         drop_operations: Operations not recorded as spans (``DROP_PRESETS`` has presets).
         max_open_runs: Most runs held open at once.
         run_timeout_s: Seconds after which a run that never ended is ended and dropped.
@@ -223,6 +228,7 @@ class Settings:
     redact: Redactor | None = None
     trace_all_runs: bool = False
     quality_signals: bool = True
+    all_evaluation_events: bool = False
     drop_operations: frozenset[str] = frozenset()
     max_open_runs: int = DEFAULT_MAX_OPEN_RUNS
     run_timeout_s: float = DEFAULT_RUN_TIMEOUT_S
@@ -247,6 +253,7 @@ class Settings:
         redact: Redactor | None = None,
         trace_all_runs: bool | None = None,
         quality_signals: bool | None = None,
+        all_evaluation_events: bool | None = None,
         max_content_length: int | None = None,
         drop_operations: str | frozenset[str] | set[str] | None = None,
     ) -> Settings:
@@ -259,6 +266,7 @@ class Settings:
             redact: Hook applied to every text before it is recorded.
             trace_all_runs: None reads ``SEMTRACE_TRACE_ALL_RUNS``.
             quality_signals: None reads ``SEMTRACE_QUALITY_SIGNALS``.
+            all_evaluation_events: None reads ``SEMTRACE_ALL_EVALUATION_EVENTS``.
             max_content_length: None reads ``SEMTRACE_MAX_CONTENT_LENGTH``.
             drop_operations: A preset or operation names; None reads
                 ``SEMTRACE_DROP_OPERATIONS``.
@@ -291,6 +299,11 @@ class Settings:
                 _env_bool(SEMTRACE_QUALITY_SIGNALS, True)
                 if quality_signals is None
                 else quality_signals
+            ),
+            all_evaluation_events=(
+                _env_bool(SEMTRACE_ALL_EVALUATION_EVENTS, False)
+                if all_evaluation_events is None
+                else all_evaluation_events
             ),
             drop_operations=(
                 _env_drop() if drop_operations is None else parse_drop_operations(drop_operations)

@@ -547,10 +547,15 @@ class Recorder:
             )
         else:
             return
-        if self._inline or self._deferred:
-            evaluations.extend(self._run_evaluators(run, record, operation))
+        every_event = self.settings.all_evaluation_events
         for evaluation in evaluations:
-            self._record_evaluation(run, evaluation, attrs, operation, response_id)
+            # A built-in signal's event says something went wrong; one that passed is on
+            # the span's attributes and in the histogram (an event costs as much as a span).
+            event = every_event or evaluation.label == "fail"
+            self._record_evaluation(run, evaluation, attrs, operation, response_id, event)
+        if self._inline or self._deferred:
+            for evaluation in self._run_evaluators(run, record, operation):
+                self._record_evaluation(run, evaluation, attrs, operation, response_id)
 
     def _run_evaluators(self, run: Run, record: End, operation: str) -> list[Evaluation]:
         """Run inline evaluators now and queue background ones; return the inline results."""
@@ -591,6 +596,7 @@ class Recorder:
         attrs: spans.Attributes,
         operation: str,
         response_id: str | None,
+        event: bool = True,
     ) -> None:
         key = semconv.SEMTRACE_QUALITY_PREFIX + ev.name
         is_flag = ev.name in signals.FLAGS
@@ -610,16 +616,18 @@ class Recorder:
                 semconv.GEN_AI_OPERATION_NAME: operation,
             },
         )
-        event: spans.Attributes = {
+        if not event:
+            return
+        details: spans.Attributes = {
             semconv.GEN_AI_EVALUATION_NAME: ev.name,
             semconv.GEN_AI_EVALUATION_SCORE_VALUE: ev.value,
             semconv.GEN_AI_EVALUATION_SCORE_LABEL: ev.label,
         }
         if ev.explanation:
-            event[semconv.GEN_AI_EVALUATION_EXPLANATION] = ev.explanation
+            details[semconv.GEN_AI_EVALUATION_EXPLANATION] = ev.explanation
         if response_id:
-            event[semconv.GEN_AI_RESPONSE_ID] = response_id
-        run.span.add_event(semconv.EVENT_EVALUATION_RESULT, event)
+            details[semconv.GEN_AI_RESPONSE_ID] = response_id
+        run.span.add_event(semconv.EVENT_EVALUATION_RESULT, details)
 
 
 @dataclass(frozen=True, slots=True)
