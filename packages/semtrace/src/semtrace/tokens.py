@@ -65,7 +65,7 @@ _SHORT_CACHE_MAX_ENTRIES: Final = 4096
 # right after a newline that precedes a non-space character does not change the count: no
 # pre-token of cl100k_base or o200k_base spans it (checked on the Python docs and 300
 # prompts assembled from them, both encodings).
-_SPLIT_MIN_CHARS: Final = 2000
+_SPLIT_MIN_CHARS: Final = 256
 # Waiting for an encoding read from the local cache is bounded; a network load is never waited.
 _LOCAL_LOAD_WAIT_S: Final = 10.0
 
