@@ -37,6 +37,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
+from semtrace import tokens  # noqa: E402
+
 #: SEMTRACE_MAX_OPEN_RUNS for the soak: small enough that the never-ended runs (10% of
 #: the calls, two runs each) reach it early and the run is spent at the bound.
 MAX_OPEN_RUNS = 1_000
@@ -49,10 +51,11 @@ BOUNDS: dict[str, int] = {
     "li.open_spans": MAX_OPEN_RUNS,
     "li.first_chunk_index": MAX_OPEN_RUNS,
     "encoding_by_model": 4_097,  # cleared past 4096 entries
-    "lc.token_cache_chars": 8_000_000,  # _CACHE_MAX_CHARS
-    "li.token_cache_chars": 8_000_000,
-    "lc.token_short_cache": 4_096,  # _SHORT_CACHE_MAX_ENTRIES
-    "li.token_short_cache": 4_096,
+    # The token-count caches' own bounds, read from the code so they cannot drift.
+    "lc.token_cache_chars": tokens._CACHE_MAX_CHARS,
+    "li.token_cache_chars": tokens._CACHE_MAX_CHARS,
+    "lc.token_short_cache": tokens._SHORT_CACHE_MAX_ENTRIES,
+    "li.token_short_cache": tokens._SHORT_CACHE_MAX_ENTRIES,
 }
 
 
