@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import tiktoken
 from langchain_core.messages import AIMessage
 from semtrace import semconv
@@ -133,15 +134,13 @@ def test_line_wise_counting_matches_counting_the_whole_text() -> None:
             assert counted is not None and counted.tokens == len(enc.encode_ordinary(text)), text
 
 
-def test_known_chunks_in_a_new_prompt_are_not_encoded_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from pydoc_data.topics import topics
-
+def _lengths_encoded(monkeypatch: pytest.MonkeyPatch, seen: str, new: str) -> list[int]:
+    """Lengths of the texts the encoder gets when ``new`` is counted after ``seen``."""
     from semtrace import tokens
     from semtrace.tokens import TokenCounter
 
     counter = TokenCounter()
-    chunks = "\n\n".join(topics[t] for t in ("with", "for", "try"))
-    counter.count_text("gpt-4o", "Question one?\n\n" + chunks)
+    counter.count_text("gpt-4o", seen)
     encoded: list[int] = []
     real = tokens.get_encoding("o200k_base")
 
@@ -151,28 +150,27 @@ def test_known_chunks_in_a_new_prompt_are_not_encoded_again(monkeypatch) -> None
             return real.encode_ordinary(text)
 
     monkeypatch.setattr(tokens, "get_encoding", lambda name: Spy())
-    counter.count_text("gpt-4o", "A different question?\n\n" + chunks)
-    assert sum(encoded) < 100, "only the new question should be encoded"
+    counter.count_text("gpt-4o", new)
+    return encoded
 
 
-def test_a_known_chunk_glued_to_a_new_header_line_is_not_encoded_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def _chunks() -> str:
     from pydoc_data.topics import topics
 
-    from semtrace import tokens
-    from semtrace.tokens import TokenCounter
+    return "\n\n".join(topics[t] for t in ("with", "for", "try"))
 
-    counter = TokenCounter()
-    chunks = "\n\n".join(topics[t] for t in ("with", "for", "try"))
-    counter.count_text("gpt-4o", "Context:\n" + chunks)
-    encoded: list[int] = []
-    real = tokens.get_encoding("o200k_base")
 
-    class Spy:
-        def encode_ordinary(self, text: str) -> list[int]:
-            encoded.append(len(text))
-            return real.encode_ordinary(text)
+def test_known_chunks_in_a_new_prompt_are_not_encoded_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    question = "A different question?\n\n"
+    encoded = _lengths_encoded(monkeypatch, "Question one?\n\n" + _chunks(), question + _chunks())
+    assert encoded == [len(question)], "only the new question should be encoded"
 
-    monkeypatch.setattr(tokens, "get_encoding", lambda name: Spy())
+
+def test_a_known_chunk_glued_to_a_new_header_line_is_not_encoded_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     header = "Answer only from this context:\n"
-    counter.count_text("gpt-4o", header + chunks)
+    encoded = _lengths_encoded(monkeypatch, "Context:\n" + _chunks(), header + _chunks())
     assert encoded == [len(header)], "only the new header line should be encoded"
