@@ -182,19 +182,6 @@ def catalogue() -> list[Fault]:
 #: Where each fault's function is called, from ``probe()`` (regenerate with
 #: ``uv run python -m tests.hardening.faults``): faults called by only a few scenarios...
 ONLY_IN: dict[str, tuple[str, ...]] = {
-    "Recorder.activate": (
-        "lc-rag-tool",
-        "lc-rag-tool-async",
-        "lc-completion",
-        "lc-model-error",
-        "lc-model-error-async",
-        "lc-agent",
-        "lc-react-agent-async",
-        "lc-agent-tool-error",
-        "li-query-stream",
-        "li-query-astream",
-        "li-abandoned-stream",
-    ),
     "Recorder.fail": (
         "lc-model-error",
         "lc-model-error-async",
@@ -218,6 +205,19 @@ ONLY_IN: dict[str, tuple[str, ...]] = {
         "li-llm-astream",
     ),
     "Recorder.promote": ("lc-react-agent-async",),
+    "Recorder.activate": (
+        "lc-rag-tool",
+        "lc-rag-tool-async",
+        "lc-completion",
+        "lc-model-error",
+        "lc-model-error-async",
+        "lc-agent",
+        "lc-react-agent-async",
+        "lc-agent-tool-error",
+        "li-query-stream",
+        "li-query-astream",
+        "li-abandoned-stream",
+    ),
     "TokenCounter.count_texts": (
         "li-query",
         "li-query-async",
@@ -395,7 +395,16 @@ NOT_IN: dict[str, tuple[str, ...]] = {
         "lc-retriever-error",
         "li-tool",
     ),
-    "sdk.Span.add_event": ("li-embed", "li-embed-async", "li-workflow-cancelled", "li-tool"),
+    "sdk.Span.add_event": (
+        "lc-abandoned-astream",
+        # By hand: an evaluation event is recorded only for a failing signal, and how much
+        # of this abandoned stream's answer was read before it was collected varies.
+        "li-abandoned-stream",
+        "li-embed",
+        "li-embed-async",
+        "li-workflow-cancelled",
+        "li-tool",
+    ),
     "sdk.Histogram.record": ("lc-retriever-error", "li-workflow-cancelled", "li-tool"),
     "tiktoken.Encoding.encode_ordinary": (
         "lc-abandoned-astream",

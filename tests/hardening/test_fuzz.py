@@ -25,8 +25,7 @@ import os
 import uuid
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, example, find, given, settings
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from semtrace import CaptureMode, Settings, semconv
@@ -52,13 +51,14 @@ VALUE_KEYS = {
 TEXT_KEYS = {semconv.GEN_AI_RETRIEVAL_QUERY_TEXT}
 SETTINGS = Settings(capture=CaptureMode.SPAN_AND_EVENT, max_content_length=MAX_LENGTH)
 FUZZ = settings(
-    max_examples=200,
+    max_examples=int(os.environ.get("SEMTRACE_FUZZ_EXAMPLES", "200")),  # more for a deep run
     report_multiple_bugs=False,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
         HealthCheck.too_slow,
         HealthCheck.data_too_large,
+        HealthCheck.nested_given,  # Pinned.draw's find(), in explicit examples only
     ],
 )
 
@@ -145,6 +145,29 @@ errors = st.one_of(
     st.builds(ValueError, payloads),
     st.just(GeneratorExit()),
 )
+
+
+_SIMPLEST = settings(database=None, phases=(Phase.generate, Phase.shrink))
+
+
+class Pinned:
+    """``st.data()`` for an ``@example``: the draws labelled here get these values.
+
+    Every other draw gets its strategy's simplest value, the one hypothesis shrinks to,
+    so a pinned example is the shrunk failing one. (Hypothesis cannot replay ``st.data()``
+    draws in an explicit example: the payload it found is pinned by its draw's label.)
+    """
+
+    def __init__(self, **values: Any) -> None:
+        self.values = values
+
+    def draw(self, strategy: st.SearchStrategy[Any], label: str | None = None) -> Any:
+        if label in self.values:
+            return self.values[label]
+        return find(strategy, lambda _: True, settings=_SIMPLEST)
+
+    def __repr__(self) -> str:
+        return "Pinned(" + ", ".join(f"{k}={v!r}" for k, v in self.values.items()) + ")"
 
 
 # --- the checks ---
@@ -252,14 +275,15 @@ def lc_message(content: Any, extra: Any, kind: int) -> Any:
     return [content, extra, content] if kind == 6 else Unknown()
 
 
-# Not strict: hypothesis reaches the failing payload in some runs and not others (a fresh
-# clone has no example database), so an XPASS is expected now and then.
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug: a lone surrogate ('\\ud800') in some LangChain callback payload still "
-    "reaches an exported attribute (UnicodeEncodeError at OTLP encoding); see the issue 7 note",
-)
 @FUZZ
+# Found by hypothesis: the ``stop`` invocation param became gen_ai.request.stop_sequences as
+# it was, lone surrogate included (OTLP cannot encode it).
+@example(
+    data=Pinned(invocation_params={"stop": "\ud800"}),
+    kinds=[],
+    tool_args=None,
+    error=RuntimeError(),
+)
 @given(
     data=st.data(),
     kinds=st.lists(st.integers(0, 7), min_size=0, max_size=4),
@@ -314,7 +338,8 @@ def test_langchain_callbacks_record_any_payload_safely(
                         "stop": payloads,
                     }
                 ),
-            )
+            ),
+            label="invocation_params",
         ),
         metadata=draw(payloads),
     )
@@ -393,6 +418,22 @@ def test_langchain_callbacks_record_any_payload_safely(
     check_spans(telemetry, plain)
 
 
+def test_lone_surrogate_in_langchain_stop_sequence_is_replaced() -> None:
+    from langchain_core.outputs import LLMResult
+    from semtrace_langchain import CallbackHandler
+
+    telemetry = fresh()
+    handler = CallbackHandler(tracer_provider=telemetry.tracer_provider, settings=SETTINGS)
+    run = uuid.uuid4()
+    handler.on_chat_model_start(
+        {}, [[]], run_id=run, invocation_params={"model": "m", "stop": ["\ud800", "ok"]}
+    )
+    handler.on_llm_end(LLMResult(generations=[]), run_id=run)
+    (span,) = telemetry.spans()
+    assert (span.attributes or {})[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] == ("?", "ok")
+    check_spans(telemetry, set())
+
+
 # --- LlamaIndex ---
 
 
@@ -421,13 +462,10 @@ def li_instances() -> dict[str, Any]:
     }
 
 
-# Not strict, for the same reason as above: found in some runs, not in others.
-@pytest.mark.xfail(
-    strict=False,
-    reason="known, not yet diagnosed: hypothesis sometimes finds a LlamaIndex handler payload "
-    "that yields an invalid exported attribute; see the issue 7 note",
-)
 @FUZZ
+# Found by hypothesis: ReRankStartEvent.top_n of 2**63 became semtrace.rerank.top_n, past the
+# int64 OTLP encodes.
+@example(data=Pinned(top_n=2**63), error=RuntimeError())
 @given(data=st.data(), error=errors)
 def test_llamaindex_handlers_record_any_payload_safely(data: st.DataObject, error: Any) -> None:
     from llama_index.core.instrumentation import get_dispatcher
@@ -550,7 +588,7 @@ def test_llamaindex_handlers_record_any_payload_safely(data: st.DataObject, erro
                 rr,
                 query=draw(payloads),
                 nodes=nodes(),
-                top_n=draw(payloads),
+                top_n=draw(payloads, label="top_n"),
                 model_name=draw(payloads),
             )
         )
@@ -565,6 +603,25 @@ def test_llamaindex_handlers_record_any_payload_safely(data: st.DataObject, erro
             dispatcher.span_drop(id_=root, bound_args=bound(), err=error)
     finally:
         instrumentor.uninstrument()  # ends whatever the payloads left open
+    check_spans(telemetry, LI_PLAIN)
+
+
+def test_llamaindex_rerank_top_n_past_int64_is_dropped() -> None:
+    from llama_index.core.schema import NodeWithScore, TextNode
+    from semtrace_llamaindex import LlamaIndexInstrumentor
+
+    from tests.llamaindex.fakes import ReverseReranker
+
+    telemetry = fresh()
+    instrumentor = LlamaIndexInstrumentor()
+    instrumentor.instrument(tracer_provider=telemetry.tracer_provider, settings=SETTINGS)
+    try:
+        nodes = [NodeWithScore(node=TextNode(text="a"), score=0.5)]
+        ReverseReranker(top_n=2**63).postprocess_nodes(nodes, query_str="q")
+    finally:
+        instrumentor.uninstrument()
+    (span,) = [s for s in telemetry.spans() if s.name.startswith("rerank")]
+    assert semconv.SEMTRACE_RERANK_TOP_N not in (span.attributes or {})
     check_spans(telemetry, LI_PLAIN)
 
 

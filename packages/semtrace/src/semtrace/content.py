@@ -48,7 +48,7 @@ class ContentPolicy:
 
     def text(self, value: str) -> str:
         """Redact, then cut one text to the length limit."""
-        return self._cut(self._redact(value), self.max_length)
+        return valid_utf8(self._cut(self._redact(value), self.max_length))
 
     def messages_json(self, messages: Sequence[Message]) -> str:
         """``gen_ai.input.messages`` / ``gen_ai.output.messages`` JSON."""
@@ -104,12 +104,7 @@ class ContentPolicy:
 
     @staticmethod
     def _cut(text: str, budget: int) -> str:
-        text = text if len(text) <= budget else text[: max(budget, 0)] + _TRUNCATED
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates: OTLP would drop the whole batch
-            text = text.encode("utf-8", "replace").decode("utf-8")
-        return text
+        return text if len(text) <= budget else text[: max(budget, 0)] + _TRUNCATED
 
     def _fit(self, build: Any) -> str:
         """Serialise ``build(budget)``, halving the per-string budget until it fits."""
@@ -122,7 +117,9 @@ class ContentPolicy:
         if len(out) > self.max_length:
             # Too many items to fit even when every string is short: say so, validly.
             out = json.dumps([{"truncated": True, "length": len(out)}])
-        return out
+        # Every string in it, not only the texts: roles, names, ids and keys come from
+        # frameworks too. A surrogate becomes one "?", so the length and the JSON hold.
+        return valid_utf8(out)
 
     def _message(self, message: Message, budget: int) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -180,6 +177,18 @@ class ContentPolicy:
         if isinstance(value, (list, tuple, set, frozenset)):
             return [self._plain(v, budget, depth + 1, seen) for v in list(value)[:_MAX_ITEMS]]
         return self._cut(self._redact(_safe_str(value)), budget)
+
+
+def valid_utf8(text: str) -> str:
+    """``text`` with lone surrogates replaced.
+
+    OTLP cannot encode them, and one bad string would lose its whole export batch.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _finite(value: float | None) -> float | str | None:

@@ -35,7 +35,7 @@ from opentelemetry.util.types import AttributeValue
 from semtrace import semconv, spans
 from semtrace.callcontext import current as current_context
 from semtrace.config import Settings
-from semtrace.content import ContentPolicy
+from semtrace.content import ContentPolicy, valid_utf8
 from semtrace.cost import Cost, PriceTable
 from semtrace.metrics import Instruments
 from semtrace.quality import signals
@@ -57,6 +57,7 @@ from semtrace.records import (
 )
 from semtrace.runs import Link, Run, RunTable, TraceState
 from semtrace.safety import never_raise, record_fault
+from semtrace.spans import fits_int64
 from semtrace.tokens import Count, TokenCounter
 from semtrace.version import __version__
 
@@ -229,8 +230,8 @@ class Recorder:
         entry = self._runs.get(run_id)
         if entry is not None and entry.trace is not None:
             entry.trace.prompt = (
-                spans.valid_utf8(str(name)[:256]),
-                spans.valid_utf8(str(version)[:64]) if version else None,
+                valid_utf8(str(name)[:256]),
+                valid_utf8(str(version)[:64]) if version else None,
             )
 
     @never_raise
@@ -383,6 +384,8 @@ class Recorder:
         """Totals of the whole trace, on its root, once every run has ended."""
         if not (trace_state.input_tokens or trace_state.output_tokens):
             return
+        if not (fits_int64(trace_state.input_tokens) and fits_int64(trace_state.output_tokens)):
+            return  # a provider reported absurd counts: no total rather than a lost batch
         span.set_attribute(semconv.SEMTRACE_TRACE_INPUT_TOKENS, trace_state.input_tokens)
         span.set_attribute(semconv.SEMTRACE_TRACE_OUTPUT_TOKENS, trace_state.output_tokens)
         if trace_state.currency is not None:
@@ -653,8 +656,8 @@ def _mark_failed(span: trace.Span, error: BaseException) -> None:
     span.record_exception(
         error,
         attributes={
-            "exception.message": spans.valid_utf8(_safe_str(error)),
-            "exception.stacktrace": spans.valid_utf8(stack),
+            "exception.message": valid_utf8(_safe_str(error)),
+            "exception.stacktrace": valid_utf8(stack),
         },
     )
 
@@ -681,6 +684,6 @@ def _error_type(error: BaseException) -> str:
 
 def _message(error: BaseException) -> str:
     try:
-        return spans.valid_utf8(f"{type(error).__name__}: {error}"[:1024])
+        return valid_utf8(f"{type(error).__name__}: {error}"[:1024])
     except Exception:
         return type(error).__name__

@@ -34,7 +34,7 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
-from semtrace.content import ContentPolicy
+from semtrace.content import ContentPolicy, valid_utf8
 from semtrace.cost import Cost
 from semtrace.records import (
     AgentStart,
@@ -154,9 +154,9 @@ def _model(start: ModelStart) -> tuple[str, SpanKind, Attributes]:
             _put(attrs, spec[0], _number(value, spec[1]))
     stop = start.params.get("stop")
     if isinstance(stop, str):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [valid_utf8(stop)]
     elif isinstance(stop, (list, tuple)) and stop and all(isinstance(s, str) for s in stop):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [valid_utf8(s) for s in stop]
     if start.stream:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
     return _named(start.operation, _str(start.model)), SpanKind.CLIENT, attrs
@@ -203,7 +203,7 @@ def at_end(start: Start, end: Any) -> Attributes:
         attrs[semconv.SEMTRACE_RETRIEVAL_DOCUMENT_COUNT] = len(docs)
         ids = [d.id for d in docs]
         if ids and all(isinstance(i, str) for i in ids):
-            attrs[semconv.SEMTRACE_RETRIEVAL_DOCUMENT_IDS] = [str(i) for i in ids]
+            attrs[semconv.SEMTRACE_RETRIEVAL_DOCUMENT_IDS] = [valid_utf8(str(i)) for i in ids]
         scores = [d.score for d in docs]
         if scores and all(isinstance(s, (int, float)) and math.isfinite(s) for s in scores):
             attrs[semconv.SEMTRACE_RETRIEVAL_DOCUMENT_SCORES] = [float(s) for s in scores]  # type: ignore[arg-type]
@@ -273,25 +273,24 @@ def _str(value: Any) -> str | None:
     return valid_utf8(text[:256])
 
 
-def valid_utf8(text: str) -> str:
-    """``text`` with lone surrogates replaced.
-
-    OTLP cannot encode them, and one bad string would lose its whole export batch.
-    """
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
+_INT64: Final = 2**63
 
 
 def _named(operation: str, detail: str | None) -> str:
     return f"{operation} {detail}" if detail else operation
 
 
+def fits_int64(value: int) -> bool:
+    """OTLP integers are int64: one past it would lose the whole export batch."""
+    return -_INT64 <= value < _INT64
+
+
 def _put(attrs: Attributes, key: str, value: Any) -> None:
-    if value is not None and value != "":
-        attrs[key] = value
+    if value is None or value == "":
+        return
+    if isinstance(value, int) and not fits_int64(value):
+        return
+    attrs[key] = value
 
 
 def _number(value: Any, kind: type) -> Any:
