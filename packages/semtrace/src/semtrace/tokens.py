@@ -60,11 +60,12 @@ _CACHE_MAX_CHARS: Final = 2_000_000
 # Shorter texts (roles, tool names, short questions asked twice in one trace) go in a
 # cache bounded by entries instead: calling the encoder costs more than the look-up.
 _SHORT_CACHE_MAX_ENTRIES: Final = 4096
-# Long texts are counted line by line, so a new prompt built from chunks seen before (a RAG
-# prompt, even one that glues a chunk to its header line) only encodes what is new. A cut
-# right after a newline that precedes a non-space character does not change the count: no
-# pre-token of cl100k_base or o200k_base spans it (checked on the Python docs and 300
-# prompts assembled from them, both encodings).
+# Long texts are counted from cached paragraphs, and a paragraph from cached lines, so a new
+# prompt built from chunks seen before (a RAG prompt, even one that glues a chunk to its
+# header line) only encodes what is new. A cut after a run of newlines, or after a newline
+# that precedes a non-space character, does not change the count: no pre-token of
+# cl100k_base or o200k_base spans it (checked on the Python docs and 300 prompts assembled
+# from them, both encodings).
 _SPLIT_MIN_CHARS: Final = 256
 # Waiting for an encoding read from the local cache is bounded; a network load is never waited.
 _LOCAL_LOAD_WAIT_S: Final = 10.0
@@ -273,22 +274,35 @@ class TokenCounter:
     def _encode_len(self, encoding: Any, name: str, text: str) -> int:
         if len(text) < _CACHE_MIN_CHARS:
             return self._short_len(encoding, name, text) if text else 0
-        if len(text) >= _SPLIT_MIN_CHARS and "\n" in text:
-            return sum(self._piece_len(encoding, name, part) for part in _lines(text))
         return self._cached_len(encoding, name, text)
 
-    def _cached_len(self, encoding: Any, name: str, text: str) -> int:
+    def _cached_len(
+        self, encoding: Any, name: str, text: str, split_from: int = _SPLIT_MIN_CHARS
+    ) -> int:
+        """The count of ``text``, cached; a long text is counted from its cached parts.
+
+        Whole text first (the same prompt again), then paragraph by paragraph (most
+        chunks are whole paragraphs), then line by line (a chunk glued to a new line).
+        """
         key = (name, text)
         cached = self._cache.get(key)
-        if cached is None:
-            cached = len(encoding.encode_ordinary(text))
-            if self._cached_chars + len(text) > _CACHE_MAX_CHARS:
-                # Bounded memory beats a perfect LRU here: start over when full.
-                self._cache.clear()
-                self._cached_chars = 0
-            self._cache[key] = cached
-            self._cached_chars += len(text)
-        return cached
+        if cached is not None:
+            return cached
+        parts = _parts(text) if len(text) >= split_from and "\n" in text else ()
+        if len(parts) > 1:  # each part is shorter: the recursion ends
+            count = sum(self._piece_len(encoding, name, part) for part in parts)
+        else:
+            count = len(encoding.encode_ordinary(text))
+        self._store(key, count)
+        return count
+
+    def _store(self, key: tuple[str, str], count: int) -> None:
+        if self._cached_chars + len(key[1]) > _CACHE_MAX_CHARS:
+            # Bounded memory beats a perfect LRU here: start over when full.
+            self._cache.clear()
+            self._cached_chars = 0
+        self._cache[key] = count
+        self._cached_chars += len(key[1])
 
     def _short_len(self, encoding: Any, name: str, text: str) -> int:
         key = (name, text)
@@ -303,10 +317,21 @@ class TokenCounter:
     def _piece_len(self, encoding: Any, name: str, text: str) -> int:
         if len(text) < _CACHE_MIN_CHARS:
             return self._short_len(encoding, name, text)
-        return self._cached_len(encoding, name, text)
+        return self._cached_len(encoding, name, text, split_from=0)  # a part: cut it up too
 
 
+_PARAGRAPH_END = re.compile(r"(?<=\n\n)(?=[^\n])")
 _LINE_START = re.compile(r"(?<=\n)(?=\S)")
+
+
+def _parts(text: str) -> list[str]:
+    r"""``text`` cut into paragraphs, or into lines if it is one paragraph.
+
+    Paragraphs end where a run of 2+ newlines ends; lines after a newline that a
+    non-space character follows. The pieces join back to ``text``.
+    """
+    parts = _PARAGRAPH_END.split(text) if "\n\n" in text else []
+    return parts if len(parts) > 1 else _lines(text)
 
 
 def _lines(text: str) -> list[str]:
