@@ -1,0 +1,131 @@
+"""Instructions per invocation under callgrind: a cost measure the machine's load cannot move.
+
+Wall and CPU time on a shared 2-core machine move with whatever else runs; the number of
+instructions a process executes does not (to within a fraction of a percent). Each cell
+is one fresh process under ``valgrind --tool=callgrind --instr-atstart=no``: it builds the
+workload and the variant, warms up uncounted, switches counting on with
+``callgrind_control``, runs ``--n`` invocations, and reports the instructions executed.
+About 2 minutes per cell on an idle machine (imports run under valgrind, uncounted).
+
+Usage (from the repository root, in the benchmark's environment)::
+
+    .venvs/bench/bin/python benchmarks/perf/instructions.py
+    .venvs/bench/bin/python benchmarks/perf/instructions.py --workloads lc_rag \\
+        --variants none,floor,semtrace --n 20 --jobs 2
+
+Writes ``benchmarks/perf/results/instructions.md`` (``--out`` to change it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+WORKLOADS = {
+    "lc_rag": "LangChain RAG+tool",
+    "lc_agent": "LangGraph agent",
+    "llamaindex": "LlamaIndex",
+}
+VARIANTS = "none,noop,floor,semtrace,semtrace-nosignals,semtrace-nocount"
+WARM_UP = 100
+
+
+def child(workload: str, variant: str, n: int) -> None:
+    """Runs inside valgrind: warm up, then count ``n`` invocations."""
+    sys.path[:0] = [str(HERE), str(ROOT)]
+    import bench
+    import variants as V
+    import workloads as W
+
+    telemetry = bench.Telemetry("memory")
+    V.snapshot()
+    work = {"lc_rag": W.LangChainRag, "lc_agent": W.LangGraphAgent, "llamaindex": W.LlamaIndexQuery}
+    w = work[workload]()
+    framework = V.LI if workload == "llamaindex" else V.LC
+    callbacks = V.ALL[variant]().start(framework, telemetry) if variant != "none" else []
+    for i in range(WARM_UP):
+        w.invoke(i, callbacks)
+    telemetry.clear()
+    pid = str(os.getpid())
+    subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=False)
+    for i in range(WARM_UP, WARM_UP + n):
+        w.invoke(i, callbacks)
+    subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=False)
+
+
+def measure(workload: str, variant: str, n: int) -> int | None:
+    """Instructions per invocation of one cell, or None if valgrind failed."""
+    cmd = [
+        "valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null",
+        sys.executable, __file__, "--child", workload, variant, str(n),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or not found:
+        print(done.stderr[-2000:], file=sys.stderr)
+        return None
+    return int(found.group(1)) // n
+
+
+def report(
+    results: dict[tuple[str, str], int | None], workloads: list[str], names: list[str], n: int
+) -> str:
+    head = "| variant | " + " | ".join(WORKLOADS[w] for w in workloads) + " |"
+    lines = [
+        "# Instructions per invocation (callgrind)",
+        "",
+        f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; Python {sys.version.split()[0]}",
+        f"- command: `python benchmarks/perf/instructions.py --workloads {','.join(workloads)} "
+        f"--variants {','.join(names)} --n {n}`",
+        "- each cell: one process, warm-up uncounted, then the instructions of "
+        f"{n} invocations / {n}; in parentheses, what the variant adds to `none`",
+        "",
+        head,
+        "|" + "---|" * (len(workloads) + 1),
+    ]
+    for name in names:
+        cells = []
+        for w in workloads:
+            value, base = results.get((w, name)), results.get((w, "none"))
+            if value is None:
+                cells.append("failed")
+            elif base is None or name == "none":
+                cells.append(f"{value / 1e6:.2f} M")
+            else:
+                cells.append(f"{value / 1e6:.2f} M (+{(value - base) / 1e6:.2f} M)")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--workloads", default="lc_rag,llamaindex")
+    p.add_argument("--variants", default=VARIANTS)
+    p.add_argument("--n", type=int, default=20, help="counted invocations per cell")
+    p.add_argument("--jobs", type=int, default=2, help="cells measured at once")
+    p.add_argument("--out", default=str(HERE / "results" / "instructions.md"))
+    opts = p.parse_args()
+    workloads, names = opts.workloads.split(","), opts.variants.split(",")
+    cells = [(w, v) for w in workloads for v in names]
+    with ThreadPoolExecutor(opts.jobs) as pool:
+        counts = list(pool.map(lambda c: measure(c[0], c[1], opts.n), cells))
+    results = dict(zip(cells, counts, strict=True))
+    text = report(results, workloads, names, opts.n)
+    Path(opts.out).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
