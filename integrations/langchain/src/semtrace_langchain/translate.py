@@ -266,11 +266,11 @@ def _from_usage_metadata(meta: Mapping[str, Any]) -> records.Usage:
     inputs = meta.get("input_token_details") or {}
     outputs = meta.get("output_token_details") or {}
     return records.Usage(
-        input_tokens=records.token_count(meta.get("input_tokens")),
-        output_tokens=records.token_count(meta.get("output_tokens")),
-        cache_read_input_tokens=records.token_count(inputs.get("cache_read")),
-        cache_creation_input_tokens=records.token_count(inputs.get("cache_creation")),
-        reasoning_output_tokens=records.token_count(outputs.get("reasoning")),
+        input_tokens=records.as_int(meta.get("input_tokens")),
+        output_tokens=records.as_int(meta.get("output_tokens")),
+        cache_read_input_tokens=records.as_int(inputs.get("cache_read")),
+        cache_creation_input_tokens=records.as_int(inputs.get("cache_creation")),
+        reasoning_output_tokens=records.as_int(outputs.get("reasoning")),
     )
 
 
@@ -278,13 +278,13 @@ def _from_openai_like(raw: Mapping[str, Any]) -> records.Usage:
     prompt_details = raw.get("prompt_tokens_details") or {}
     completion_details = raw.get("completion_tokens_details") or {}
     return records.Usage(
-        input_tokens=records.token_count(raw.get("prompt_tokens", raw.get("input_tokens"))),
-        output_tokens=records.token_count(raw.get("completion_tokens", raw.get("output_tokens"))),
-        cache_read_input_tokens=records.token_count(
+        input_tokens=records.as_int(raw.get("prompt_tokens", raw.get("input_tokens"))),
+        output_tokens=records.as_int(raw.get("completion_tokens", raw.get("output_tokens"))),
+        cache_read_input_tokens=records.as_int(
             prompt_details.get("cached_tokens", raw.get("cache_read_input_tokens"))
         ),
-        cache_creation_input_tokens=records.token_count(raw.get("cache_creation_input_tokens")),
-        reasoning_output_tokens=records.token_count(completion_details.get("reasoning_tokens")),
+        cache_creation_input_tokens=records.as_int(raw.get("cache_creation_input_tokens")),
+        reasoning_output_tokens=records.as_int(completion_details.get("reasoning_tokens")),
     )
 
 

@@ -143,7 +143,7 @@ def field(obj: Any, key: str) -> Any:
 
 def _first_int(source: Any, keys: Iterable[str]) -> int | None:
     for key in keys:
-        value = records.token_count(get(source, key))
+        value = records.as_int(get(source, key))
         if value is not None:
             return value
     return None
@@ -411,11 +411,11 @@ def _usage_of(source: Any) -> records.Usage:
     return records.Usage(
         input_tokens=_first_int(source, _INPUT_KEYS),
         output_tokens=_first_int(source, _OUTPUT_KEYS),
-        cache_read_input_tokens=records.token_count(get(prompt_details, "cached_tokens"))
+        cache_read_input_tokens=records.as_int(get(prompt_details, "cached_tokens"))
         or _first_int(source, ("cache_read_input_tokens", "cached_content_token_count")),
-        cache_creation_input_tokens=records.token_count(get(source, "cache_creation_input_tokens")),
-        reasoning_output_tokens=records.token_count(get(completion_details, "reasoning_tokens"))
-        or records.token_count(get(source, "thoughts_token_count")),
+        cache_creation_input_tokens=records.as_int(get(source, "cache_creation_input_tokens")),
+        reasoning_output_tokens=records.as_int(get(completion_details, "reasoning_tokens"))
+        or records.as_int(get(source, "thoughts_token_count")),
     )
 
 
@@ -449,7 +449,7 @@ def retrieval_start(instance: Any, bound_args: Any) -> records.RetrievalStart:
     return records.RetrievalStart(
         query=query_text(argument(bound_args, "str_or_query_bundle", "query_bundle", "query")),
         data_source=source,
-        top_k=records.token_count(top_k),
+        top_k=records.as_int(top_k),
     )
 
 
@@ -481,7 +481,7 @@ def rerank_start(query: Any, nodes: Any, top_n: Any, model: Any) -> records.Rera
     return records.RerankStart(
         query=query_text(query),
         model=model if isinstance(model, str) and model not in _NO_MODEL else None,
-        top_n=records.token_count(top_n),
+        top_n=records.as_int(top_n),
         documents=documents(nodes),
     )
 

@@ -93,8 +93,8 @@ class Usage:
         return self.input_tokens is not None or self.output_tokens is not None
 
 
-def token_count(value: Any) -> int | None:
-    """A token count as a provider payload gives it: an int, or a finite float; else None.
+def as_int(value: Any) -> int | None:
+    """A count from a framework payload (tokens, top_k): an int, or a finite float; else None.
 
     ``True`` is not a count (``bool`` is an ``int`` in Python).
     """
