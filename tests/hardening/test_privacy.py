@@ -65,18 +65,7 @@ LC_DOCS = [
     f"A for loop iterates over a sequence {DOCUMENT}.",
 ]
 LC_ANSWER = f"It wraps a block with a context manager, {ANSWER}."
-CONTENT_KEYS = {
-    semconv.GEN_AI_INPUT_MESSAGES,
-    semconv.GEN_AI_OUTPUT_MESSAGES,
-    semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
-    semconv.GEN_AI_TOOL_DEFINITIONS,
-    semconv.GEN_AI_RETRIEVAL_QUERY_TEXT,
-    semconv.GEN_AI_RETRIEVAL_DOCUMENTS,
-    semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
-    semconv.GEN_AI_TOOL_CALL_RESULT,
-    semconv.SEMTRACE_INPUT_VALUE,
-    semconv.SEMTRACE_OUTPUT_VALUE,
-}
+CONTENT_KEYS = semconv.CONTENT_ATTRIBUTES
 
 
 # --- where a canary could surface ---

@@ -13,18 +13,7 @@ from semtrace_langchain import CallbackHandler
 from tests.langchain.pipelines import ANSWER, QUESTION, fake_chat, rag_chain
 
 CANARY = "canary-7f3a9"
-CONTENT_KEYS = {
-    semconv.GEN_AI_INPUT_MESSAGES,
-    semconv.GEN_AI_OUTPUT_MESSAGES,
-    semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
-    semconv.GEN_AI_TOOL_DEFINITIONS,
-    semconv.GEN_AI_RETRIEVAL_QUERY_TEXT,
-    semconv.GEN_AI_RETRIEVAL_DOCUMENTS,
-    semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
-    semconv.GEN_AI_TOOL_CALL_RESULT,
-    semconv.SEMTRACE_INPUT_VALUE,
-    semconv.SEMTRACE_OUTPUT_VALUE,
-}
+CONTENT_KEYS = semconv.CONTENT_ATTRIBUTES
 
 
 def everything_recorded(telemetry: Telemetry) -> str:

@@ -6,23 +6,10 @@ from collections import defaultdict
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
+from semtrace import semconv
 from semtrace.testing import Telemetry
 
-# Attributes that hold prompt, completion, document or tool text.
-CONTENT_KEYS = frozenset(
-    {
-        "gen_ai.input.messages",
-        "gen_ai.output.messages",
-        "gen_ai.system_instructions",
-        "gen_ai.tool.definitions",
-        "gen_ai.retrieval.query.text",
-        "gen_ai.retrieval.documents",
-        "gen_ai.tool.call.arguments",
-        "gen_ai.tool.call.result",
-        "semtrace.input.value",
-        "semtrace.output.value",
-    }
-)
+CONTENT_KEYS = semconv.CONTENT_ATTRIBUTES
 
 
 def attrs(span: ReadableSpan) -> dict[str, Any]:

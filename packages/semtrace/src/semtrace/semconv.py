@@ -121,6 +121,22 @@ SEMTRACE_RUN_ABANDONED: Final = "semtrace.run.abandoned"
 SEMTRACE_RUN_CANCELLED: Final = "semtrace.run.cancelled"
 SEMTRACE_INPUT_VALUE: Final = "semtrace.input.value"
 SEMTRACE_OUTPUT_VALUE: Final = "semtrace.output.value"
+#: Every attribute that holds prompt, completion, document or tool text: recorded only with
+#: content capture on (the privacy tests check that none appears with it off).
+CONTENT_ATTRIBUTES: Final = frozenset(
+    {
+        GEN_AI_INPUT_MESSAGES,
+        GEN_AI_OUTPUT_MESSAGES,
+        GEN_AI_SYSTEM_INSTRUCTIONS,
+        GEN_AI_TOOL_DEFINITIONS,
+        GEN_AI_RETRIEVAL_QUERY_TEXT,
+        GEN_AI_RETRIEVAL_DOCUMENTS,
+        GEN_AI_TOOL_CALL_ARGUMENTS,
+        GEN_AI_TOOL_CALL_RESULT,
+        SEMTRACE_INPUT_VALUE,
+        SEMTRACE_OUTPUT_VALUE,
+    }
+)
 SEMTRACE_FRAMEWORK: Final = "semtrace.framework"
 SEMTRACE_TAGS: Final = "semtrace.tags"
 SEMTRACE_PROMPT_VERSION: Final = "semtrace.prompt.version"
