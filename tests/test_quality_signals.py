@@ -151,6 +151,20 @@ def test_refusal_raises_non_answer(telemetry: Telemetry, run: Runner) -> None:
 
 
 @pytest.mark.parametrize("run", FRAMEWORKS)
+def test_a_raised_flag_is_labelled_fail(telemetry: Telemetry, run: Runner) -> None:
+    run(telemetry, RIGHT, REFUSAL)
+    assert labels(telemetry)["non_answer.label"] == "fail"
+
+
+@pytest.mark.parametrize("run", FRAMEWORKS)
+def test_a_flag_not_raised_is_false_with_no_label(telemetry: Telemetry, run: Runner) -> None:
+    run(telemetry, RIGHT, GOOD)
+    found = labels(telemetry)
+    assert found["non_answer"] is False and found["empty_output"] is False
+    assert "non_answer.label" not in found and "empty_output.label" not in found
+
+
+@pytest.mark.parametrize("run", FRAMEWORKS)
 def test_empty_retrieval_raises_its_flag(telemetry: Telemetry, run: Runner) -> None:
     run(telemetry, [], GOOD)
     found = labels(telemetry)

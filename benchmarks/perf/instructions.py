@@ -26,6 +26,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -39,9 +40,15 @@ WARM_UP = 100
 
 
 def child(workload: str, variant: str, n: int) -> None:
-    """Runs inside valgrind: warm up, then count ``n`` invocations."""
+    """Runs inside valgrind: warm up, then count ``n`` invocations.
+
+    A variant named ``<tracer>-sdk`` is the OTel SDK's share of ``<tracer>``: each counted
+    invocation runs uninstrumented, then replays the SDK calls the tracer made for one
+    invocation (``replay.py``).
+    """
     sys.path[:0] = [str(HERE), str(ROOT)]
     import bench
+    import replay
     import variants as V
     import workloads as W
 
@@ -50,14 +57,22 @@ def child(workload: str, variant: str, n: int) -> None:
     work = {"lc_rag": W.LangChainRag, "lc_agent": W.LangGraphAgent, "llamaindex": W.LlamaIndexQuery}
     w = work[workload]()
     framework = V.LI if workload == "llamaindex" else V.LC
-    callbacks = V.ALL[variant]().start(framework, telemetry) if variant != "none" else []
+    tracer = variant.removesuffix("-sdk")
+    started = V.ALL[tracer]() if tracer != "none" else None
+    callbacks = started.start(framework, telemetry) if started is not None else []
     for i in range(WARM_UP):
         w.invoke(i, callbacks)
+    after: Any = lambda: None  # noqa: E731
+    if variant.endswith("-sdk") and started is not None:
+        after = replay.capture(lambda: w.invoke(WARM_UP, callbacks), telemetry)
+        started.stop()
+        callbacks = []
     telemetry.clear()
     pid = str(os.getpid())
     subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=False)
     for i in range(WARM_UP, WARM_UP + n):
         w.invoke(i, callbacks)
+        after()
     subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=False)
 
 

@@ -175,3 +175,66 @@ def test_a_known_chunk_glued_to_a_new_header_line_is_not_encoded_again(
     header = "Answer only from this context:\n"
     encoded = _lengths_encoded(monkeypatch, "Context:\n" + _chunks(), header + _chunks())
     assert encoded == [len(header)], "only the new header line should be encoded"
+
+
+def test_a_chunk_seen_mid_prompt_is_not_encoded_again_at_the_end_of_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chunk = " ".join(_chunks().split())  # one long line, as many splitters cut them
+    encoded = _lengths_encoded(monkeypatch, chunk + "\n\n", chunk)
+    assert sum(encoded) < 40, "only the last word or so should be encoded again"
+
+
+def test_a_chunk_seen_at_the_end_of_a_prompt_is_not_encoded_again_mid_prompt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chunk = " ".join(_chunks().split())
+    encoded = _lengths_encoded(monkeypatch, chunk, chunk + "\n\n")
+    assert sum(encoded) < 40, "only the last word or so should be encoded again"
+
+
+@pytest.mark.parametrize("separator", ["\n", "\n\n", "\n\n\n"])
+def test_counts_derived_from_a_chunk_with_or_without_its_separator_are_exact(
+    separator: str,
+) -> None:
+    from pydoc_data.topics import topics
+
+    from semtrace.tokens import TokenCounter
+
+    enc = tiktoken.get_encoding("o200k_base")
+    # Python's docs end their paragraphs in words, punctuation, code and unicode alike.
+    for text in list(topics.values())[:40]:
+        body = text.rstrip("\n")
+        for seen, new in ((body + separator, body), (body, body + separator)):
+            counter = TokenCounter()
+            counter.count_text("gpt-4o", seen)
+            counted = counter.count_text("gpt-4o", new)
+            assert counted is not None and counted.tokens == len(enc.encode_ordinary(new))
+
+
+def test_line_pieces_are_cut_after_each_newline_a_non_space_follows() -> None:
+    import random
+    import re
+
+    from semtrace.tokens import _lines
+
+    rule = re.compile(r"(?<=\n)(?=\S)")  # the specification, slow on long texts
+    rng = random.Random(5)
+    alphabet = ["\n", "\n", " ", "\t", "\r", "\u00a0", "\u2028", "\x1c", "a", "b."]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert _lines(text) == rule.split(text), repr(text)
+
+
+def test_paragraph_pieces_are_cut_where_each_run_of_blank_lines_ends() -> None:
+    import random
+    import re
+
+    from semtrace.tokens import _paragraphs
+
+    rule = re.compile(r"(?<=\n\n)(?=[^\n])")  # the specification, slow on long texts
+    rng = random.Random(6)
+    alphabet = ["\n", "\n", "\n", " ", "\r", "a", "b."]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert _paragraphs(text) == rule.split(text), repr(text)

@@ -603,14 +603,15 @@ class Recorder:
     ) -> None:
         key = semconv.SEMTRACE_QUALITY_PREFIX + ev.name
         is_flag = ev.name in signals.FLAGS
-        attrs[key] = ev.value >= 0.5 if is_flag else round(ev.value, 4)
-        attrs[key + ".label"] = ev.label
         if is_flag and ev.value < 0.5:
-            # A flag not raised: its attribute says so. No event and no metric point: a
-            # flag's rate is its count over the operation's (gen_ai.client.operation.duration
-            # for model calls, retrieval_relevance for retrievals), and a histogram record is
-            # the costliest thing semtrace does per signal.
+            # A flag not raised: its false value says it all. No label, no event and no
+            # metric point: a flag's rate is its count over the operation's
+            # (gen_ai.client.operation.duration for model calls, retrieval_relevance for
+            # retrievals), and each of those costs about as much as a bare span.
+            attrs[key] = False
             return
+        attrs[key] = True if is_flag else round(ev.value, 4)
+        attrs[key + ".label"] = ev.label
         self._instruments.quality_score.record(
             ev.value,
             {

@@ -288,13 +288,37 @@ class TokenCounter:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        parts = _parts(text) if len(text) >= split_from and "\n" in text else ()
-        if len(parts) > 1:  # each part is shorter: the recursion ends
-            count = sum(self._piece_len(encoding, name, part) for part in parts)
-        else:
-            count = len(encoding.encode_ordinary(text))
+        count = self._from_neighbour(encoding, name, text)
+        if count is None:
+            parts = _parts(text) if len(text) >= split_from and "\n" in text else ()
+            if len(parts) > 1:  # each part is shorter: the recursion ends
+                count = sum(self._piece_len(encoding, name, part) for part in parts)
+            else:
+                count = len(encoding.encode_ordinary(text))
         self._store(key, count)
         return count
+
+    def _from_neighbour(self, encoding: Any, name: str, text: str) -> int | None:
+        """The count of ``text`` from a cached copy of it with or without trailing newlines.
+
+        A chunk sits mid-prompt with a separator after it and at the end of the prompt
+        without one. Both share every pre-token up to the last word boundary (see
+        ``_last_boundary``), so only the tails after it are encoded.
+        """
+        body = text.rstrip("\n")
+        if body != text:
+            neighbours: tuple[str, ...] = (body,)
+        else:
+            neighbours = (text + "\n\n", text + "\n")
+        for neighbour in neighbours:
+            cached = self._cache.get((name, neighbour))
+            if cached is not None:
+                cut = _last_boundary(body)
+                if cut is None:
+                    return None
+                old_tail = len(encoding.encode_ordinary(neighbour[cut:]))
+                return cached - old_tail + len(encoding.encode_ordinary(text[cut:]))
+        return None
 
     def _store(self, key: tuple[str, str], count: int) -> None:
         if self._cached_chars + len(key[1]) > _CACHE_MAX_CHARS:
@@ -320,8 +344,7 @@ class TokenCounter:
         return self._cached_len(encoding, name, text, split_from=0)  # a part: cut it up too
 
 
-_PARAGRAPH_END = re.compile(r"(?<=\n\n)(?=[^\n])")
-_LINE_START = re.compile(r"(?<=\n)(?=\S)")
+_BLANK_LINES = re.compile(r"\n\n+")
 
 
 def _parts(text: str) -> list[str]:
@@ -330,8 +353,19 @@ def _parts(text: str) -> list[str]:
     Paragraphs end where a run of 2+ newlines ends; lines after a newline that a
     non-space character follows. The pieces join back to ``text``.
     """
-    parts = _PARAGRAPH_END.split(text) if "\n\n" in text else []
+    parts = _paragraphs(text) if "\n\n" in text else []
     return parts if len(parts) > 1 else _lines(text)
+
+
+def _paragraphs(text: str) -> list[str]:
+    """``text`` cut where each run of 2+ newlines ends (a look-behind split is slow)."""
+    parts, first = [], 0
+    for run in _BLANK_LINES.finditer(text):
+        if run.end() < len(text):
+            parts.append(text[first : run.end()])
+            first = run.end()
+    parts.append(text[first:])
+    return parts
 
 
 def _lines(text: str) -> list[str]:
@@ -340,7 +374,32 @@ def _lines(text: str) -> list[str]:
     The pieces join back to ``text``. Cutting inside a run of whitespace ("\n" | "  x")
     would change the count: the pre-tokenizer keeps whitespace runs in one piece.
     """
-    return _LINE_START.split(text)
+    # str.split and a loop: a look-behind regex split tries every position of a long text.
+    lines = text.split("\n")
+    pieces, first = [], 0
+    for i in range(1, len(lines)):
+        if lines[i][:1].strip():  # a non-space character follows the newline: cut before it
+            pieces.append("\n".join(lines[first:i]) + "\n")
+            first = i
+    pieces.append("\n".join(lines[first:]))
+    return pieces
+
+
+def _last_boundary(text: str) -> int | None:
+    """The last index of ``text`` where both tokenizers surely start a new pre-token.
+
+    That is a space right after an ASCII letter or digit: no pre-token pattern of
+    cl100k_base or o200k_base runs from a word into the space after it (a space only ever
+    starts a pre-token), and none looks further than the next character. So a text cut
+    there counts as its two halves counted apart.
+    """
+    cut = text.rfind(" ", 0, len(text) - 1)
+    while cut > 0:
+        before = text[cut - 1]
+        if before.isascii() and before.isalnum():
+            return cut
+        cut = text.rfind(" ", 0, cut)
+    return None
 
 
 def _part_texts(message: Message) -> Iterable[str]:
