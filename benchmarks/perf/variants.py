@@ -404,6 +404,19 @@ class SemtraceBare(Semtrace):
     signals = False
 
 
+class SemtraceNoMetrics(Semtrace):
+    name, note = "semtrace-nometrics", "semtrace with no meter provider (spans only)"
+
+    def _start(self, framework: str, telemetry: Any) -> list[Any]:
+        from opentelemetry.metrics import NoOpMeterProvider
+
+        class SpansOnly:
+            tracer_provider = telemetry.tracer_provider
+            meter_provider = NoOpMeterProvider()
+
+        return super()._start(framework, SpansOnly())
+
+
 class Anchor(Variant):
     """An instrumentor from another project, instrumented and uninstrumented globally."""
 
@@ -464,5 +477,5 @@ VARIANTS: dict[str, type[Variant]] = {
 }
 ALL: dict[str, type[Variant]] = {
     **VARIANTS,
-    **{v.name: v for v in (SemtraceNoCount, SemtraceNoSignals, SemtraceBare)},
+    **{v.name: v for v in (SemtraceNoCount, SemtraceNoSignals, SemtraceBare, SemtraceNoMetrics)},
 }

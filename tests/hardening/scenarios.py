@@ -229,11 +229,15 @@ def _lc_agent_tool_error(h: Any) -> Any:
 @functools.lru_cache(maxsize=1)
 def li_index() -> Any:
     """An in-memory vector index over the LlamaIndex test documents (built once, uninstrumented)."""
-    from llama_index.core import Document, VectorStoreIndex
+    from llama_index.core import VectorStoreIndex
     from llama_index.core.embeddings import MockEmbedding
+    from llama_index.core.schema import TextNode
 
     embed = MockEmbedding(embed_dim=8, model_name="text-embedding-3-small")
-    return VectorStoreIndex.from_documents([Document(text=t) for t in LI_DOCS], embed_model=embed)
+    # Fixed node ids: the mock embeds every text alike, so ties are broken by id, and
+    # random ids would retrieve different documents (and signals) from run to run.
+    nodes = [TextNode(text=t, id_=f"node-{n}") for n, t in enumerate(LI_DOCS)]
+    return VectorStoreIndex(nodes, embed_model=embed)
 
 
 def _nodes(nodes: Sequence[Any]) -> list[tuple[str, float | None]]:
