@@ -19,10 +19,12 @@ Writes ``benchmarks/perf/results/instructions.md`` (``--out`` to change it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -68,19 +70,31 @@ def child(workload: str, variant: str, n: int) -> None:
         started.stop()
         callbacks = []
     telemetry.clear()
+    with counting():
+        for i in range(WARM_UP, WARM_UP + n):
+            w.invoke(i, callbacks)
+            after()
+
+
+@contextlib.contextmanager
+def counting() -> Iterator[None]:
+    """Count this process's instructions inside the block (it runs under ``callgrind``)."""
     pid = str(os.getpid())
     subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=False)
-    for i in range(WARM_UP, WARM_UP + n):
-        w.invoke(i, callbacks)
-        after()
-    subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=False)
+    try:
+        yield
+    finally:
+        subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=False)
 
 
-def measure(workload: str, variant: str, n: int) -> int | None:
-    """Instructions per invocation of one cell, or None if valgrind failed."""
+def callgrind(argv: list[str]) -> int | None:
+    """Run ``argv`` under callgrind, counting only inside its ``counting()`` blocks.
+
+    Returns the instructions counted, or None if valgrind failed.
+    """
     cmd = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null",
-        sys.executable, __file__, "--child", workload, variant, str(n),
+        *argv,
     ]  # fmt: skip
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
@@ -88,7 +102,13 @@ def measure(workload: str, variant: str, n: int) -> int | None:
     if done.returncode != 0 or not found:
         print(done.stderr[-2000:], file=sys.stderr)
         return None
-    return int(found.group(1)) // n
+    return int(found.group(1))
+
+
+def measure(workload: str, variant: str, n: int) -> int | None:
+    """Instructions per invocation of one cell, or None if valgrind failed."""
+    count = callgrind([sys.executable, __file__, "--child", workload, variant, str(n)])
+    return None if count is None else count // n
 
 
 def report(
@@ -118,7 +138,56 @@ def report(
             else:
                 cells.append(f"{value / 1e6:.2f} M (+{(value - base) / 1e6:.2f} M)")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += bounds(results, workloads)
     return "\n".join(lines) + "\n"
+
+
+ANCHORS = ("otel-genai", "openinference", "openllmetry")
+
+
+def bounds(results: dict[tuple[str, str], int | None], workloads: list[str]) -> list[str]:
+    """What the targets leave for semtrace's own work, given what its output costs the SDK.
+
+    ``semtrace-sdk`` is the SDK's cost of semtrace's spans, events and metric points made
+    with no tracer logic; ``noop`` the framework's dispatch, which every callback-driven
+    tracer pays. Whatever semtrace does beyond those two must fit in what a target leaves.
+    """
+
+    def added(workload: str, name: str) -> int | None:
+        value, base = results.get((workload, name)), results.get((workload, "none"))
+        return None if value is None or base is None else value - base
+
+    out = [
+        "",
+        "## What the targets leave for semtrace's own work",
+        "",
+        "semtrace's own work = semtrace - semtrace-sdk - noop: everything but the SDK calls",
+        "for its output and the framework's dispatch. A target is reachable without emitting",
+        "less only if its budget - semtrace-sdk - noop is above zero.",
+        "",
+        "| | " + " | ".join(WORKLOADS[w] for w in workloads) + " |",
+        "|" + "---|" * (len(workloads) + 1),
+    ]
+    rows: dict[str, list[str]] = {
+        "semtrace's own work now": [],
+        "left by ≤ floor": [],
+        "left by ≤ 0.5 x cheapest anchor": [],
+    }
+    for w in workloads:
+        sdk, noop, full = added(w, "semtrace-sdk"), added(w, "noop"), added(w, "semtrace")
+        floor = added(w, "floor")
+        anchors = [a for a in (added(w, name) for name in ANCHORS) if a is not None]
+        if sdk is None or noop is None or full is None:
+            for row in rows.values():
+                row.append("n/a")
+            continue
+        fixed = sdk + noop
+        rows["semtrace's own work now"].append(f"{(full - fixed) / 1e6:+.2f} M")
+        budgets = (floor, 0.5 * min(anchors) if anchors else None)
+        for row, budget in zip(list(rows.values())[1:], budgets, strict=True):
+            row.append("n/a" if budget is None else f"{(budget - fixed) / 1e6:+.2f} M")
+    lines = [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows.items()]
+    return out + lines
 
 
 def main() -> None:

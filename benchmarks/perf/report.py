@@ -9,6 +9,7 @@ import json
 import statistics
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 NAMES = {"lc_rag": "LC RAG+tool", "lc_agent": "LangGraph agent", "llamaindex": "LlamaIndex"}
@@ -368,7 +369,24 @@ def _notes(results: dict[str, Any]) -> list[str]:
     return [f"- {k}: {v}" for k, v in seen.items()]
 
 
-def render(results: dict[str, Any]) -> str:
+def _instructions(path: Path) -> list[str]:
+    """The callgrind counts of ``instructions.py`` (its own run), one heading level down."""
+    if not path.exists():
+        return []
+    text = path.read_text().replace("\n## ", "\n### ").replace("# Instructions", "## Instructions")
+    return [
+        text.rstrip("\n"),
+        "",
+        "(A separate command, `python benchmarks/perf/instructions.py`, writes"
+        " `benchmarks/perf/results/instructions.md`; this file copies it when rendered.)",
+        "",
+    ]
+
+
+INSTRUCTIONS = Path(__file__).resolve().parent / "results" / "instructions.md"
+
+
+def render(results: dict[str, Any], instructions: Path = INSTRUCTIONS) -> str:
     main = results.get("main", [])
     lines = [
         *_header(results),
@@ -434,6 +452,7 @@ def render(results: dict[str, Any]) -> str:
         ]
     lines += [*_memory(results), *_rss(results), *_profile(results)]
     lines += ["## Targets", "", *targets(results), ""]
+    lines += _instructions(instructions)
     notes = _notes(results)
     if notes:
         lines += ["## Notes from the run", "", *notes, ""]

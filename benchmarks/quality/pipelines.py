@@ -5,25 +5,24 @@ RAG chain and a real LlamaIndex query engine, each instrumented by semtrace with
 defaults; the signals are read back from the exported spans, so this measures what a
 user's backend would see (the prompt really carries the context, the groundedness check
 really finds it there). Also measured: the signals' cost per trace, as a share of
-semtrace's whole overhead on the same pipelines.
+semtrace's whole overhead on the same pipelines, in instructions under callgrind.
 
-Run:  uv run python benchmarks/quality/pipelines.py [--limit N]
+Run:  uv run python benchmarks/quality/pipelines.py [--limit N] [--no-cost]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(HERE.parent / "perf")]
 from auroc import COMPARISONS, auroc, load  # noqa: E402
 from semtrace.testing import Telemetry, tiktoken_cache_from  # noqa: E402
 
@@ -186,50 +185,94 @@ def table(cases: list[Case], results: dict[str, list[dict[str, float]]]) -> list
     return lines
 
 
-def timed(run: Callable[[], None], repeats: int) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+COST_VARIANTS = ("none", "signals off", "default")
 
 
-def cost(cases: list[Case], rounds: int = 5) -> list[str]:
-    """Per-trace time: none, semtrace with signals off, semtrace default (interleaved)."""
-    sample = [c for c in cases if c["variant"] == "good"][:40]
+def cost_sample(cases: list[Case], per_variant: int = 10) -> list[Case]:
+    """Good and broken cases alike: events are recorded only for failing signals."""
+    sample: list[Case] = []
+    for variant in dict.fromkeys(c["variant"] for c in cases):
+        sample += [c for c in cases if c["variant"] == variant][:per_variant]
+    return sample
+
+
+def cost_child(framework: str, variant: str, per_variant: int) -> None:
+    """Runs under callgrind: one uncounted pass over the sample, then one counted pass."""
+    from instructions import counting
+
+    sample = cost_sample(load(), per_variant)
     telemetry = Telemetry()
-    variants: dict[str, list[Any]] = {
-        "none": [],
-        "signals off": [
-            CallbackHandler(
-                tracer_provider=telemetry.tracer_provider, settings=Settings(quality_signals=False)
-            )
-        ],
-        "default": [CallbackHandler(tracer_provider=telemetry.tracer_provider)],
+    providers = {
+        "tracer_provider": telemetry.tracer_provider,
+        "meter_provider": telemetry.meter_provider,
     }
-    medians: dict[str, list[float]] = {name: [] for name in variants}
-    for _ in range(rounds):
-        for name, callbacks in variants.items():
-            medians[name].append(
-                timed(lambda cb=callbacks: [langchain_run(c, cb) for c in sample], 3) / len(sample)
-            )
-            telemetry.clear()
-    m = {k: statistics.median(v) * 1e3 for k, v in medians.items()}
-    overhead = m["default"] - m["none"]
-    signals = m["default"] - m["signals off"]
-    header = "| LangChain RAG, ms per trace | none | semtrace, signals off | semtrace default |"
-    return [
-        header + " signals' share of semtrace's overhead |",
+    settings = Settings.resolve(quality_signals=variant == "default")
+    callbacks: list[Any] = []
+    if variant != "none" and framework == "langchain":
+        callbacks = [CallbackHandler(**providers, settings=settings)]
+    elif variant != "none":
+        LlamaIndexInstrumentor().instrument(**providers, settings=settings)
+
+    def one_pass() -> None:
+        for case in sample:
+            if framework == "langchain":
+                langchain_run(case, callbacks)
+            else:
+                llamaindex_run(case)
+        telemetry.clear()
+
+    one_pass()
+    with counting():
+        one_pass()
+
+
+def cost(cases: list[Case], per_variant: int = 10) -> list[str]:
+    """Instructions per trace (callgrind): none, signals off, defaults; the signals' share.
+
+    Instruction counts, unlike times, do not move with the machine's load.
+    """
+    from instructions import callgrind
+
+    sample = cost_sample(cases, per_variant)
+    cells = [(f, v) for f in ("langchain", "llamaindex") for v in COST_VARIANTS]
+
+    def per_trace(cell: tuple[str, str]) -> float | None:
+        argv = [sys.executable, __file__, "--cost-child", *cell, str(per_variant)]
+        count = callgrind(argv)
+        return None if count is None else count / len(sample)
+
+    with ThreadPoolExecutor(2) as pool:
+        counted = dict(zip(cells, pool.map(per_trace, cells), strict=True))
+    lines = [
+        f"Instructions per trace under callgrind, {len(sample)} cases ({per_variant} of each"
+        " variant, good and broken):",
+        "",
+        "| pipeline | none | semtrace, signals off | semtrace default |"
+        " signals' share of semtrace's overhead |",
         "|---|---:|---:|---:|---:|",
-        f"| median of {rounds} interleaved rounds | {m['none']:.3f} | {m['signals off']:.3f} "
-        f"| {m['default']:.3f} | {signals / overhead:.0%} |",
     ]
+    for framework in ("langchain", "llamaindex"):
+        none, off, on = (counted[(framework, v)] for v in COST_VARIANTS)
+        if none is None or off is None or on is None:
+            lines.append(f"| {framework} | valgrind failed | | | |")
+            continue
+        share = (on - off) / (on - none)
+        lines.append(
+            f"| {framework} | {none / 1e6:.2f} M | +{(off - none) / 1e6:.2f} M "
+            f"| +{(on - none) / 1e6:.2f} M | {share:.0%} |"
+        )
+    return lines
 
 
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--cost-child":
+        cost_child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return 0
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=0, help="only the first N cases (smoke)")
+    parser.add_argument(
+        "--no-cost", action="store_true", help="skip the cost (needs valgrind, ~3 minutes)"
+    )
     args = parser.parse_args()
     cases = load()
     if args.limit:
@@ -237,8 +280,9 @@ def main() -> int:
     results = {"langchain": collect(cases, "langchain"), "llamaindex": collect(cases, "llamaindex")}
     print(f"{len(cases)} cases through real pipelines\n")
     print("\n".join(table(cases, results)))
-    print()
-    print("\n".join(cost(cases, rounds=2 if args.limit else 5)))
+    if not args.no_cost:
+        print()
+        print("\n".join(cost(cases, per_variant=2 if args.limit else 10)))
     return 0
 
 
