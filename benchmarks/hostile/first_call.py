@@ -37,10 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -116,35 +113,6 @@ def child(framework: str, instrumented: bool, settle_s: float) -> None:
 # --- the parent ---
 
 
-@contextmanager
-def blackhole() -> Iterator[int]:
-    """A local port that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(128)
-    server.settimeout(0.2)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield int(server.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join()
-        for conn in held:
-            conn.close()
-        server.close()
-
-
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -152,7 +120,6 @@ def closed_port() -> int:
 
 
 def bpe_cache(dest: Path) -> Path:
-    sys.path.insert(0, str(ROOT / "packages" / "semtrace" / "src"))
     from semtrace.testing import tiktoken_cache_from
 
     return tiktoken_cache_from(ROOT / "tests" / "data" / "tiktoken", dest)
@@ -196,8 +163,11 @@ def main() -> None:
         child(framework, instrumented == "1", float(settle))
         return
 
+    sys.path.insert(0, str(ROOT / "packages" / "semtrace" / "src"))
+    from semtrace.testing import silent_port
+
     results: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
-    with blackhole() as hole, tempfile.TemporaryDirectory() as tmp:
+    with silent_port() as hole, tempfile.TemporaryDirectory() as tmp:
         proxies = {
             "blackhole": f"http://127.0.0.1:{hole}",
             "refused": f"http://127.0.0.1:{closed_port()}",

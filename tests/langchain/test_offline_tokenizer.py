@@ -6,11 +6,11 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from semtrace.testing import silent_port
 
 SCRIPT = r"""
 import json
@@ -30,28 +30,8 @@ print(json.dumps([dict(s.attributes) for s in telemetry.spans()]))
 @pytest.fixture
 def blackhole() -> Iterator[int]:
     """A local port that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
+    with silent_port() as port:
+        yield port
 
 
 def run_offline(tmp_path: Path, proxy: str) -> subprocess.CompletedProcess[str]:
