@@ -238,3 +238,11 @@ def test_paragraph_pieces_are_cut_where_each_run_of_blank_lines_ends() -> None:
     for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
         assert _paragraphs(text) == rule.split(text), repr(text)
+
+
+def test_a_chunk_with_no_word_boundary_near_its_end_is_encoded_once_not_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chunk = "Python 3: " + "字" * 2000  # the only safe cut is near the start
+    encoded = _lengths_encoded(monkeypatch, chunk + "\n\n", chunk)
+    assert encoded == [len(chunk)]

@@ -314,8 +314,8 @@ class TokenCounter:
             cached = self._cache.get((name, neighbour))
             if cached is not None:
                 cut = _last_boundary(body)
-                if cut is None:
-                    return None
+                if cut is None or cut < len(body) // 2:
+                    return None  # no boundary near the end: counting afresh is cheaper
                 old_tail = len(encoding.encode_ordinary(neighbour[cut:]))
                 return cached - old_tail + len(encoding.encode_ordinary(text[cut:]))
         return None
@@ -389,9 +389,9 @@ def _last_boundary(text: str) -> int | None:
     """The last index of ``text`` where both tokenizers surely start a new pre-token.
 
     That is a space right after an ASCII letter or digit: no pre-token pattern of
-    cl100k_base or o200k_base runs from a word into the space after it (a space only ever
-    starts a pre-token), and none looks further than the next character. So a text cut
-    there counts as its two halves counted apart.
+    tiktoken's encodings (r50k_base to o200k_base) runs from a word into the space after
+    it (a space only ever starts a pre-token), and none looks further than the next
+    character. So a text cut there counts as its two halves counted apart.
     """
     cut = text.rfind(" ", 0, len(text) - 1)
     while cut > 0:
