@@ -18,12 +18,15 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Collection, Container, Hashable, Sequence
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Final, NamedTuple, TypeVar
 
 from semtrace.quality import _text
+
+T = TypeVar("T")
 
 MAX_QUERY_CHARS = 2_000
 MAX_ANSWER_CHARS = 8_000
@@ -36,39 +39,71 @@ SUPPORTED_SENTENCE = 0.5
 # Phrases assistants use to decline. A bare "X does not contain Y" is an ordinary fact
 # about Python, so absence phrases must name the context ("the documents do not ...") and
 # inability phrases must be first person or about answering itself.
+_PARTICIPLES: Final = (
+    "mentioned", "covered", "specified", "provided", "included", "addressed", "described",
+    "discussed", "found",
+)  # fmt: skip
 _CTX = r"""(?:context|document|doc|passage|source|text|excerpt|snippet|material|article|
     knowledge\s+base|search\s+result|result|information|data)s?"""
-_NON_ANSWER = re.compile(
-    rf"""
-    \bi\s+(?:do\s+not|don't|really\s+don't)\s+know\b
-    | \bi(?:'m|\s+am)\s+(?:not\s+(?:sure|certain|able)|unable|afraid)\b
-    | \b(?:i|we)\s+(?:\S+\s+)?(?:cannot|can't|can\s+not|could\s+not|couldn't|am\s+unable\s+to|
-      was\s+unable\s+to|am\s+not\s+able\s+to)\s+(?:\S+\s+)?(?:answer|help|find|determine|
-      provide|say|tell|locate|give|identify|confirm|respond)\b
-    | \b(?:cannot|can't|can\s+not|could\s+not)\s+be\s+(?:answered|determined)\b
-    | \b{_CTX}\s+(?:\S+\s+){{0,2}}?(?:does|do|did)(?:\s+not|n't)\s+(?:\S+\s+)?(?:contain|
-      mention|include|provide|specify|say|describe|explain|cover|address|discuss|have)\b
-    | \bno\s+(?:relevant\s+|specific\s+|such\s+|further\s+)?(?:information|details|data|
-      mention)\s+(?:about|on|regarding|of|for|in|to)\b
-    | \b(?:not|isn't|aren't)\s+(?:mentioned|covered|specified|provided|included|addressed|
-      described|discussed|found)\s+(?:anywhere\s+)?in\s+(?:the|any|this|these)\s+(?:\S+\s+)?{_CTX}
-    | \b(?:isn't|is\s+not|aren't|are\s+not)\s+covered\b
-    | \bi\s+(?:do\s+not|don't)\s+have\s+(?:\S+\s+){{0,2}}?(?:information|context|data|details|
-      knowledge|access)\b
-    | \b(?:not\s+enough|insufficient)\s+(?:information|context|data|details)\b
-    | \bas\s+an\s+ai\b
-    | ^\W*(?:unknown|n/?a|no\s+answer|i\s+apologi[sz]e|sorry)\b
-    """,
-    re.VERBOSE,
+# Each refusal pattern with the words it cannot match without: a pattern runs only when
+# one of them is in the answer. One regex of all of them tried every pattern at every word
+# (~80 µs an answer); most answers hold none of the words, or only those of one pattern.
+_REFUSALS: Final = tuple(
+    (anchors, re.compile(pattern, re.VERBOSE))
+    for anchors, pattern in (
+        (("know",), r"\bi\s+(?:do\s+not|don't|really\s+don't)\s+know\b"),
+        (
+            ("i'm", "i am"),
+            r"\bi(?:'m|\s+am)\s+(?:not\s+(?:sure|certain|able)|unable|afraid)\b",
+        ),
+        (
+            ("can", "could", "unable", "not able"),
+            r"""\b(?:i|we)\s+(?:\S+\s+)?(?:cannot|can't|can\s+not|could\s+not|couldn't|
+            am\s+unable\s+to|was\s+unable\s+to|am\s+not\s+able\s+to)\s+(?:\S+\s+)?(?:answer|
+            help|find|determine|provide|say|tell|locate|give|identify|confirm|respond)\b""",
+        ),
+        (
+            ("be answered", "be determined"),
+            r"\b(?:cannot|can't|can\s+not|could\s+not)\s+be\s+(?:answered|determined)\b",
+        ),
+        (
+            ("does not", "do not", "did not", "doesn't", "don't", "didn't"),
+            rf"""\b{_CTX}\s+(?:\S+\s+){{0,2}}?(?:does|do|did)(?:\s+not|n't)\s+(?:\S+\s+)?
+            (?:contain|mention|include|provide|specify|say|describe|explain|cover|address|
+            discuss|have)\b""",
+        ),
+        (
+            ("no ",),
+            r"""\bno\s+(?:relevant\s+|specific\s+|such\s+|further\s+)?(?:information|details|
+            data|mention)\s+(?:about|on|regarding|of|for|in|to)\b""",
+        ),
+        (
+            _PARTICIPLES,
+            rf"""\b(?:not|isn't|aren't)\s+(?:{"|".join(_PARTICIPLES)})\s+(?:anywhere\s+)?in\s+
+            (?:the|any|this|these)\s+(?:\S+\s+)?{_CTX}""",
+        ),
+        (("covered",), r"\b(?:isn't|is\s+not|aren't|are\s+not)\s+covered\b"),
+        (
+            ("have",),
+            r"""\bi\s+(?:do\s+not|don't)\s+have\s+(?:\S+\s+){0,2}?(?:information|context|data|
+            details|knowledge|access)\b""",
+        ),
+        (
+            ("not enough", "insufficient"),
+            r"\b(?:not\s+enough|insufficient)\s+(?:information|context|data|details)\b",
+        ),
+        (("as an ai",), r"\bas\s+an\s+ai\b"),
+        # Anchored at the start, so cheap enough to try on every answer.
+        (("",), r"^\W*(?:unknown|n/?a|no\s+answer|i\s+apologi[sz]e|sorry)\b"),
+    )
 )
 _NON_ANSWER_WINDOW = 400
-# Every alternative above needs one of these: checking for them first skips the (slow,
-# ~80 µs) regex for most answers.
-_NON_ANSWER_ANCHORS = (
+# A refusal holds one of these (a short answer such as "NA" alone is not judged one).
+_REFUSAL_WORDS: Final = (
     "not", "n't", "know", "unable", "afraid", "insufficient", "as an ai", "unknown", "n/a",
     "apologi", "sorry",
 )  # fmt: skip
-_NO_WORD = re.compile(r"\bno\b")
+_NO_WORD: Final = re.compile(r"\bno\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +201,8 @@ def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
         # k grows with length: a long document needs more mentions to be "about" a term.
         k = 0.5 + doc.length / 400
         best_doc = max(best_doc, sum(n / (n + k) for n in tf) / len(terms))
-        found.update(t for t in terms if t in doc.counts)
+        if len(found) < len(terms):
+            found.update(t for t in terms if t in doc.counts)
     coverage = len(found) / len(terms)
     value = 0.5 * best_doc + 0.5 * coverage
     if question.pairs:
@@ -199,7 +235,7 @@ def groundedness(answer: str, contexts: Sequence[str]) -> Score:
     docs = _clip_docs(contexts)
     if not docs:
         return Score(0.0, f"0 of {len(parsed)} answer sentences supported: no context")
-    vocabularies = [d.counts for d in docs]
+    vocabularies = [d.counts.keys() for d in docs]
     pairs = [d.pairs for d in docs]
     total = weight = 0.0
     supported = 0
@@ -264,13 +300,22 @@ def is_non_answer(answer: str) -> bool:
     Returns:
         ``True`` for refusals and for empty or whitespace-only answers.
     """
-    head = answer[:_NON_ANSWER_WINDOW]
+    return _declines(answer[:_NON_ANSWER_WINDOW])
+
+
+@lru_cache(maxsize=256)
+def _declines(head: str) -> bool:
+    # Cached: the flag and answer relevance both ask about the same answer.
     if not head.strip():
         return True
     norm = _text.normalize(head).replace("\u2019", "'").replace("\u2018", "'")
-    if not any(a in norm for a in _NON_ANSWER_ANCHORS) and not _NO_WORD.search(norm):
+    if not any(a in norm for a in _REFUSAL_WORDS) and not _NO_WORD.search(norm):
         return False
-    return _NON_ANSWER.search(" ".join(norm.split())) is not None
+    text = " ".join(norm.split())  # one space between words, as the patterns expect
+    return any(
+        any(a in text for a in anchors) and pattern.search(text) is not None
+        for anchors, pattern in _REFUSALS
+    )
 
 
 def score_statistics(scores: Sequence[float]) -> dict[str, float]:
@@ -292,14 +337,17 @@ def score_statistics(scores: Sequence[float]) -> dict[str, float]:
     return {"max": max(vals), "mean": math.fsum(vals) / len(vals), "min": min(vals)}
 
 
-def _share_in_any(items: Collection[Hashable], containers: Sequence[Container[Any]]) -> float:
+def _share_in_any(items: AbstractSet[T], containers: Sequence[AbstractSet[T]]) -> float:
     """The share of ``items`` found in at least one of ``containers``.
 
-    Looks each item up rather than building the containers' union: an answer or a query
-    has tens of terms, the retrieved documents thousands.
+    Intersects rather than building the containers' union: an answer or a query has tens
+    of terms, the retrieved documents thousands, and a set intersection walks the
+    smaller side.
     """
-    found = sum(1 for item in items if any(item in c for c in containers))
-    return found / len(items)
+    found: set[T] = set()
+    for container in containers:
+        found |= items & container
+    return len(found) / len(items)
 
 
 def _clamp(value: float) -> float:
