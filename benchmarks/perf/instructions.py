@@ -24,11 +24,10 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -64,16 +63,17 @@ def child(workload: str, variant: str, n: int) -> None:
     callbacks = started.start(framework, telemetry) if started is not None else []
     for i in range(WARM_UP):
         w.invoke(i, callbacks)
-    after: Any = lambda: None  # noqa: E731
+    sdk_calls: Callable[[], None] | None = None
     if variant.endswith("-sdk") and started is not None:
-        after = replay.capture(lambda: w.invoke(WARM_UP, callbacks), telemetry)
+        sdk_calls = replay.capture(lambda: w.invoke(WARM_UP, callbacks), telemetry)
         started.stop()
         callbacks = []
     telemetry.clear()
     with counting():
         for i in range(WARM_UP, WARM_UP + n):
             w.invoke(i, callbacks)
-            after()
+            if sdk_calls is not None:
+                sdk_calls()
 
 
 @contextlib.contextmanager

@@ -177,19 +177,16 @@ def test_a_known_chunk_glued_to_a_new_header_line_is_not_encoded_again(
     assert encoded == [len(header)], "only the new header line should be encoded"
 
 
-def test_a_chunk_seen_mid_prompt_is_not_encoded_again_at_the_end_of_one(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("seen_after", "new_after"),
+    [("\n\n", ""), ("", "\n\n")],
+    ids=["seen-mid-prompt-then-at-the-end", "seen-at-the-end-then-mid-prompt"],
+)
+def test_a_chunk_seen_with_or_without_its_separator_is_not_encoded_again(
+    monkeypatch: pytest.MonkeyPatch, seen_after: str, new_after: str
 ) -> None:
     chunk = " ".join(_chunks().split())  # one long line, as many splitters cut them
-    encoded = _lengths_encoded(monkeypatch, chunk + "\n\n", chunk)
-    assert sum(encoded) < 40, "only the last word or so should be encoded again"
-
-
-def test_a_chunk_seen_at_the_end_of_a_prompt_is_not_encoded_again_mid_prompt(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    chunk = " ".join(_chunks().split())
-    encoded = _lengths_encoded(monkeypatch, chunk, chunk + "\n\n")
+    encoded = _lengths_encoded(monkeypatch, chunk + seen_after, chunk + new_after)
     assert sum(encoded) < 40, "only the last word or so should be encoded again"
 
 

@@ -197,12 +197,13 @@ def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
     found: set[str] = set()
     best_doc = 0.0
     for doc in docs:
-        tf = [doc.counts[t] for t in terms if t in doc.counts]
+        hits = [t for t in terms if t in doc.counts]
         # k grows with length: a long document needs more mentions to be "about" a term.
         k = 0.5 + doc.length / 400
-        best_doc = max(best_doc, sum(n / (n + k) for n in tf) / len(terms))
-        if len(found) < len(terms):
-            found.update(t for t in terms if t in doc.counts)
+        best_doc = max(
+            best_doc, sum(doc.counts[t] / (doc.counts[t] + k) for t in hits) / len(terms)
+        )
+        found.update(hits)
     coverage = len(found) / len(terms)
     value = 0.5 * best_doc + 0.5 * coverage
     if question.pairs:
