@@ -384,9 +384,20 @@ def _instructions(path: Path) -> list[str]:
 
 
 INSTRUCTIONS = Path(__file__).resolve().parent / "results" / "instructions.md"
+# Hand-written reading of the figures (derivations, targets), kept across re-renders.
+ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
 
 
-def render(results: dict[str, Any], instructions: Path = INSTRUCTIONS) -> str:
+def _analysis(path: Path) -> list[str]:
+    """The hand-written analysis, as it is, after the generated tables."""
+    if not path.exists():
+        return []
+    return [path.read_text().rstrip("\n"), ""]
+
+
+def render(
+    results: dict[str, Any], instructions: Path = INSTRUCTIONS, analysis: Path = ANALYSIS
+) -> str:
     main = results.get("main", [])
     lines = [
         *_header(results),
@@ -453,6 +464,7 @@ def render(results: dict[str, Any], instructions: Path = INSTRUCTIONS) -> str:
     lines += [*_memory(results), *_rss(results), *_profile(results)]
     lines += ["## Targets", "", *targets(results), ""]
     lines += _instructions(instructions)
+    lines += _analysis(analysis)
     notes = _notes(results)
     if notes:
         lines += ["## Notes from the run", "", *notes, ""]
