@@ -195,9 +195,8 @@ def _what_to_do(name: str, entry_points: list[str], ours: set[str]) -> str:
         return advice + _disable_hint(entry_points)
     return (
         "keep it if you like: its model span nests under semtrace's, and the provider "
-        "semtrace.configure() sets up drops that duplicate; with your own provider, wrap "
-        "the exporting processors in semtrace.dedupe.DuplicateModelSpanFilter"
-        + _disable_hint(entry_points)
+        "semtrace.configure() sets up drops that duplicate; with your own provider, call "
+        "semtrace.dedupe.install(tracer_provider)" + _disable_hint(entry_points)
     )
 
 

@@ -119,13 +119,22 @@ def meter_provider_finding() -> Finding:
     """Whether a meter provider is set (metrics are optional: never blocking)."""
     provider = metrics.get_meter_provider()
     if type(provider).__name__ == "_ProxyMeterProvider":
+        exported = (
+            any(
+                os.environ.get(name, "").strip()
+                for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")
+            )
+            or "prometheus" in os.environ.get("OTEL_METRICS_EXPORTER", "").lower()
+        )
         return Finding(
             "meter_provider",
             "Meter provider",
             Severity.INFO,
             "not set in this process: metrics go nowhere unless your app or configurator sets one",
             {"set": False},
-            fix="set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_METRICS_EXPORTER=prometheus) "
+            fix=None
+            if exported
+            else "set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_METRICS_EXPORTER=prometheus) "
             "to export metrics",
         )
     return Finding(
