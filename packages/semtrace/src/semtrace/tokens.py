@@ -94,6 +94,7 @@ class _EncodingLoad:
             import tiktoken
 
             self.encoding = tiktoken.get_encoding(self.name)
+            _ready[self.name] = self.encoding
         except Exception as exc:  # any failure means: no counts, one warning per process
             self.failed = True
             logger.log(
@@ -161,6 +162,8 @@ def _in_local_cache(name: str, cache_dir: str | None = None) -> bool:
 
 # One load per encoding and cache folder: a folder set after start-up gets its own load.
 _loads: dict[tuple[str, str | None], _EncodingLoad] = {}
+# Encodings loaded from any folder: the hot path looks here first, without reading os.environ.
+_ready: dict[str, Any] = {}
 _loads_lock = threading.Lock()
 
 
@@ -197,6 +200,9 @@ def get_encoding(name: str) -> Any:
     Returns:
         The encoding, or None while it downloads or after it failed.
     """
+    encoding = _ready.get(name)
+    if encoding is not None:
+        return encoding
     load = _load(name)
     if not load.done.is_set() and load.local:
         load.done.wait(_LOCAL_LOAD_WAIT_S)
@@ -218,6 +224,7 @@ def reset_for_tests() -> None:
     """Forget every loaded encoding (the next use loads again)."""
     with _loads_lock:
         _loads.clear()
+        _ready.clear()
     _encoding_by_model.clear()
 
 
