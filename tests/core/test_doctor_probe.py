@@ -133,3 +133,9 @@ def test_a_signal_endpoint_without_its_path_is_explained(
 
 def test_no_probe_without_an_otlp_endpoint() -> None:
     assert endpoint_finding(TIMEOUT) is None
+
+
+def test_a_malformed_endpoint_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    finding = _probe(monkeypatch, OTEL_EXPORTER_OTLP_ENDPOINT="http://localhost:43l8")
+    assert finding.severity is Severity.ERROR
+    assert "is not a valid endpoint URL" in finding.summary

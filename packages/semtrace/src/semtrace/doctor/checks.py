@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from semtrace.doctor.export import traces_export
-from semtrace.doctor.finding import Finding
+from semtrace.doctor.finding import Finding, Severity
 from semtrace.doctor.packages import duplicates_finding, integrations_finding
 from semtrace.doctor.providers import (
     meter_provider_finding,
@@ -41,22 +43,31 @@ def diagnose(
     """
     expect = under_auto_instrumentation() if in_app is None else in_app
     plan = traces_export()
-    findings = [
-        tracer_provider_finding(expect),
-        meter_provider_finding(),
-        zero_code_finding(),
-        exporter_finding(plan),
+    checks: list[tuple[str, Callable[[], Finding | None]]] = [
+        ("tracer_provider", lambda: tracer_provider_finding(expect)),
+        ("meter_provider", meter_provider_finding),
+        ("zero_code", zero_code_finding),
+        ("exporter", lambda: exporter_finding(plan)),
+        ("endpoint", lambda: endpoint_finding(timeout, plan) if probe else None),
+        ("resource", resource_finding),
+        ("sampler", sampler_finding),
+        ("content", content_finding),
+        ("tokenizer", tokenizer_finding),
+        ("integrations", integrations_finding),
+        ("duplicates", duplicates_finding),
     ]
-    if probe:
-        endpoint = endpoint_finding(timeout, plan)
-        if endpoint is not None:
-            findings.append(endpoint)
-    findings += [
-        resource_finding(),
-        sampler_finding(),
-        content_finding(),
-        tokenizer_finding(),
-        integrations_finding(),
-        duplicates_finding(),
-    ]
-    return findings
+    findings = [_run(check_id, check) for check_id, check in checks]
+    return [finding for finding in findings if finding is not None]
+
+
+def _run(check_id: str, check: Callable[[], Finding | None]) -> Finding | None:
+    """One check; a check that breaks on an odd environment becomes a finding, not a crash."""
+    try:
+        return check()
+    except Exception as exc:
+        return Finding(
+            check_id,
+            check_id.replace("_", " ").capitalize(),
+            Severity.WARNING,
+            f"could not be checked: {type(exc).__name__}: {exc}",
+        )

@@ -91,9 +91,16 @@ def probe_http(url: str, headers: dict[str, str], timeout: float) -> ProbeResult
     scheme, host, port, path = _split(url, 80)
     connection: http.client.HTTPConnection
     if scheme == "https":
-        context = ssl.create_default_context(
-            cafile=os.environ.get("OTEL_EXPORTER_OTLP_CERTIFICATE")
-        )
+        certificate = os.environ.get("OTEL_EXPORTER_OTLP_CERTIFICATE") or None
+        try:
+            context = ssl.create_default_context(cafile=certificate)
+        except OSError as exc:
+            return ProbeResult(
+                Severity.ERROR,
+                False,
+                f"cannot read OTEL_EXPORTER_OTLP_CERTIFICATE={certificate!r}: {exc}",
+                fix="point OTEL_EXPORTER_OTLP_CERTIFICATE at a readable PEM file, or unset it",
+            )
         connection = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
     else:
         connection = http.client.HTTPConnection(host, port, timeout=timeout)

@@ -8,7 +8,7 @@ from typing import Any
 from semtrace.config import Settings
 from semtrace.doctor.export import TracesExport, traces_export, unknown_exporters
 from semtrace.doctor.finding import Finding, Severity
-from semtrace.doctor.probe import probe_grpc, probe_http
+from semtrace.doctor.probe import ProbeResult, probe_grpc, probe_http
 
 _ENDPOINT_FIX = "set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://localhost:4318) to send spans"
 
@@ -80,10 +80,18 @@ def endpoint_finding(timeout: float, plan: TracesExport | None = None) -> Findin
         or plan.protocol not in ("http/protobuf", "grpc")
     ):
         return None
-    if plan.protocol == "grpc":
-        result = probe_grpc(plan.endpoint, plan.raw_headers, timeout)
-    else:
-        result = probe_http(plan.endpoint, plan.raw_headers, timeout)
+    try:
+        if plan.protocol == "grpc":
+            result = probe_grpc(plan.endpoint, plan.raw_headers, timeout)
+        else:
+            result = probe_http(plan.endpoint, plan.raw_headers, timeout)
+    except ValueError as exc:  # urllib's verdict on a malformed URL (a bad port, say)
+        result = ProbeResult(
+            Severity.ERROR,
+            False,
+            f"{plan.endpoint!r} is not a valid endpoint URL ({exc})",
+            fix=f"fix {plan.endpoint_variable}: scheme://host:port, e.g. http://localhost:4318",
+        )
     details = {
         "endpoint": plan.endpoint,
         "protocol": plan.protocol,
