@@ -10,6 +10,12 @@ first use, and that must never stall or fail the caller. A load from tiktoken's 
 cache (``TIKTOKEN_CACHE_DIR``) is waited for, once; a load that needs the network never
 is, and if it fails the counts are omitted and one warning is logged.
 
+Warming up at start-up (``configure()``, an instrumentor) only reads the local cache: an
+instrumentor started by ``opentelemetry-instrument`` runs before the application sets
+``TIKTOKEN_CACHE_DIR``, and must not download (or warn about) files the application is
+about to provide. A load belongs to the cache folder in effect when it started, so
+setting ``TIKTOKEN_CACHE_DIR`` later starts a fresh load from the new folder.
+
 Example:
     >>> from semtrace.tokens import TokenCounter
     >>> counter = TokenCounter()
@@ -19,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -87,6 +94,7 @@ class _EncodingLoad:
             import tiktoken
 
             self.encoding = tiktoken.get_encoding(self.name)
+            _ready[self.name] = self.encoding
         except Exception as exc:  # any failure means: no counts, one warning per process
             self.failed = True
             logger.log(
@@ -117,38 +125,73 @@ def _tiktoken_cache_dir() -> str | None:
     for var in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"):
         if var in os.environ:
             return os.environ[var] or None
+    return _default_cache_dir()
+
+
+@functools.cache
+def _default_cache_dir() -> str:
     return os.path.join(tempfile.gettempdir(), "data-gym-cache")
 
 
-def _in_local_cache(name: str) -> bool:
-    """Whether tiktoken will read ``name`` from disk rather than download it."""
+@functools.cache
+def _cache_key(name: str) -> str | None:
+    """The file name tiktoken caches encoding ``name`` under (sha1 of its URL), if known."""
     try:
         import tiktoken_ext.openai_public as public
 
         source = inspect.getsource(public)
     except Exception:
-        return False
+        return None
     match = re.search(r'"(https://[^"]+/' + re.escape(name) + r'\.tiktoken)"', source)
-    cache_dir = _tiktoken_cache_dir()
-    if not match or cache_dir is None:
+    return hashlib.sha1(match.group(1).encode()).hexdigest() if match else None
+
+
+def _in_local_cache(name: str, cache_dir: str | None = None) -> bool:
+    """Whether tiktoken will read ``name`` from disk rather than download it.
+
+    Args:
+        name: The encoding.
+        cache_dir: The folder to look in; None means the one tiktoken uses now.
+    """
+    key = _cache_key(name)
+    cache_dir = cache_dir if cache_dir is not None else _tiktoken_cache_dir()
+    if key is None or cache_dir is None:
         return False
-    key = hashlib.sha1(match.group(1).encode()).hexdigest()
     return os.path.exists(os.path.join(cache_dir, key))
 
 
-_loads: dict[str, _EncodingLoad] = {}
+# One load per encoding and cache folder: a folder set after start-up gets its own load.
+_loads: dict[tuple[str, str | None], _EncodingLoad] = {}
+# Encodings loaded from any folder: the hot path looks here first, without reading os.environ.
+_ready: dict[str, Any] = {}
 _loads_lock = threading.Lock()
 
 
-def load_encoding(name: str) -> _EncodingLoad:
-    """Start loading ``name`` in the background (once per process) and return its load."""
-    load = _loads.get(name)
+def _load(name: str) -> _EncodingLoad:
+    """The load of ``name`` from the current cache folder, started if need be (may download)."""
+    key = (name, _tiktoken_cache_dir())
+    load = _loads.get(key)
     if load is None:
         with _loads_lock:
-            load = _loads.get(name)
+            load = _loads.get(key)
             if load is None:
-                load = _loads[name] = _EncodingLoad(name)
+                load = _loads[key] = _EncodingLoad(name)
     return load
+
+
+def load_encoding(name: str) -> _EncodingLoad | None:
+    """Start loading ``name`` in the background if it is in the local cache (warm-up).
+
+    Nothing is downloaded here: a warm-up runs at start-up, possibly before the
+    application points ``TIKTOKEN_CACHE_DIR`` at its files. An encoding not cached
+    locally is loaded (and downloaded) at its first use instead.
+
+    Returns:
+        The load, or None when the encoding is not in the local cache.
+    """
+    if not _in_local_cache(name):
+        return None
+    return _load(name)
 
 
 def get_encoding(name: str) -> Any:
@@ -157,19 +200,22 @@ def get_encoding(name: str) -> Any:
     Returns:
         The encoding, or None while it downloads or after it failed.
     """
-    load = load_encoding(name)
+    encoding = _ready.get(name)
+    if encoding is not None:
+        return encoding
+    load = _load(name)
     if not load.done.is_set() and load.local:
         load.done.wait(_LOCAL_LOAD_WAIT_S)
     return load.encoding
 
 
 def wait_until_loaded(name: str = DEFAULT_ENCODING, timeout: float = 30.0) -> bool:
-    """Block until encoding ``name`` is loaded; for tests and warm-up scripts.
+    """Block until encoding ``name`` is loaded (downloading it if need be); for warm-up scripts.
 
     Returns:
         True if the encoding is usable.
     """
-    load = load_encoding(name)
+    load = _load(name)
     load.done.wait(timeout)
     return load.encoding is not None
 
@@ -178,6 +224,7 @@ def reset_for_tests() -> None:
     """Forget every loaded encoding (the next use loads again)."""
     with _loads_lock:
         _loads.clear()
+        _ready.clear()
     _encoding_by_model.clear()
 
 
