@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 
 import semtrace
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -74,9 +75,9 @@ def price_table() -> PriceTable:
     return PriceTable.load(PRICES, include_defaults=False)
 
 
-def run_pipeline(exporter: SpanExporter) -> None:
+def run_pipeline(exporter: SpanExporter, resource: Resource | None = None) -> None:
     """Record the run above; every span is exported through ``exporter`` once it ends."""
-    provider = TracerProvider()
+    provider = TracerProvider(resource=resource or Resource.create())
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     recorder = Recorder(
         Settings(count_tokens=False, quality_signals=False),
