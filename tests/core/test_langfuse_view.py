@@ -40,6 +40,8 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from semtrace.cost import PriceTable
+from semtrace.records import Usage
 from semtrace.views import ViewExporter
 from semtrace.views.langfuse import LangfuseView, usage_details
 
@@ -331,17 +333,17 @@ def test_user_and_session_reach_langfuse_on_every_span(
             id="cached",
         ),
         pytest.param(
-            type(CHAT_USAGE)(input_tokens=10, output_tokens=5),
+            Usage(input_tokens=10, output_tokens=5),
             {"input": 10, "output": 5},
             id="uncached",
         ),
         pytest.param(
-            type(CHAT_USAGE)(input_tokens=10, output_tokens=5, cache_read_input_tokens=30),
+            Usage(input_tokens=10, output_tokens=5, cache_read_input_tokens=30),
             {"input": 0, "input_cache_read": 10, "output": 5},
             id="impossible-counts-never-negative",
         ),
         pytest.param(
-            type(CHAT_USAGE)(input_tokens=10, output_tokens=50, reasoning_output_tokens=40),
+            Usage(input_tokens=10, output_tokens=50, reasoning_output_tokens=40),
             {"input": 10, "output": 50},
             id="reasoning-stays-in-output",
         ),
@@ -372,3 +374,17 @@ def test_cost_parts_left_out_when_they_do_not_add_up_to_the_spans_cost() -> None
         "gen_ai.request.model": "gpt-4o-mini",
     }
     assert view.cost_details(attrs, CHAT_USAGE) == {"total": 1.0}
+
+
+def test_cost_parts_survive_the_rounding_of_the_spans_cost() -> None:
+    # semtrace rounds the span's cost to 10 decimals: 7 tokens at 0.123456/M is
+    # 8.64192e-7, recorded as 8.642e-7 (a relative difference of about 1e-5).
+    table = PriceTable.load({"odd": {"input": 0.123456, "output": 0}}, include_defaults=False)
+    usage = Usage(input_tokens=7, output_tokens=0)
+    attrs = {
+        "semtrace.usage.cost.amount": round(7 * 0.123456 / 1e6, 10),
+        "semtrace.usage.cost.currency": "USD",
+        "gen_ai.request.model": "odd",
+    }
+    details = LangfuseView(table).cost_details(attrs, usage)
+    assert details["input"] == pytest.approx(7 * 0.123456 / 1e6)

@@ -90,8 +90,10 @@ OBSERVATION_TYPES: Final[Mapping[str, str]] = {
 }
 TYPE_EVALUATOR: Final = "evaluator"
 TYPE_CHAIN: Final = "chain"
-#: A cost's parts must add up to it within this relative difference to be sent.
+#: A cost's parts must add up to it within this relative difference to be sent...
 _PARTS_TOLERANCE: Final = 1e-6
+#: ... or within the rounding of ``semtrace.usage.cost.amount`` (10 decimals).
+_ROUNDING: Final = 1e-10
 
 
 class LangfuseView:
@@ -151,7 +153,8 @@ def _adds_up(parts: Mapping[str, float], amount: float, currency: str) -> bool:
     """Whether re-pricing gave the span's own cost (same table, same currency)."""
     if currency != LANGFUSE_CURRENCY:
         return False
-    return math.isclose(sum(parts.values()), amount, rel_tol=_PARTS_TOLERANCE, abs_tol=1e-12)
+    total = sum(parts.values())
+    return math.isclose(total, amount, rel_tol=_PARTS_TOLERANCE, abs_tol=_ROUNDING)
 
 
 def usage_details(usage: Usage) -> dict[str, int]:
