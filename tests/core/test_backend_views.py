@@ -36,7 +36,7 @@ def _is_ours(key: str) -> bool:
 
 def test_without_a_view_spans_carry_only_convention_and_semtrace_attributes() -> None:
     spans = recorded_spans()
-    assert len(spans) == 7
+    assert len(spans) == 9
     for span in spans:
         foreign = [k for k in span.attributes or {} if not _is_ours(k)]
         assert not foreign, (span.name, foreign)
@@ -64,8 +64,8 @@ def test_a_failing_view_exports_the_span_unchanged_and_counts_the_fault() -> Non
     exporter = InMemorySpanExporter()
     run_pipeline(ViewExporter(exporter, broken, "broken"))
     spans = exporter.get_finished_spans()
-    assert len(spans) == 7
-    assert fault_count("view broken") == before + 7
+    assert len(spans) == 9
+    assert fault_count("view broken") == before + 9
 
 
 def test_view_exporter_passes_flush_and_shutdown_through() -> None:
@@ -105,6 +105,8 @@ def test_phoenix_view_names_only_the_kinds_phoenix_leaves_unknown() -> None:
     assert kinds == {
         "invoke_workflow rag": "CHAIN",
         "evaluate judge": "EVALUATOR",
+        "rerank rerank-v1": "RERANKER",
+        "parser": "CHAIN",
         # Phoenix derives these from gen_ai.operation.name itself.
         "invoke_agent researcher": None,
         "embeddings text-embedding-3-small": None,

@@ -203,6 +203,10 @@ def without_view() -> dict[str, dict[str, Any]]:
         pytest.param("invoke_agent researcher", "AGENT", id="invoke_agent"),
         pytest.param("invoke_workflow rag", "CHAIN", id="invoke_workflow"),
         pytest.param("evaluate judge", "EVALUATOR", id="evaluation"),
+        # Langfuse has no reranker type; without one a rerank (it names a model) would be
+        # a generation.
+        pytest.param("rerank rerank-v1", "RETRIEVER", id="rerank"),
+        pytest.param("parser", "CHAIN", id="framework-step"),
     ],
 )
 def test_each_span_type_maps_to_its_observation_type(
@@ -311,7 +315,7 @@ def test_trace_name_and_tags(with_view: dict[str, dict[str, Any]]) -> None:
     # Tags on every span of the run: Langfuse aggregates each observation's tags onto its
     # trace. (A background evaluator's late span carries no run context.)
     run = {n: s for n, s in with_view.items() if n != "evaluate judge"}
-    assert len(run) == 6
+    assert len(run) == 8
     assert all(span["tags"] == ["beta", "rag"] for span in run.values())
     assert [n for n, span in with_view.items() if span["traceName"]] == ["invoke_workflow rag"]
 
@@ -388,3 +392,9 @@ def test_cost_parts_survive_the_rounding_of_the_spans_cost() -> None:
     }
     details = LangfuseView(table).cost_details(attrs, usage)
     assert details["input"] == pytest.approx(7 * 0.123456 / 1e6)
+
+
+def test_without_the_view_a_rerank_is_taken_for_a_generation(
+    without_view: dict[str, dict[str, Any]],
+) -> None:
+    assert without_view["rerank rerank-v1"]["type"] == "GENERATION"

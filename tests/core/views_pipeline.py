@@ -8,9 +8,11 @@ spans as recorded. The run:
     ├── invoke_agent researcher
     │   ├── embeddings text-embedding-3-small (5 tokens, priced)
     │   ├── retrieval docs
+    │   ├── rerank rerank-v1
     │   ├── execute_tool search
     │   └── chat gpt-4o-mini                  (streamed; 1000 in of which 400 cached and
     │       └── evaluate judge                 100 written, 50 out; priced)
+    └── parser                                (a framework step, as with trace_all_runs)
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ from semtrace.records import (
     Message,
     ModelEnd,
     ModelStart,
+    RerankStart,
     RetrievalEnd,
     RetrievalStart,
+    StepStart,
     TextPart,
     ToolStart,
     Usage,
@@ -96,6 +100,8 @@ def run_pipeline(exporter: SpanExporter, resource: Resource | None = None) -> No
         recorder.end("emb", EmbeddingEnd(dimension=3, usage=Usage(input_tokens=5)))
         recorder.start("ret", "agent", RetrievalStart(query="semtrace", data_source="docs"))
         recorder.end("ret", RetrievalEnd([Document("semtrace traces pipelines", "d1", 0.9)]))
+        recorder.start("rerank", "agent", RerankStart(query="semtrace", model="rerank-v1", top_n=1))
+        recorder.end("rerank", RetrievalEnd([Document("semtrace traces pipelines", "d1", 0.9)]))
         recorder.start("tool", "agent", ToolStart(name="search", call_id="call-1"))
         recorder.end("tool", ValueEnd(output="3 results"))
         question = [Message("user", [TextPart("What is semtrace?")])]
@@ -105,6 +111,8 @@ def run_pipeline(exporter: SpanExporter, resource: Resource | None = None) -> No
         answer = [Message("assistant", [TextPart("A tracer.")])]
         recorder.end("chat", ModelEnd(answer, usage=CHAT_USAGE, response_model="gpt-4o-mini"))
         recorder.end("agent", ValueEnd(output="A tracer."))
+        recorder.start("parser", "wf", StepStart(name="parser"))
+        recorder.end("parser", ValueEnd(output="A tracer."))
         recorder.end("wf", ValueEnd(output="A tracer."))
     assert wait_for_evaluations(10)
     provider.shutdown()

@@ -1,9 +1,9 @@
 """Phoenix shows every semtrace span type with its kind, tokens and cost.
 
 * Without a view, Phoenix derives its span kind from the GenAI conventions for chat (LLM),
-  embeddings, retrieval, tools and agents, and leaves the ``invoke_workflow`` root and a
-  background evaluator's ``evaluate`` span UNKNOWN: that is what ``semtrace.views.phoenix``
-  names (CHAIN, EVALUATOR).
+  embeddings, retrieval, tools and agents, and leaves the ``invoke_workflow`` root, reranks,
+  framework steps and a background evaluator's ``evaluate`` span UNKNOWN: those are what
+  ``semtrace.views.phoenix`` names (CHAIN, RERANKER, CHAIN, EVALUATOR).
 * A LangChain and a LlamaIndex RAG whose retrieval is a tool an agent calls reach Phoenix
   through the Phoenix view: each span's kind (CHAIN, AGENT, LLM, TOOL, RETRIEVER), the
   token counts Phoenix derives, and the cost Phoenix computes for the model calls, read
@@ -84,12 +84,12 @@ def _phoenix_cost(phoenix: Phoenix, span: dict[str, Any]) -> dict[str, Any] | No
 
 @pytest.fixture(scope="module")
 def span_types(phoenix: Phoenix) -> dict[str, dict[str, str]]:
-    """How Phoenix classifies the core pipeline's seven span types, without and with the view."""
+    """How Phoenix classifies the core pipeline's span types, without and with the view."""
     out = {}
     for view in (False, True):
         project = _project("types-view" if view else "types-plain")
         run_pipeline(_exporter(phoenix, view), _resource(project))
-        out["view" if view else "plain"] = _kinds(phoenix.wait_for_spans(project, 7, timeout=60))
+        out["view" if view else "plain"] = _kinds(phoenix.wait_for_spans(project, 9, timeout=60))
     return out
 
 
@@ -104,6 +104,8 @@ def test_phoenix_derives_the_kind_of_conventional_spans(
         "execute_tool search": "TOOL",
         "chat gpt-4o-mini": "LLM",
         "evaluate judge": "UNKNOWN",
+        "rerank rerank-v1": "UNKNOWN",
+        "parser": "UNKNOWN",
     }
 
 
@@ -114,6 +116,8 @@ def test_the_phoenix_view_names_the_kinds_phoenix_leaves_unknown(
         **span_types["plain"],
         "invoke_workflow rag": "CHAIN",
         "evaluate judge": "EVALUATOR",
+        "rerank rerank-v1": "RERANKER",
+        "parser": "CHAIN",
     }
 
 
