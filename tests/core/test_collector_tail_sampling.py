@@ -68,7 +68,7 @@ def _by_type(policies: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 def _known_attribute_keys() -> set[str]:
     names = {v for k, v in vars(semconv).items() if k.isupper() and isinstance(v, str)}
     quality = {Q + s for s in SIGNALS} | {Q + s + ".label" for s in SIGNALS}
-    local = {semconv.GEN_AI_USAGE_COST_AMOUNT, semconv.GEN_AI_USAGE_COST_CURRENCY}
+    local = {semconv.SEMTRACE_USAGE_COST_AMOUNT, semconv.SEMTRACE_USAGE_COST_CURRENCY}
     return names | quality | local
 
 
@@ -118,7 +118,7 @@ def test_attribute_keys_are_semtrace_names(policies: list[dict[str, Any]]) -> No
 def test_no_numeric_attribute_policy_on_a_float(policies: list[dict[str, Any]]) -> None:
     # numeric_attribute compares int64 values: a double attribute reads as 0 and matches
     # any range containing 0. Scores and cost are floats: they need ottl_condition.
-    floats = {Q + s for s in sampling.SCORES} | {semconv.GEN_AI_USAGE_COST_AMOUNT}
+    floats = {Q + s for s in sampling.SCORES} | {semconv.SEMTRACE_USAGE_COST_AMOUNT}
     assert not {b["key"] for b in _by_type(policies, "numeric_attribute")} & floats
 
 

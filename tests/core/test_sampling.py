@@ -160,11 +160,11 @@ def test_slow_trace_is_kept() -> None:
 
 def test_cost_summed_over_the_trace_is_kept() -> None:
     s = Setup(Policy(base_rate=0.0, max_cost=0.5))
-    s.run({semconv.GEN_AI_USAGE_COST_AMOUNT: 0.3})  # one costed span: 0.3
+    s.run({semconv.SEMTRACE_USAGE_COST_AMOUNT: 0.3})  # one costed span: 0.3
     with s.tracer.start_as_current_span("root"):
         for _ in range(2):  # two spans of 0.3: 0.6 > 0.5
             with s.tracer.start_as_current_span(
-                "llm", attributes={semconv.GEN_AI_USAGE_COST_AMOUNT: 0.3}
+                "llm", attributes={semconv.SEMTRACE_USAGE_COST_AMOUNT: 0.3}
             ):
                 pass
     assert s.sampler.stats.kept == {"cost": 1}

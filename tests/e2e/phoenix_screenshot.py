@@ -1,6 +1,11 @@
 """Screenshot a semtrace quickstart trace in Phoenix's UI: docs/images/phoenix-trace.png.
 
     cd /work/main && uv run python tests/e2e/phoenix_screenshot.py [--phoenix http://127.0.0.1:PORT]
+    uv run python tests/e2e/phoenix_screenshot.py --failing  # phoenix-failing-trace.png
+
+``--failing`` runs a RAG whose retriever finds nothing relevant and whose model answers from
+outside the context, exported with the Phoenix view: the chat span carries the failed quality
+signals (``semtrace.quality.*`` = fail, ``gen_ai.evaluation.result`` events).
 
 Not a test (pytest does not collect it). Without ``--phoenix`` it starts its own Phoenix (as the
 e2e fixture does, loopback only, temp DB) and stops it afterwards. It runs
@@ -31,10 +36,43 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import backends
 from backends import LOOPBACK, REPO_ROOT, http_get_json, wait_until
 from helpers import EXAMPLES, child_env, run_python
+from semtrace.testing import tiktoken_cache_from
 from websockets.sync.client import ClientConnection, connect
 
 OUT = REPO_ROOT / "docs" / "images" / "phoenix-trace.png"
+FAILING_OUT = REPO_ROOT / "docs" / "images" / "phoenix-failing-trace.png"
 PROJECT = "langchain-quickstart"
+FAILING_PROJECT = "rag-failing"
+#: A quickstart-like RAG that fails its quality signals: the question is not in the documents
+#: and the answer is not in the retrieved context. Exported with the Phoenix view.
+FAILING_RAG = r"""
+import semtrace
+from langchain_core.embeddings import DeterministicFakeEmbedding
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnablePassthrough
+from langchain_core.vectorstores import InMemoryVectorStore
+from semtrace_langchain import CallbackHandler
+
+class FakeChat(GenericFakeChatModel):
+    def _get_ls_params(self, stop=None, **kwargs):
+        return {**super()._get_ls_params(stop=stop, **kwargs),
+                "ls_provider": "openai", "ls_model_name": "gpt-4o-mini"}
+
+semtrace.configure(service_name="rag-failing", backend_view="phoenix")
+docs = ["A for loop iterates over the items of any sequence.",
+        "A lambda expression creates a small anonymous function."]
+store = InMemoryVectorStore.from_texts(docs, DeterministicFakeEmbedding(size=64))
+prompt = ChatPromptTemplate.from_messages(
+    [("system", "Answer from the context:\n{context}"), ("human", "{question}")])
+model = FakeChat(messages=iter([AIMessage("The Eiffel Tower was completed in Paris in 1889.")]))
+chain = ({"context": store.as_retriever(search_kwargs={"k": 2}),
+          "question": RunnablePassthrough()} | prompt | model | StrOutputParser())
+chain.invoke("How do I open a file for writing?", config={"callbacks": [CallbackHandler()]})
+semtrace.flush()
+"""
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -82,15 +120,22 @@ def _click_text(selector: str, text: str) -> str:
     )
 
 
-def screenshot(phoenix_url: str, out: Path, view: str = "table") -> None:
-    # 1. A fresh quickstart trace in its own project.
+def screenshot(phoenix_url: str, out: Path, view: str = "table", failing: bool = False) -> None:
+    # 1. A fresh trace in its own project: the quickstart's, or a failing RAG's.
+    project = FAILING_PROJECT if failing else PROJECT
     env = child_env(
         OTEL_EXPORTER_OTLP_ENDPOINT=phoenix_url,
         OTEL_METRICS_EXPORTER="none",
-        OTEL_RESOURCE_ATTRIBUTES=f"openinference.project.name={PROJECT}",
+        OTEL_RESOURCE_ATTRIBUTES=f"openinference.project.name={project}",
     )
-    run_python([str(EXAMPLES / "langchain_quickstart.py")], env)
-    quoted = urllib.parse.quote(PROJECT)
+    if failing:
+        cache = Path(tempfile.gettempdir()) / "semtrace-screenshot-tiktoken"
+        bpe_files = REPO_ROOT / "tests" / "data" / "tiktoken"
+        env["TIKTOKEN_CACHE_DIR"] = str(tiktoken_cache_from(bpe_files, cache))
+        run_python(["-c", FAILING_RAG], env)
+    else:
+        run_python([str(EXAMPLES / "langchain_quickstart.py")], env)
+    quoted = urllib.parse.quote(project)
 
     def latest_chat() -> dict[str, Any] | None:
         body = http_get_json(f"{phoenix_url}/v1/projects/{quoted}/spans?limit=100")
@@ -99,7 +144,7 @@ def screenshot(phoenix_url: str, out: Path, view: str = "table") -> None:
 
     chat = wait_until(latest_chat, 60, what="the quickstart's spans in Phoenix")
     projects = http_get_json(f"{phoenix_url}/v1/projects?limit=1000")["data"]
-    project_id = next(p["id"] for p in projects if p["name"] == PROJECT)
+    project_id = next(p["id"] for p in projects if p["name"] == project)
     url = (
         f"{phoenix_url}/projects/{urllib.parse.quote(project_id)}/traces/"
         f"{chat['context']['trace_id']}?selectedSpanNodeId={urllib.parse.quote(chat['id'])}"
@@ -176,16 +221,18 @@ def screenshot(phoenix_url: str, out: Path, view: str = "table") -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phoenix", help="a running Phoenix (http://127.0.0.1:PORT)")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path)
     parser.add_argument("--view", choices=["table", "json"], default="json")
+    parser.add_argument("--failing", action="store_true", help="a RAG failing its signals")
     args = parser.parse_args()
+    out = args.out or (FAILING_OUT if args.failing else OUT)
     if args.phoenix:
-        screenshot(args.phoenix.rstrip("/"), args.out, args.view)
+        screenshot(args.phoenix.rstrip("/"), out, args.view, args.failing)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         phoenix = backends.start_phoenix(Path(tmp))
         try:
-            screenshot(phoenix.http_endpoint, args.out, args.view)
+            screenshot(phoenix.http_endpoint, out, args.view, args.failing)
         finally:
             phoenix.stop()
     return 0

@@ -26,9 +26,9 @@ def test_chat_span_carries_its_cost(telemetry: Telemetry) -> None:
     handler = CallbackHandler(tracer_provider=telemetry.tracer_provider, prices=PRICES)
     fake_chat(reply(1_000_000, 100_000)).invoke("hi", config={"callbacks": [handler]})
     attrs = telemetry.span("chat gpt-4o-mini").attributes
-    assert attrs[semconv.GEN_AI_USAGE_COST_AMOUNT] == pytest.approx(0.15 + 0.06)
-    assert attrs[semconv.GEN_AI_USAGE_COST_CURRENCY] == "USD"
-    assert attrs[semconv.GEN_AI_USAGE_COST_SOURCE] == "user"
+    assert attrs[semconv.SEMTRACE_USAGE_COST_AMOUNT] == pytest.approx(0.15 + 0.06)
+    assert attrs[semconv.SEMTRACE_USAGE_COST_CURRENCY] == "USD"
+    assert attrs[semconv.SEMTRACE_USAGE_COST_SOURCE] == "user"
     assert attrs[semconv.SEMTRACE_USAGE_COST_ESTIMATED] is False
 
 
@@ -40,7 +40,7 @@ def test_cost_from_tiktoken_counts_says_it_is_estimated(telemetry: Telemetry) ->
         attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] * 0.15
         + attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] * 0.60
     ) / 1e6
-    assert attrs[semconv.GEN_AI_USAGE_COST_AMOUNT] == pytest.approx(expected)
+    assert attrs[semconv.SEMTRACE_USAGE_COST_AMOUNT] == pytest.approx(expected)
     assert attrs[semconv.SEMTRACE_USAGE_COST_ESTIMATED] is True
 
 
@@ -53,7 +53,7 @@ def test_unknown_model_gets_no_cost(telemetry: Telemetry) -> None:
     FakeChat(messages=iter([reply(10, 10)]), model_name="my-local-llm").invoke(
         "hi", config={"callbacks": [handler]}
     )
-    assert semconv.GEN_AI_USAGE_COST_AMOUNT not in telemetry.span("chat my-local-llm").attributes
+    assert semconv.SEMTRACE_USAGE_COST_AMOUNT not in telemetry.span("chat my-local-llm").attributes
 
 
 def test_root_span_rolls_up_tokens_and_cost_of_the_trace(telemetry: Telemetry) -> None:
@@ -69,7 +69,7 @@ def test_root_span_rolls_up_tokens_and_cost_of_the_trace(telemetry: Telemetry) -
     assert root[semconv.SEMTRACE_TRACE_INPUT_TOKENS] == 300
     assert root[semconv.SEMTRACE_TRACE_OUTPUT_TOKENS] == 30
     assert root[semconv.SEMTRACE_TRACE_COST_AMOUNT] == pytest.approx((300 * 0.15 + 30 * 0.60) / 1e6)
-    assert semconv.GEN_AI_USAGE_COST_AMOUNT not in root
+    assert semconv.SEMTRACE_USAGE_COST_AMOUNT not in root
 
 
 def test_cost_counter_by_model(telemetry: Telemetry) -> None:
@@ -95,5 +95,5 @@ def test_shipped_prices_apply_to_known_openai_models(
 ) -> None:
     rag_chain(fake_chat(ANSWER)).invoke(QUESTION, config={"callbacks": [handler]})
     chat = telemetry.by_operation("chat")[0].attributes
-    assert chat[semconv.GEN_AI_USAGE_COST_SOURCE] == "default"
-    assert chat[semconv.GEN_AI_USAGE_COST_AMOUNT] > 0
+    assert chat[semconv.SEMTRACE_USAGE_COST_SOURCE] == "default"
+    assert chat[semconv.SEMTRACE_USAGE_COST_AMOUNT] > 0

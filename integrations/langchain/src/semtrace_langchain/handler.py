@@ -45,7 +45,7 @@ class CallbackHandler(BaseCallbackHandler):
         thresholds: Pass/fail thresholds of the quality signals.
         evaluators: Your own evaluators, run inline or in the background.
         prices: Price table (a ``PriceTable``, a JSON/TOML path or a mapping) for
-            ``gen_ai.usage.cost.*``; None reads ``SEMTRACE_PRICES``, else shipped prices.
+            ``semtrace.usage.cost.*``; None reads ``SEMTRACE_PRICES``, else shipped prices.
         settings: Full settings; overrides the arguments above when given.
     """
 

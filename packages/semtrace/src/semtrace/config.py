@@ -46,6 +46,9 @@ SEMTRACE_DROP_OPERATIONS: Final = "SEMTRACE_DROP_OPERATIONS"
 SEMTRACE_MAX_OPEN_RUNS: Final = "SEMTRACE_MAX_OPEN_RUNS"
 #: Seconds after which a run that never ended is ended and dropped (default 3600).
 SEMTRACE_RUN_TIMEOUT: Final = "SEMTRACE_RUN_TIMEOUT"
+#: Backend view added at OTLP export: langfuse | phoenix | none (default: langfuse when the
+#: OTLP traces endpoint is Langfuse's ``/api/public/otel``, else none). See semtrace.views.
+SEMTRACE_BACKEND_VIEW: Final = "SEMTRACE_BACKEND_VIEW"
 
 DEFAULT_ENCODING: Final = "o200k_base"
 DEFAULT_MAX_CONTENT_LENGTH: Final = 16384
@@ -87,6 +90,34 @@ def parse_drop_operations(value: str | frozenset[str] | set[str] | None) -> froz
             f"({', '.join(DROP_PRESETS)}) or operations from {sorted(OPERATIONS)}"
         )
     return frozenset(value)
+
+
+#: The backend views ``configure(backend_view=...)`` and ``SEMTRACE_BACKEND_VIEW`` accept.
+BACKEND_VIEWS: Final = ("langfuse", "phoenix", "none")
+
+
+def parse_backend_view(value: str) -> str:
+    """A backend view name, lowercased and checked.
+
+    Raises:
+        ValueError: If the name is not one of :data:`BACKEND_VIEWS`.
+    """
+    name = value.strip().lower() if isinstance(value, str) else ""
+    if name not in BACKEND_VIEWS:
+        raise ValueError(f"backend_view must be one of {', '.join(BACKEND_VIEWS)}, not {value!r}")
+    return name
+
+
+def env_backend_view() -> str | None:
+    """``SEMTRACE_BACKEND_VIEW`` checked, or None if unset (a bad value warns, and is None)."""
+    value = _env(SEMTRACE_BACKEND_VIEW)
+    if value is None:
+        return None
+    try:
+        return parse_backend_view(value)
+    except ValueError as exc:
+        logger.warning("%s: %s; choosing the view from the endpoint", SEMTRACE_BACKEND_VIEW, exc)
+        return None
 
 
 def _env_drop() -> frozenset[str]:

@@ -310,6 +310,33 @@ class Price:
         )
         return total / TOKENS_PER_RATE
 
+    def parts(self, usage: Usage) -> dict[str, float] | None:
+        """What each kind of token in ``usage`` cost: the terms of :meth:`amount`.
+
+        For exporters that show a cost breakdown (the Langfuse view), never on the hot
+        path. Reasoning tokens are part of ``output``, as the providers bill them.
+
+        Returns:
+            ``input`` (uncached), ``cache_read``, ``cache_write`` and ``output`` amounts in
+            :attr:`currency`, or None where :meth:`amount` is None.
+        """
+        total = self.amount(usage)
+        if total is None:
+            return None
+        inp = usage.input_tokens or 0
+        out = usage.output_tokens or 0
+        cached = usage.cache_read_input_tokens or 0
+        written = usage.cache_creation_input_tokens or 0
+        reasoning = usage.reasoning_output_tokens or 0
+        chosen = self.rates_for(inp)
+        r = self._resolved if chosen is self else _rates(chosen)
+        return {
+            "input": (inp - cached - written) * r.input / TOKENS_PER_RATE,
+            "cache_read": cached * r.cache_read / TOKENS_PER_RATE,
+            "cache_write": written * r.cache_write / TOKENS_PER_RATE,
+            "output": ((out - reasoning) * r.output + reasoning * r.reasoning) / TOKENS_PER_RATE,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Cost:
@@ -600,6 +627,13 @@ class PriceTable:
             The price, or None: a model with no known price is never guessed.
         """
         found = self._find(model, provider)
+        return found[1] if found else None
+
+    def price_of(
+        self, model: str | None, provider: str | None, response_model: str | None = None
+    ) -> Price | None:
+        """The price :meth:`cost` would use for a call (the response model's first)."""
+        found = self._find(response_model, provider) or self._find(model, provider)
         return found[1] if found else None
 
     def cost(

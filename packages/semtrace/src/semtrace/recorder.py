@@ -85,7 +85,7 @@ class Recorder:
         thresholds: Pass/fail thresholds of the quality signals.
         framework: Name recorded as ``semtrace.framework`` on root spans.
         evaluators: Your own evaluators (see :mod:`semtrace.quality.evaluators`).
-        prices: Price table for ``gen_ai.usage.cost.*``; ``PriceTable.load()`` by default
+        prices: Price table for ``semtrace.usage.cost.*``; ``PriceTable.load()`` by default
             (``SEMTRACE_PRICES``, else the shipped prices).
     """
 
@@ -449,7 +449,7 @@ class Recorder:
                 if cost is not None:
                     self._instruments.cost.add(
                         cost.amount,
-                        {**metric_attrs, semconv.GEN_AI_USAGE_COST_CURRENCY: cost.currency},
+                        {**metric_attrs, semconv.SEMTRACE_USAGE_COST_CURRENCY: cost.currency},
                     )
                 token_attrs = {**metric_attrs, semconv.SEMTRACE_USAGE_SOURCE: source}
                 for token_type, tokens in (

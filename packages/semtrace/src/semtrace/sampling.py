@@ -119,7 +119,7 @@ class Policy:
         max_duration_s: Keep a trace that lasted longer than this many seconds, from the
             earliest start to the latest end among its spans (the local root's duration
             once it ended). Default 30.
-        max_cost: Keep a trace whose summed ``gen_ai.usage.cost.amount`` exceeds this.
+        max_cost: Keep a trace whose summed ``semtrace.usage.cost.amount`` exceeds this.
             Amounts are summed whatever their currency. Default ``None``: a cost
             threshold only means something in your currency.
         max_tokens: Keep a trace whose summed ``gen_ai.usage.input_tokens`` and
@@ -645,7 +645,7 @@ _SCORE, _FLAG, _COST, _TOKENS = "score", "flag", "cost", "tokens"
 _WATCHED: Final[dict[str, tuple[str, str]]] = {
     **{semconv.SEMTRACE_QUALITY_PREFIX + n: (_SCORE, n) for n in SCORES},
     **{semconv.SEMTRACE_QUALITY_PREFIX + n: (_FLAG, n) for n in FLAGS},
-    semconv.GEN_AI_USAGE_COST_AMOUNT: (_COST, ""),
+    semconv.SEMTRACE_USAGE_COST_AMOUNT: (_COST, ""),
     semconv.GEN_AI_USAGE_INPUT_TOKENS: (_TOKENS, ""),
     semconv.GEN_AI_USAGE_OUTPUT_TOKENS: (_TOKENS, ""),
 }

@@ -74,13 +74,6 @@ GEN_AI_EVALUATION_NAME: Final = "gen_ai.evaluation.name"
 GEN_AI_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
 GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
 GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
-# Proposed in the GenAI conventions' discussions, not yet released: keep them together.
-GEN_AI_USAGE_COST_AMOUNT: Final = "gen_ai.usage.cost.amount"
-GEN_AI_USAGE_COST_CURRENCY: Final = "gen_ai.usage.cost.currency"
-GEN_AI_USAGE_COST_SOURCE: Final = "gen_ai.usage.cost.source"
-PROPOSED: Final = frozenset(
-    {GEN_AI_USAGE_COST_AMOUNT, GEN_AI_USAGE_COST_CURRENCY, GEN_AI_USAGE_COST_SOURCE}
-)
 ERROR_TYPE: Final = "error.type"
 USER_ID: Final = "user.id"
 SESSION_ID: Final = "session.id"
@@ -101,6 +94,14 @@ DURATION_BUCKETS: Final = (
 
 # --- semtrace's own attributes (no convention exists for these yet) ---
 SEMTRACE_USAGE_SOURCE: Final = "semtrace.usage.source"
+#: What one model or embeddings call cost, in ``semtrace.usage.cost.currency``. The GenAI
+#: conventions define no cost attribute yet; until they do, cost stays in semtrace's own
+#: namespace (semtrace 0.1 wrote ``gen_ai.usage.cost.*``, which Langfuse read as a
+#: token-usage type).
+SEMTRACE_USAGE_COST_AMOUNT: Final = "semtrace.usage.cost.amount"
+SEMTRACE_USAGE_COST_CURRENCY: Final = "semtrace.usage.cost.currency"
+#: Whose price it was: ``user`` (the user's price table) or ``default`` (shipped prices).
+SEMTRACE_USAGE_COST_SOURCE: Final = "semtrace.usage.cost.source"
 #: True when the cost was computed from tiktoken counts, not the provider's.
 SEMTRACE_USAGE_COST_ESTIMATED: Final = "semtrace.usage.cost.estimated"
 #: Roll-ups of the whole trace, on its root span (kept apart from the per-call keys so
@@ -149,3 +150,95 @@ METRIC_SAMPLING_TRACES: Final = "semtrace.sampling.traces"
 SEMTRACE_SAMPLING_DECISION: Final = "semtrace.sampling.decision"
 SEMTRACE_SAMPLING_REASON: Final = "semtrace.sampling.reason"
 SEMTRACE_SAMPLING_TRIGGER: Final = "semtrace.sampling.trigger"
+
+# --- Which attribute is whose ---
+#: Attributes the OpenTelemetry semantic conventions define (``tests/core/test_semconv.py``
+#: finds each in the installed ``opentelemetry-semantic-conventions`` package).
+STANDARD_ATTRIBUTES: Final = frozenset(
+    {
+        GEN_AI_OPERATION_NAME,
+        GEN_AI_PROVIDER_NAME,
+        GEN_AI_REQUEST_MODEL,
+        GEN_AI_REQUEST_TEMPERATURE,
+        GEN_AI_REQUEST_TOP_P,
+        GEN_AI_REQUEST_TOP_K,
+        GEN_AI_REQUEST_MAX_TOKENS,
+        GEN_AI_REQUEST_STOP_SEQUENCES,
+        GEN_AI_REQUEST_SEED,
+        GEN_AI_REQUEST_FREQUENCY_PENALTY,
+        GEN_AI_REQUEST_PRESENCE_PENALTY,
+        GEN_AI_REQUEST_CHOICE_COUNT,
+        GEN_AI_REQUEST_STREAM,
+        GEN_AI_RESPONSE_MODEL,
+        GEN_AI_RESPONSE_ID,
+        GEN_AI_RESPONSE_FINISH_REASONS,
+        GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+        GEN_AI_USAGE_INPUT_TOKENS,
+        GEN_AI_USAGE_OUTPUT_TOKENS,
+        GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+        GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+        GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+        GEN_AI_INPUT_MESSAGES,
+        GEN_AI_OUTPUT_MESSAGES,
+        GEN_AI_SYSTEM_INSTRUCTIONS,
+        GEN_AI_TOOL_DEFINITIONS,
+        GEN_AI_TOOL_NAME,
+        GEN_AI_TOOL_CALL_ID,
+        GEN_AI_TOOL_TYPE,
+        GEN_AI_TOOL_DESCRIPTION,
+        GEN_AI_TOOL_CALL_ARGUMENTS,
+        GEN_AI_TOOL_CALL_RESULT,
+        GEN_AI_AGENT_NAME,
+        GEN_AI_AGENT_ID,
+        GEN_AI_AGENT_DESCRIPTION,
+        GEN_AI_WORKFLOW_NAME,
+        GEN_AI_DATA_SOURCE_ID,
+        GEN_AI_RETRIEVAL_QUERY_TEXT,
+        GEN_AI_RETRIEVAL_DOCUMENTS,
+        GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
+        GEN_AI_CONVERSATION_ID,
+        GEN_AI_PROMPT_NAME,
+        GEN_AI_TOKEN_TYPE,
+        GEN_AI_EVALUATION_NAME,
+        GEN_AI_EVALUATION_SCORE_VALUE,
+        GEN_AI_EVALUATION_SCORE_LABEL,
+        GEN_AI_EVALUATION_EXPLANATION,
+        ERROR_TYPE,
+        USER_ID,
+        SESSION_ID,
+    }
+)
+#: semtrace's own attributes, all under ``semtrace.``: the conventions define none of
+#: these. A test fails if one of them uses a namespace the conventions own (``gen_ai.``,
+#: ``server.``, ``error.``, ...). ``SEMTRACE_QUALITY_PREFIX`` stands for the
+#: ``semtrace.quality.{signal}`` family.
+OWN_ATTRIBUTES: Final = frozenset(
+    {
+        SEMTRACE_USAGE_SOURCE,
+        SEMTRACE_USAGE_COST_AMOUNT,
+        SEMTRACE_USAGE_COST_CURRENCY,
+        SEMTRACE_USAGE_COST_SOURCE,
+        SEMTRACE_USAGE_COST_ESTIMATED,
+        SEMTRACE_TRACE_COST_AMOUNT,
+        SEMTRACE_TRACE_COST_CURRENCY,
+        SEMTRACE_TRACE_INPUT_TOKENS,
+        SEMTRACE_TRACE_OUTPUT_TOKENS,
+        SEMTRACE_USAGE_ENCODING,
+        SEMTRACE_RETRIEVAL_DOCUMENT_COUNT,
+        SEMTRACE_RETRIEVAL_DOCUMENT_IDS,
+        SEMTRACE_RETRIEVAL_DOCUMENT_SCORES,
+        SEMTRACE_RERANK_TOP_N,
+        SEMTRACE_RUN_NAME,
+        SEMTRACE_RUN_ABANDONED,
+        SEMTRACE_RUN_CANCELLED,
+        SEMTRACE_INPUT_VALUE,
+        SEMTRACE_OUTPUT_VALUE,
+        SEMTRACE_FRAMEWORK,
+        SEMTRACE_TAGS,
+        SEMTRACE_PROMPT_VERSION,
+        SEMTRACE_QUALITY_PREFIX,
+        SEMTRACE_SAMPLING_DECISION,
+        SEMTRACE_SAMPLING_REASON,
+        SEMTRACE_SAMPLING_TRIGGER,
+    }
+)

@@ -24,6 +24,9 @@ What ``configure()`` sets up, per signal:
   flow to whatever meter provider the app sets later).
 * ``OTEL_TRACES_EXPORTER=none`` / ``OTEL_METRICS_EXPORTER=none`` turn that signal's OTLP
   export off (and, for traces, the default tree; ``console=True`` still prints it).
+* A backend view (:mod:`semtrace.views`, ``backend_view=`` or ``SEMTRACE_BACKEND_VIEW``)
+  adds the attributes Langfuse or Phoenix read to the OTLP-exported spans only; the Langfuse
+  view is chosen by itself when the traces endpoint is Langfuse's ``/api/public/otel``.
 * ``OTEL_METRICS_EXPORTER=prometheus``: metrics are served for Prometheus to scrape, by an
   ``opentelemetry-exporter-prometheus`` ``PrometheusMetricReader`` and a ``/metrics`` HTTP
   server on ``OTEL_EXPORTER_PROMETHEUS_HOST`` (default ``localhost``) :
@@ -58,6 +61,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
+from semtrace import views
 from semtrace.config import Settings
 from semtrace.console import ConsoleTreeExporter
 from semtrace.dedupe import DuplicateModelSpanFilter
@@ -234,6 +238,7 @@ def configure(
     service_name: str | None = None,
     console: bool | None = None,
     file: TextIO | None = None,
+    backend_view: str | None = None,
 ) -> Providers:
     """Set up tracing and metrics export from the standard ``OTEL_*`` environment variables.
 
@@ -249,13 +254,18 @@ def configure(
             ``False`` never prints it. ``None`` (default) prints it when traces have
             no OTLP endpoint.
         file: Where the tree is written. ``None`` means ``sys.stderr``.
+        backend_view: Attributes one backend reads, added to the spans at OTLP export
+            (:mod:`semtrace.views`): ``"langfuse"``, ``"phoenix"`` or ``"none"``. ``None``
+            reads ``SEMTRACE_BACKEND_VIEW``, else picks ``"langfuse"`` when the OTLP
+            traces endpoint is Langfuse's (``/api/public/otel``).
 
     Returns:
         The global tracer and meter providers now in effect.
 
     Raises:
         ValueError: ``OTEL_EXPORTER_OTLP_PROTOCOL`` (or a signal-specific one) names a
-            protocol other than ``http/protobuf`` or ``grpc``.
+            protocol other than ``http/protobuf`` or ``grpc``, or ``backend_view`` names
+            no view.
         ImportError: gRPC was asked for but ``opentelemetry-exporter-otlp-proto-grpc``
             is not installed (``pip install "semtrace[grpc]"``), or Prometheus was asked
             for but ``opentelemetry-exporter-prometheus`` is not
@@ -269,6 +279,8 @@ def configure(
             _logger.debug("semtrace.configure() already ran; returning the same providers")
             return _configured
 
+        if backend_view is not None:
+            views.make_view(backend_view)  # a wrong name raises now, endpoint or not
         # Start loading the default tokenizer now, at start-up, not at the first model call.
         load_encoding(Settings.resolve().default_encoding)
         current_tp = trace.get_tracer_provider()
@@ -296,6 +308,8 @@ def configure(
             protocol = _protocol("traces")
             span_exporter = _exporter_class("traces", protocol)()
             _logger.debug("traces: OTLP over %s", protocol)
+            # Backend-specific attributes are added on the export thread, never the caller's.
+            span_exporter = views.wrap(span_exporter, views.choose_view(backend_view))
         if otlp_metrics:
             protocol = _protocol("metrics")
             metric_exporter = _exporter_class("metrics", protocol)()

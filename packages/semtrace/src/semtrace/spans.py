@@ -240,11 +240,11 @@ def usage_attributes(usage: Usage, source: str, encoding: str | None) -> Attribu
 
 
 def cost_attributes(cost: Cost) -> Attributes:
-    """``gen_ai.usage.cost.*`` of one call, and whether its tokens were estimated."""
+    """``semtrace.usage.cost.*`` of one call, and whether its tokens were estimated."""
     return {
-        semconv.GEN_AI_USAGE_COST_AMOUNT: round(cost.amount, 10),
-        semconv.GEN_AI_USAGE_COST_CURRENCY: cost.currency,
-        semconv.GEN_AI_USAGE_COST_SOURCE: cost.source,
+        semconv.SEMTRACE_USAGE_COST_AMOUNT: round(cost.amount, 10),
+        semconv.SEMTRACE_USAGE_COST_CURRENCY: cost.currency,
+        semconv.SEMTRACE_USAGE_COST_SOURCE: cost.source,
         semconv.SEMTRACE_USAGE_COST_ESTIMATED: cost.estimated,
     }
 
