@@ -27,7 +27,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 from opentelemetry.trace import SpanKind
@@ -40,7 +40,6 @@ from semtrace.records import (
     AgentStart,
     EmbeddingEnd,
     EmbeddingStart,
-    Message,
     ModelEnd,
     ModelStart,
     RerankStart,
@@ -48,7 +47,6 @@ from semtrace.records import (
     RetrievalStart,
     Start,
     StepStart,
-    TextPart,
     ToolStart,
     Usage,
     ValueEnd,
@@ -314,8 +312,3 @@ def first_text(value: Any) -> str | None:
             if isinstance(value.get(key), str):
                 return str(value[key])
     return None
-
-
-def texts_of(messages: Sequence[Message]) -> str:
-    """All text parts of ``messages`` joined, for substring checks."""
-    return "\n".join(p.content for m in messages for p in m.parts if isinstance(p, TextPart))

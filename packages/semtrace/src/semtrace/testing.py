@@ -16,10 +16,8 @@ import inspect
 import logging
 import re
 import shutil
-import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -207,35 +205,3 @@ def tiktoken_cache_from(source: Path, dest: Path) -> Path:
 def _bpe_files(source: Path) -> Iterator[Path]:
     yield from sorted(source.glob("*.tiktoken"))
     yield from sorted(source.glob("*.tiktoken.gz"))
-
-
-@contextmanager
-def silent_port() -> Iterator[int]:
-    """A local TCP port that accepts connections and never answers: a network that hangs.
-
-    Point a download or an exporter at ``http://127.0.0.1:<port>`` to see what waits on it.
-    """
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(128)
-    server.settimeout(0.2)  # so the accepting thread notices the stop
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield int(server.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join()
-        for conn in held:
-            conn.close()
-        server.close()

@@ -174,13 +174,6 @@ def wait_until_loaded(name: str = DEFAULT_ENCODING, timeout: float = 30.0) -> bo
     return load.encoding is not None
 
 
-def reset_for_tests() -> None:
-    """Forget every loaded encoding (the next use loads again)."""
-    with _loads_lock:
-        _loads.clear()
-    _encoding_by_model.clear()
-
-
 _encoding_by_model: dict[tuple[str, str], str] = {}
 
 
