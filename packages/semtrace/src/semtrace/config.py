@@ -1,4 +1,11 @@
-"""Settings and the environment variables that set them.
+"""Settings and every ``SEMTRACE_*`` environment variable: the one module that reads them.
+
+Two ways to build :class:`Settings`:
+
+* ``Settings(...)``: exactly the values given, defaults for the rest; the environment
+  is **not** read.
+* ``Settings.resolve(...)``: the values given, and for each one left ``None`` its
+  environment variable, then the default. Handlers and instrumentors use this.
 
 Settings are read once, when a handler or instrumentor is built, never on the hot path.
 An explicit argument that is wrong raises ``ValueError`` at configuration time; an
@@ -46,6 +53,10 @@ SEMTRACE_DROP_OPERATIONS: Final = "SEMTRACE_DROP_OPERATIONS"
 SEMTRACE_MAX_OPEN_RUNS: Final = "SEMTRACE_MAX_OPEN_RUNS"
 #: Seconds after which a run that never ended is ended and dropped (default 3600).
 SEMTRACE_RUN_TIMEOUT: Final = "SEMTRACE_RUN_TIMEOUT"
+#: Path of a JSON (or .toml) price table, layered over the shipped defaults.
+SEMTRACE_PRICES: Final = "SEMTRACE_PRICES"
+#: "false" turns the shipped default prices off (default true).
+SEMTRACE_DEFAULT_PRICES: Final = "SEMTRACE_DEFAULT_PRICES"
 
 DEFAULT_ENCODING: Final = "o200k_base"
 DEFAULT_MAX_CONTENT_LENGTH: Final = 16384
@@ -187,6 +198,17 @@ def _env_number(name: str, default: float, minimum: float) -> float:
     return number
 
 
+def env_prices_path() -> str | None:
+    """The price table file named by ``SEMTRACE_PRICES``, if any (read by ``PriceTable.load``)."""
+    value = _env(SEMTRACE_PRICES)
+    return value.strip() if value else None
+
+
+def env_default_prices() -> bool:
+    """Whether the shipped prices apply (``SEMTRACE_DEFAULT_PRICES``, default true)."""
+    return _env_bool(SEMTRACE_DEFAULT_PRICES, True)
+
+
 def _env_capture() -> CaptureMode:
     value = _env(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT)
     if value is None:
@@ -205,6 +227,9 @@ def _env_capture() -> CaptureMode:
 @dataclass(frozen=True)
 class Settings:
     """Everything that changes what semtrace records, fixed when a handler is built.
+
+    The constructor takes the values as given and never reads the environment; use
+    :meth:`resolve` for "these arguments, else the ``SEMTRACE_*`` variables".
 
     Attributes:
         capture: Where prompt/completion text may be recorded.
@@ -257,7 +282,12 @@ class Settings:
         max_content_length: int | None = None,
         drop_operations: str | frozenset[str] | set[str] | None = None,
     ) -> Settings:
-        """Build settings from explicit arguments, falling back to environment variables.
+        """Build settings from explicit arguments, else environment variables, else defaults.
+
+        Unlike ``Settings(...)``, every argument left ``None`` is read from its
+        environment variable; ``default_encoding``, ``max_open_runs`` and
+        ``run_timeout_s`` always come from ``SEMTRACE_DEFAULT_ENCODING``,
+        ``SEMTRACE_MAX_OPEN_RUNS`` and ``SEMTRACE_RUN_TIMEOUT``.
 
         Args:
             capture_content: Capture mode; None reads
