@@ -107,10 +107,10 @@ class CallbackHandler(BaseCallbackHandler):
         context = translate.run_context(metadata, tags) if parent_run_id is None else None
         if translate.is_agent_root(name, metadata):
             record = AgentStart(name=name, input=inputs)
-            self.recorder.start(run_id, parent_run_id, record, context=context)
+            self.recorder.start(run_id, parent_run_id, record, attributes=context)
         elif parent_run_id is None:
             self.recorder.start(
-                run_id, None, WorkflowStart(name=name, input=inputs), context=context
+                run_id, None, WorkflowStart(name=name, input=inputs), attributes=context
             )
         elif self._trace_all:
             self.recorder.start(run_id, parent_run_id, StepStart(name=name, input=inputs))
@@ -151,7 +151,7 @@ class CallbackHandler(BaseCallbackHandler):
         prompt = messages[0] if messages else []
         record = translate.model_start(prompt, metadata, kwargs.get("invocation_params"))
         context = translate.run_context(metadata, tags) if parent_run_id is None else None
-        self.recorder.start(run_id, parent_run_id, record, context=context)
+        self.recorder.start(run_id, parent_run_id, record, attributes=context)
 
     @never_raise
     def on_llm_start(

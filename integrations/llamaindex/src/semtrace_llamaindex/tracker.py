@@ -291,7 +291,7 @@ class Tracker:
         context: dict[str, AttributeValue] | None = None,
     ) -> None:
         self.recorder.start(
-            span.id, span.parent, record, start_time_ns=span.start_ns, context=context
+            span.id, span.parent, record, start_time_ns=span.start_ns, attributes=context
         )
         span.registered = True
         if attach and active_span_id.get() == span.id:

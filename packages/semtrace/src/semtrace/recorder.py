@@ -32,8 +32,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from semtrace import semconv, spans
-from semtrace.callcontext import current as current_context
+from semtrace import callcontext, semconv, spans
 from semtrace.config import Settings
 from semtrace.content import ContentPolicy, valid_utf8
 from semtrace.cost import Cost, PriceTable
@@ -55,7 +54,7 @@ from semtrace.records import (
     Usage,
     WorkflowStart,
 )
-from semtrace.runs import Link, Run, RunTable, TraceState
+from semtrace.runs import OpenTrace, Run, RunTable, Skipped
 from semtrace.safety import never_raise, record_fault
 from semtrace.spans import fits_int64
 from semtrace.tokens import Count, TokenCounter
@@ -136,36 +135,36 @@ class Recorder:
         parent_id: Hashable | None,
         record: Start,
         start_time_ns: int | None = None,
-        context: Mapping[str, AttributeValue] | None = None,
+        attributes: Mapping[str, AttributeValue] | None = None,
     ) -> None:
         """Open a span for ``record``, child of the run ``parent_id``.
 
-        ``context`` holds per-call attributes the framework knows (user, session,
+        ``attributes`` holds per-call attributes the framework knows (user, session,
         conversation id, tags): they go on this span and every span below it, together
         with those of the enclosing :func:`semtrace.context` block.
         """
         if self._closed:
             return
-        parent_run, trace_state = self._parent(parent_id)
+        parent_run, open_trace = self._parent(parent_id)
         dropped = self._drop and spans.operation_of(record) in self._drop
         if dropped or otel_context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
-            self._add(run_id, Link(parent_run, trace_state))
+            self._add(run_id, Skipped(parent_run, open_trace))
             return
         try:
-            span, ctx, trace_state = self._open_span(
-                record, parent_run, trace_state, start_time_ns, context
+            span, parent_context, open_trace = self._open_span(
+                record, parent_run, open_trace, start_time_ns, attributes
             )
         except Exception:
             # No span: its children still attach to the nearest recorded ancestor.
             record_fault("Recorder.start")
-            self._add(run_id, Link(parent_run, trace_state))
+            self._add(run_id, Skipped(parent_run, open_trace))
             return
         run = Run(
             span,
-            trace.set_span_in_context(span, ctx),
+            trace.set_span_in_context(span, parent_context),
             record,
             time.perf_counter_ns(),
-            trace_state,
+            open_trace,
             span.is_recording(),
             is_root=parent_run is None,
         )
@@ -179,30 +178,32 @@ class Recorder:
         self,
         record: Start,
         parent_run: Run | None,
-        trace_state: TraceState | None,
+        open_trace: OpenTrace | None,
         start_time_ns: int | None,
-        context: Mapping[str, AttributeValue] | None,
-    ) -> tuple[trace.Span, otel_context.Context, TraceState]:
-        ctx = parent_run.context if parent_run is not None else otel_context.get_current()
+        attributes: Mapping[str, AttributeValue] | None,
+    ) -> tuple[trace.Span, otel_context.Context, OpenTrace]:
+        parent_context = (
+            parent_run.otel_context if parent_run is not None else otel_context.get_current()
+        )
         name, kind, attrs = spans.describe(record)
-        if trace_state is None:
+        if open_trace is None:
             # A new trace: the caller's semtrace.context() applies to all of it.
-            trace_state = TraceState(attributes=dict(current_context()))
+            open_trace = OpenTrace(attributes=dict(callcontext.current()))
             if self._framework:
                 attrs[semconv.SEMTRACE_FRAMEWORK] = self._framework
-        if context:
-            trace_state.attributes.update(context)
-        attrs.update(trace_state.attributes)
-        if isinstance(record, ModelStart) and trace_state.prompt is not None:
-            prompt_name, prompt_version = trace_state.prompt
-            trace_state.prompt = None
+        if attributes:
+            open_trace.attributes.update(attributes)
+        attrs.update(open_trace.attributes)
+        if isinstance(record, ModelStart) and open_trace.prompt is not None:
+            prompt_name, prompt_version = open_trace.prompt
+            open_trace.prompt = None
             attrs[semconv.GEN_AI_PROMPT_NAME] = prompt_name
             if prompt_version:
                 attrs[semconv.SEMTRACE_PROMPT_VERSION] = prompt_version
         span = self._tracer.start_span(
-            name, context=ctx, kind=kind, attributes=attrs, start_time=start_time_ns
+            name, context=parent_context, kind=kind, attributes=attrs, start_time=start_time_ns
         )
-        return span, ctx, trace_state
+        return span, parent_context, open_trace
 
     def _after_start(self, run: Run) -> None:
         record = run.start
@@ -216,8 +217,8 @@ class Recorder:
     @never_raise
     def skip(self, run_id: Hashable, parent_id: Hashable | None) -> None:
         """Note a run that is not recorded; its children attach to its nearest recorded ancestor."""
-        parent_run, trace_state = self._parent(parent_id)
-        self._add(run_id, Link(parent_run, trace_state))
+        parent_run, open_trace = self._parent(parent_id)
+        self._add(run_id, Skipped(parent_run, open_trace))
 
     @never_raise
     def use_prompt(self, run_id: Hashable, name: str, version: str | None = None) -> None:
@@ -288,7 +289,7 @@ class Recorder:
         try:
             run = self._runs.get(run_id)
             if isinstance(run, Run):
-                token = otel_context.attach(run.context)
+                token = otel_context.attach(run.otel_context)
         except Exception:
             token = None
         try:
@@ -309,7 +310,7 @@ class Recorder:
         try:
             run = self._runs.get(run_id)
             if isinstance(run, Run):
-                return Attachment(run.context, otel_context.attach(run.context))
+                return Attachment(run.otel_context, otel_context.attach(run.otel_context))
         except Exception:
             record_fault("Recorder.attach")
         return None
@@ -338,15 +339,15 @@ class Recorder:
 
     # --- internals ---
 
-    def _parent(self, parent_id: Hashable | None) -> tuple[Run | None, TraceState | None]:
+    def _parent(self, parent_id: Hashable | None) -> tuple[Run | None, OpenTrace | None]:
         entry = self._runs.get(parent_id)
         if isinstance(entry, Run):
             return entry, entry.trace
-        if isinstance(entry, Link):
+        if isinstance(entry, Skipped):
             return entry.target, entry.trace
         return None, None
 
-    def _add(self, run_id: Hashable, entry: Run | Link) -> None:
+    def _add(self, run_id: Hashable, entry: Run | Skipped) -> None:
         for run in self._runs.add(run_id, entry):
             self._abandon(run)
 
@@ -361,36 +362,36 @@ class Recorder:
         abandoned stream before its model run). A root ended early would be exported before
         the rest of its trace, so it keeps its end time and ends when its last run does.
         """
-        trace_state = run.trace
+        open_trace = run.trace
         with self._trace_lock:
-            trace_state.open_runs -= 1
-            if run.is_root and trace_state.open_runs > 0:
-                trace_state.pending_root = (run.span, end_ns)
+            open_trace.open_runs -= 1
+            if run.is_root and open_trace.open_runs > 0:
+                open_trace.pending_root = (run.span, end_ns)
                 return
-            pending = trace_state.pending_root if trace_state.open_runs <= 0 else None
+            pending = open_trace.pending_root if open_trace.open_runs <= 0 else None
             if pending is not None:
-                trace_state.pending_root = None
+                open_trace.pending_root = None
         if run.is_root:
-            _try("Recorder roll-ups", self._set_roll_ups, run.span, trace_state)
+            _try("Recorder roll-ups", self._set_roll_ups, run.span, open_trace)
         try:
             run.span.end(end_time=end_ns)
         finally:
             if pending is not None:
-                _try("Recorder roll-ups", self._set_roll_ups, pending[0], trace_state)
+                _try("Recorder roll-ups", self._set_roll_ups, pending[0], open_trace)
                 pending[0].end(end_time=pending[1])
 
     @staticmethod
-    def _set_roll_ups(span: trace.Span, trace_state: TraceState) -> None:
+    def _set_roll_ups(span: trace.Span, open_trace: OpenTrace) -> None:
         """Totals of the whole trace, on its root, once every run has ended."""
-        if not (trace_state.input_tokens or trace_state.output_tokens):
+        if not (open_trace.input_tokens or open_trace.output_tokens):
             return
-        if not (fits_int64(trace_state.input_tokens) and fits_int64(trace_state.output_tokens)):
+        if not (fits_int64(open_trace.input_tokens) and fits_int64(open_trace.output_tokens)):
             return  # a provider reported absurd counts: no total rather than a lost batch
-        span.set_attribute(semconv.SEMTRACE_TRACE_INPUT_TOKENS, trace_state.input_tokens)
-        span.set_attribute(semconv.SEMTRACE_TRACE_OUTPUT_TOKENS, trace_state.output_tokens)
-        if trace_state.currency is not None:
-            span.set_attribute(semconv.SEMTRACE_TRACE_COST_AMOUNT, round(trace_state.cost, 10))
-            span.set_attribute(semconv.SEMTRACE_TRACE_COST_CURRENCY, trace_state.currency)
+        span.set_attribute(semconv.SEMTRACE_TRACE_INPUT_TOKENS, open_trace.input_tokens)
+        span.set_attribute(semconv.SEMTRACE_TRACE_OUTPUT_TOKENS, open_trace.output_tokens)
+        if open_trace.currency is not None:
+            span.set_attribute(semconv.SEMTRACE_TRACE_COST_AMOUNT, round(open_trace.cost, 10))
+            span.set_attribute(semconv.SEMTRACE_TRACE_COST_CURRENCY, open_trace.currency)
 
     def _finish(self, run: Run, record: End | None, error: BaseException | None) -> None:
         # The span ends when the framework said it did, not after our own bookkeeping.
@@ -475,13 +476,13 @@ class Recorder:
             start.model, start.provider, usage, estimated=estimated, response_model=response_model
         )
 
-    def _roll_up(self, trace_state: TraceState, usage: Usage, cost: Cost | None) -> None:
+    def _roll_up(self, open_trace: OpenTrace, usage: Usage, cost: Cost | None) -> None:
         with self._trace_lock:
-            trace_state.input_tokens += usage.input_tokens or 0
-            trace_state.output_tokens += usage.output_tokens or 0
-            if cost is not None and trace_state.currency in (None, cost.currency):
-                trace_state.cost += cost.amount
-                trace_state.currency = cost.currency
+            open_trace.input_tokens += usage.input_tokens or 0
+            open_trace.output_tokens += usage.output_tokens or 0
+            if cost is not None and open_trace.currency in (None, cost.currency):
+                open_trace.cost += cost.amount
+                open_trace.currency = cost.currency
 
     def _usage(self, run: Run, record: End) -> tuple[Usage | None, str, str | None]:
         reported = record.usage if isinstance(record, (ModelEnd, EmbeddingEnd)) else None
@@ -538,6 +539,9 @@ class Recorder:
         builtins = self.settings.quality_signals
         if isinstance(start, RetrievalStart) and isinstance(record, RetrievalEnd):
             operation, response_id = semconv.OP_RETRIEVAL, None
+            # The trace's state is the recorder's: the signals only read it.
+            with self._trace_lock:
+                run.trace.note_retrieval(start.query, record.documents)
             evaluations = (
                 signals.after_retrieval(start.query, record, run.trace, self._thresholds)
                 if builtins
@@ -576,7 +580,7 @@ class Recorder:
         if self.background is not None:
             for evaluator in self._deferred:
                 if operation in evaluator.operations:
-                    self.background.submit(evaluator, sample, run.context)
+                    self.background.submit(evaluator, sample, run.otel_context)
         return results
 
     def _record_later(self, ev: Evaluation, parent: otel_context.Context, operation: str) -> None:
@@ -587,7 +591,7 @@ class Recorder:
             attributes={semconv.GEN_AI_EVALUATION_NAME: ev.name},
         )
         attrs: spans.Attributes = {}
-        run = Run(span, parent, WorkflowStart(name=ev.name), 0, TraceState(), span.is_recording())
+        run = Run(span, parent, WorkflowStart(name=ev.name), 0, OpenTrace(), span.is_recording())
         self._record_evaluation(run, ev, attrs, operation, None)
         span.set_attributes(attrs)
         span.end()

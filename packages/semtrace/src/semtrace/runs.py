@@ -5,7 +5,7 @@ LlamaIndex's span ids), never from whatever OpenTelemetry context happens to be
 current: callbacks of concurrent runs interleave on one thread (asyncio) or arrive on
 other threads (thread pools), so the ambient context is not the run's.
 
-Runs that are not recorded (framework plumbing) are kept as :class:`Link` entries that
+Runs that are not recorded (framework plumbing) are kept as :class:`Skipped` entries that
 point at their nearest recorded ancestor, so their children are re-parented there.
 
 Bounded: past ``max_open`` entries, or once an entry is older than ``timeout_s``, the
@@ -13,7 +13,7 @@ oldest entries are evicted and handed back so their spans can be ended.
 
 Example:
     >>> table = RunTable(max_open=2, timeout_s=60)
-    >>> table.add("a", Link(None, trace=None))
+    >>> table.add("a", Skipped(None, trace=None))
     []
 """
 
@@ -22,21 +22,27 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry.context import Context
 from opentelemetry.trace import Span
 from opentelemetry.util.types import AttributeValue
 
-from semtrace.records import Start
+from semtrace.records import Document, Start
+
+#: How much retrieved text a trace keeps for the groundedness check.
+MAX_CONTEXT_CHARS: Final = 40_000
 
 
 @dataclass(slots=True)
-class TraceState:
-    """What one trace has seen so far, for the quality signals and roll-ups."""
+class OpenTrace:
+    """What one trace in flight has seen so far, for the quality signals and roll-ups.
+
+    Not OpenTelemetry's W3C ``TraceState``: this never leaves the process.
+    """
 
     question: str | None = None
     contexts: list[str] = field(default_factory=list)
@@ -54,16 +60,29 @@ class TraceState:
     cost: float = 0.0
     currency: str | None = None
 
+    def note_retrieval(self, query: str | None, documents: Sequence[Document]) -> None:
+        """Remember a retrieval's query (the trace's question, if none yet) and its texts."""
+        if self.question is None and query:
+            self.question = query
+        kept = sum(len(c) for c in self.contexts)
+        for document in documents:
+            if kept >= MAX_CONTEXT_CHARS:
+                break
+            if document.content:
+                self.contexts.append(document.content[: MAX_CONTEXT_CHARS - kept])
+                kept += len(self.contexts[-1])
+
 
 @dataclass(slots=True)
 class Run:
     """A run recorded as a span."""
 
     span: Span
-    context: Context
+    #: The OpenTelemetry context holding ``span``, the parent of its children's spans.
+    otel_context: Context
     start: Start
     started_ns: int
-    trace: TraceState
+    trace: OpenTrace
     recording: bool
     is_root: bool = False
     created: float = field(default_factory=time.monotonic)
@@ -72,15 +91,18 @@ class Run:
 
 
 @dataclass(slots=True)
-class Link:
-    """A run not recorded as a span: its children attach to ``target`` instead."""
+class Skipped:
+    """A run not recorded as a span: its children attach to ``target`` instead.
+
+    (Not a span ``Link``: nothing of it is exported.)
+    """
 
     target: Run | None
-    trace: TraceState | None
+    trace: OpenTrace | None
     created: float = field(default_factory=time.monotonic)
 
 
-Entry = Run | Link
+Entry = Run | Skipped
 
 
 class RunTable:

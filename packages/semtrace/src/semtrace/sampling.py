@@ -69,7 +69,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
 from semtrace import semconv
-from semtrace.quality import signals
+from semtrace.quality.signals import FLAGS, SCORES
 from semtrace.safety import record_fault
 from semtrace.version import __version__
 
@@ -89,11 +89,6 @@ TRIGGER_TIMEOUT: Final = "timeout"
 TRIGGER_LIMIT: Final = "limit"
 TRIGGER_FLUSH: Final = "flush"
 
-#: The scored signals a policy can put a floor under, in the order they are checked.
-SCORES: Final = (signals.GROUNDEDNESS, signals.RETRIEVAL_RELEVANCE, signals.ANSWER_RELEVANCE)
-#: The flags a policy can keep traces for, in the order they are checked.
-FLAGS: Final = (signals.EMPTY_RETRIEVAL, signals.NON_ANSWER, signals.TRUNCATED,
-                signals.EMPTY_OUTPUT)  # fmt: skip
 
 _LOW_64: Final = (1 << 64) - 1
 _NS: Final = 1e9

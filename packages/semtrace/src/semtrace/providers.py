@@ -1,7 +1,7 @@
 """One call to send traces and metrics somewhere, configured by the standard OTEL_* variables.
 
 Example:
-    >>> from semtrace.setup import configure, flush
+    >>> from semtrace.providers import configure, flush
     >>> providers = configure(service_name="rag-demo")  # doctest: +SKIP
     >>> # ... run a chain: with no OTLP endpoint set, each trace prints as a tree on stderr
     >>> flush()  # doctest: +SKIP
