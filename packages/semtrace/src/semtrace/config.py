@@ -281,13 +281,14 @@ class Settings:
         all_evaluation_events: bool | None = None,
         max_content_length: int | None = None,
         drop_operations: str | frozenset[str] | set[str] | None = None,
+        default_encoding: str | None = None,
+        max_open_runs: int | None = None,
+        run_timeout_s: float | None = None,
     ) -> Settings:
         """Build settings from explicit arguments, else environment variables, else defaults.
 
         Unlike ``Settings(...)``, every argument left ``None`` is read from its
-        environment variable; ``default_encoding``, ``max_open_runs`` and
-        ``run_timeout_s`` always come from ``SEMTRACE_DEFAULT_ENCODING``,
-        ``SEMTRACE_MAX_OPEN_RUNS`` and ``SEMTRACE_RUN_TIMEOUT``.
+        environment variable (``redact`` has none).
 
         Args:
             capture_content: Capture mode; None reads
@@ -300,6 +301,9 @@ class Settings:
             max_content_length: None reads ``SEMTRACE_MAX_CONTENT_LENGTH``.
             drop_operations: A preset or operation names; None reads
                 ``SEMTRACE_DROP_OPERATIONS``.
+            default_encoding: None reads ``SEMTRACE_DEFAULT_ENCODING``.
+            max_open_runs: None reads ``SEMTRACE_MAX_OPEN_RUNS``.
+            run_timeout_s: None reads ``SEMTRACE_RUN_TIMEOUT``.
 
         Returns:
             The settings.
@@ -313,7 +317,9 @@ class Settings:
             count_tokens=(
                 _env_bool(SEMTRACE_COUNT_TOKENS, True) if count_tokens is None else count_tokens
             ),
-            default_encoding=_env(SEMTRACE_DEFAULT_ENCODING) or DEFAULT_ENCODING,
+            default_encoding=(
+                default_encoding or _env(SEMTRACE_DEFAULT_ENCODING) or DEFAULT_ENCODING
+            ),
             max_content_length=(
                 int(_env_number(SEMTRACE_MAX_CONTENT_LENGTH, DEFAULT_MAX_CONTENT_LENGTH, 16))
                 if max_content_length is None
@@ -338,6 +344,14 @@ class Settings:
             drop_operations=(
                 _env_drop() if drop_operations is None else parse_drop_operations(drop_operations)
             ),
-            max_open_runs=int(_env_number(SEMTRACE_MAX_OPEN_RUNS, DEFAULT_MAX_OPEN_RUNS, 1)),
-            run_timeout_s=_env_number(SEMTRACE_RUN_TIMEOUT, DEFAULT_RUN_TIMEOUT_S, 0.001),
+            max_open_runs=(
+                int(_env_number(SEMTRACE_MAX_OPEN_RUNS, DEFAULT_MAX_OPEN_RUNS, 1))
+                if max_open_runs is None
+                else max_open_runs
+            ),
+            run_timeout_s=(
+                _env_number(SEMTRACE_RUN_TIMEOUT, DEFAULT_RUN_TIMEOUT_S, 0.001)
+                if run_timeout_s is None
+                else run_timeout_s
+            ),
         )

@@ -100,8 +100,6 @@ __all__ = [
     "provider_metric_views",
 ]
 
-#: Instrumentation scope of semtrace's spans (``Recorder`` asks for this tracer).
-SEMTRACE_SCOPE: Final = "semtrace"
 DEFAULT_MAX_SPANS: Final = 4096
 #: Meters of provider instrumentations whose GenAI metrics double semtrace's:
 #: ``opentelemetry-instrumentation-openai-v2`` (embeddings) and the
@@ -129,9 +127,14 @@ def is_model_span(span: ReadableSpan) -> bool:
     )
 
 
+def is_semtrace_scope(name: str) -> bool:
+    """Whether an instrumentation scope is semtrace's: the core's or an integration's."""
+    return name == semconv.SCOPE_NAME or name.startswith(semconv.SCOPE_NAME + "_")
+
+
 def _is_semtrace_model_span(span: ReadableSpan) -> bool:
     scope = span.instrumentation_scope
-    if scope is None or scope.name != SEMTRACE_SCOPE:
+    if scope is None or not is_semtrace_scope(scope.name):
         return False
     return (span.attributes or {}).get(semconv.GEN_AI_OPERATION_NAME) in MODEL_OPERATIONS
 

@@ -86,6 +86,9 @@ class Recorder:
         evaluators: Your own evaluators (see :mod:`semtrace.quality.evaluators`).
         prices: Price table for ``gen_ai.usage.cost.*``; ``PriceTable.load()`` by default
             (``SEMTRACE_PRICES``, else the shipped prices).
+        scope_name: Instrumentation scope of the spans and metrics: the integration's
+            package (``semtrace_langchain``), so backends can tell who made them.
+        scope_version: That package's version.
     """
 
     def __init__(
@@ -98,10 +101,14 @@ class Recorder:
         framework: str | None = None,
         evaluators: Sequence[Evaluator] = (),
         prices: PriceTable | None = None,
+        scope_name: str = semconv.SCOPE_NAME,
+        scope_version: str = __version__,
     ) -> None:
         self.settings = settings if settings is not None else Settings.resolve()
-        self._tracer = trace.get_tracer("semtrace", __version__, tracer_provider)
-        self._instruments = Instruments(meter_provider)
+        self._tracer = trace.get_tracer(
+            scope_name, scope_version, tracer_provider, schema_url=semconv.SCHEMA_URL
+        )
+        self._instruments = Instruments(meter_provider, scope_name, scope_version)
         self._runs = RunTable(self.settings.max_open_runs, self.settings.run_timeout_s)
         self._counter: TokenCounter | None = None
         if self.settings.count_tokens:
