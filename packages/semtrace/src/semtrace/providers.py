@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
 from opentelemetry import metrics, trace
-from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
 from opentelemetry.sdk.metrics.export import (
     MetricExporter,
@@ -61,6 +60,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from semtrace.config import Settings
 from semtrace.console import ConsoleTreeExporter
 from semtrace.dedupe import DuplicateModelSpanFilter
+from semtrace.private_apis import is_unset_meter_provider
 from semtrace.quality.evaluators import wait_for_evaluations
 from semtrace.tokens import load_encoding
 
@@ -274,7 +274,7 @@ def configure(
         current_tp = trace.get_tracer_provider()
         current_mp = metrics.get_meter_provider()
         set_tp = isinstance(current_tp, trace.ProxyTracerProvider)
-        set_mp = isinstance(current_mp, _ProxyMeterProvider)
+        set_mp = is_unset_meter_provider(current_mp)
         if not set_tp:
             _logger.info(
                 "a tracer provider is already set (%s); semtrace leaves it in place",

@@ -37,6 +37,7 @@ from semtrace.config import Settings
 from semtrace.content import ContentPolicy, valid_utf8
 from semtrace.cost import Cost, PriceTable
 from semtrace.metrics import Instruments
+from semtrace.private_apis import instrumentation_suppressed
 from semtrace.quality import signals
 from semtrace.quality.evaluators import BackgroundEvaluations, Evaluator, validate
 from semtrace.quality.signals import Thresholds
@@ -67,11 +68,6 @@ _MAX_PENDING_COUNTS: Final = 32
 _counting_pool: ThreadPoolExecutor | None = None
 _pending_counts = 0
 _counting_lock = threading.Lock()
-
-try:  # the API's key; instrumentations set it to silence each other
-    from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
-except ImportError:  # pragma: no cover - very old API
-    _SUPPRESS_INSTRUMENTATION_KEY = otel_context.create_key("suppress_instrumentation")
 
 
 class Recorder:
@@ -154,7 +150,7 @@ class Recorder:
             return
         parent_run, open_trace = self._parent(parent_id)
         dropped = self._drop and spans.operation_of(record) in self._drop
-        if dropped or otel_context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+        if dropped or instrumentation_suppressed():
             self._add(run_id, Skipped(parent_run, open_trace))
             return
         try:

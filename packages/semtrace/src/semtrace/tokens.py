@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import logging
 import os
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from semtrace.config import DEFAULT_ENCODING
+from semtrace.private_apis import tiktoken_download_url
 from semtrace.records import (
     Message,
     ReasoningPart,
@@ -122,17 +122,11 @@ def _tiktoken_cache_dir() -> str | None:
 
 def _in_local_cache(name: str) -> bool:
     """Whether tiktoken will read ``name`` from disk rather than download it."""
-    try:
-        import tiktoken_ext.openai_public as public
-
-        source = inspect.getsource(public)
-    except Exception:
-        return False
-    match = re.search(r'"(https://[^"]+/' + re.escape(name) + r'\.tiktoken)"', source)
+    url = tiktoken_download_url(name + ".tiktoken")
     cache_dir = _tiktoken_cache_dir()
-    if not match or cache_dir is None:
+    if url is None or cache_dir is None:
         return False
-    key = hashlib.sha1(match.group(1).encode()).hexdigest()
+    key = hashlib.sha1(url.encode()).hexdigest()
     return os.path.exists(os.path.join(cache_dir, key))
 
 
