@@ -337,8 +337,9 @@ class Recorder:
     def close(self) -> None:
         """Stop recording: end every open run's span (marked abandoned), start no more."""
         self._closed = True
-        for run in self._runs.drain():
-            self._abandon(run)
+        for entry in self._runs.drain():
+            if isinstance(entry, Run):
+                self._abandon(entry)
 
     # --- internals ---
 
@@ -351,8 +352,9 @@ class Recorder:
         return None, None
 
     def _add(self, run_id: Hashable, entry: Run | Skipped) -> None:
-        for run in self._runs.add(run_id, entry):
-            self._abandon(run)
+        for evicted in self._runs.add(run_id, entry):
+            if isinstance(evicted, Run):
+                self._abandon(evicted)
 
     def _abandon(self, run: Run) -> None:
         _try("Recorder.abandon", run.span.set_attribute, semconv.SEMTRACE_RUN_ABANDONED, True)

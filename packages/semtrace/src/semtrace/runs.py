@@ -8,8 +8,9 @@ other threads (thread pools), so the ambient context is not the run's.
 Runs that are not recorded (framework plumbing) are kept as :class:`Skipped` entries that
 point at their nearest recorded ancestor, so their children are re-parented there.
 
-Bounded: past ``max_open`` entries, or once an entry is older than ``timeout_s``, the
-oldest entries are evicted and handed back so their spans can be ended.
+Bounded (:class:`semtrace.bounded.BoundedTable`): past ``max_open`` entries, or once an
+entry is older than ``timeout_s``, the oldest entries are evicted and handed back so
+their spans can be ended.
 
 Example:
     >>> table = RunTable(max_open=2, timeout_s=60)
@@ -19,9 +20,7 @@ Example:
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span
 from opentelemetry.util.types import AttributeValue
 
+from semtrace.bounded import BoundedTable
 from semtrace.records import Document, Start
 
 #: How much retrieved text a trace keeps for the groundedness check.
@@ -105,47 +105,9 @@ class Skipped:
 Entry = Run | Skipped
 
 
-class RunTable:
-    """Runs in flight; thread-safe; never holds more than ``max_open`` entries."""
+class RunTable(BoundedTable[Hashable, Entry]):
+    """Runs in flight by the framework's run id; thread-safe; at most ``max_open``.
 
-    def __init__(self, max_open: int, timeout_s: float) -> None:
-        self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
-        self._lock = threading.Lock()
-        self._max_open = max_open
-        self._timeout_s = timeout_s
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: Hashable | None) -> Entry | None:
-        """The entry for ``key``, if it is in flight."""
-        return None if key is None else self._entries.get(key)
-
-    def add(self, key: Hashable, entry: Entry) -> list[Run]:
-        """Store ``entry``; return the runs evicted to make room or timed out."""
-        evicted: list[Run] = []
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            deadline = entry.created - self._timeout_s
-            # Insertion order is start order, so only the head can be too old.
-            while self._entries:
-                oldest_key, oldest = next(iter(self._entries.items()))
-                if len(self._entries) <= self._max_open and oldest.created >= deadline:
-                    break
-                del self._entries[oldest_key]
-                if isinstance(oldest, Run):
-                    evicted.append(oldest)
-        return evicted
-
-    def pop(self, key: Hashable) -> Entry | None:
-        """Remove and return the entry for ``key``."""
-        with self._lock:
-            return self._entries.pop(key, None)
-
-    def drain(self) -> list[Run]:
-        """Remove every entry; return the runs among them."""
-        with self._lock:
-            runs = [e for e in self._entries.values() if isinstance(e, Run)]
-            self._entries.clear()
-        return runs
+    Evicted and drained entries include :class:`Skipped` ones: only a :class:`Run` has a
+    span to end.
+    """
