@@ -34,7 +34,7 @@ from opentelemetry.util.types import AttributeValue
 
 from semtrace import callcontext, semconv, spans
 from semtrace.config import Settings
-from semtrace.content import ContentPolicy, valid_utf8
+from semtrace.content import ContentPolicy, bounded_text, safe_str, valid_utf8
 from semtrace.cost import Cost, PriceTable
 from semtrace.metrics import Instruments
 from semtrace.private_apis import instrumentation_suppressed
@@ -233,10 +233,9 @@ class Recorder:
         """
         entry = self._runs.get(run_id)
         if entry is not None and entry.trace is not None:
-            entry.trace.prompt = (
-                valid_utf8(str(name)[:256]),
-                valid_utf8(str(version)[:64]) if version else None,
-            )
+            prompt_name = bounded_text(name, 256)
+            if prompt_name:
+                entry.trace.prompt = (prompt_name, bounded_text(version, 64) if version else None)
 
     @never_raise
     def chunk(self, run_id: Hashable) -> None:
@@ -666,17 +665,10 @@ def _mark_failed(span: trace.Span, error: BaseException) -> None:
     span.record_exception(
         error,
         attributes={
-            "exception.message": valid_utf8(_safe_str(error)),
+            "exception.message": valid_utf8(safe_str(error)),
             "exception.stacktrace": valid_utf8(stack),
         },
     )
-
-
-def _safe_str(error: BaseException) -> str:
-    try:
-        return str(error)
-    except Exception:
-        return type(error).__name__
 
 
 def _count_done(_: Future[Any]) -> None:

@@ -34,7 +34,7 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
-from semtrace.content import ContentPolicy, valid_utf8
+from semtrace.content import ContentPolicy, bounded_text, valid_utf8
 from semtrace.cost import Cost
 from semtrace.records import (
     AgentStart,
@@ -54,6 +54,9 @@ from semtrace.records import (
 )
 
 Attributes = dict[str, AttributeValue]
+
+#: Longest name, id or model string kept on a span.
+_MAX_NAME_CHARS: Final = 256
 
 # Request parameter names, as the integrations report them, to the GenAI key and type.
 REQUEST_PARAMS: Final[Mapping[str, tuple[str, type]]] = {
@@ -262,13 +265,7 @@ def metric_attributes(start: Start, response_model: str | None) -> Attributes:
 
 def _str(value: Any) -> str | None:
     """A name-like value as a string of bounded length, or None."""
-    if value is None:
-        return None
-    try:
-        text = value if isinstance(value, str) else str(value)
-    except Exception:
-        return None
-    return valid_utf8(text[:256])
+    return bounded_text(value, _MAX_NAME_CHARS)
 
 
 _INT64: Final = 2**63
