@@ -17,7 +17,7 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 from semtrace.options import Options
-from semtrace.records import AgentStart, RetrievalEnd, StepStart, ValueEnd, WorkflowStart
+from semtrace.records import AgentStart, RetrievalEnd, Start, StepStart, ValueEnd, WorkflowStart
 from semtrace.safety import never_raise
 
 from semtrace_langchain import translate
@@ -67,14 +67,11 @@ class CallbackHandler(BaseCallbackHandler):
     ) -> None:
         """A chain, graph or graph node started."""
         name = kwargs.get("name") or (serialized or {}).get("name") or "chain"
-        context = translate.run_context(metadata, tags) if parent_run_id is None else None
         if translate.is_agent_root(name, metadata):
             record = AgentStart(name=name, input=inputs)
-            self.recorder.start(run_id, parent_run_id, record, attributes=context)
+            self._start(run_id, parent_run_id, record, metadata, tags)
         elif parent_run_id is None:
-            self.recorder.start(
-                run_id, None, WorkflowStart(name=name, input=inputs), attributes=context
-            )
+            self._start(run_id, None, WorkflowStart(name=name, input=inputs), metadata, tags)
         elif self._trace_all:
             self.recorder.start(run_id, parent_run_id, StepStart(name=name, input=inputs))
         else:
@@ -113,8 +110,7 @@ class CallbackHandler(BaseCallbackHandler):
         """A chat model call started."""
         prompt = messages[0] if messages else []
         record = translate.model_start(prompt, metadata, kwargs.get("invocation_params"))
-        context = translate.run_context(metadata, tags) if parent_run_id is None else None
-        self.recorder.start(run_id, parent_run_id, record, attributes=context)
+        self._start(run_id, parent_run_id, record, metadata, tags)
 
     @never_raise
     def on_llm_start(
@@ -124,6 +120,7 @@ class CallbackHandler(BaseCallbackHandler):
         *,
         run_id: UUID,
         parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -131,7 +128,7 @@ class CallbackHandler(BaseCallbackHandler):
         record = translate.model_start(
             prompts[:1], metadata, kwargs.get("invocation_params"), operation="text_completion"
         )
-        self.recorder.start(run_id, parent_run_id, record)
+        self._start(run_id, parent_run_id, record, metadata, tags)
 
     @never_raise
     def on_llm_new_token(
@@ -167,12 +164,14 @@ class CallbackHandler(BaseCallbackHandler):
         *,
         run_id: UUID,
         parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         """A retriever started."""
         name = kwargs.get("name") or (serialized or {}).get("name")
-        self.recorder.start(run_id, parent_run_id, translate.retrieval_start(query, name, metadata))
+        record = translate.retrieval_start(query, name, metadata)
+        self._start(run_id, parent_run_id, record, metadata, tags)
         attach_retrieval(self.recorder, run_id)
 
     @never_raise
@@ -195,12 +194,13 @@ class CallbackHandler(BaseCallbackHandler):
         *,
         run_id: UUID,
         parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         """A tool started."""
-        self.recorder.start(
-            run_id, parent_run_id, translate.tool_start(serialized, input_str, kwargs)
-        )
+        record = translate.tool_start(serialized, input_str, kwargs)
+        self._start(run_id, parent_run_id, record, metadata, tags)
 
     @never_raise
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -211,6 +211,18 @@ class CallbackHandler(BaseCallbackHandler):
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         """A tool raised."""
         self._close_with(run_id, error)
+
+    def _start(
+        self,
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        record: Start,
+        metadata: dict[str, Any] | None,
+        tags: list[str] | None,
+    ) -> None:
+        """Start a recorded run; a top-level one carries its call's user, session and tags."""
+        attributes = translate.run_context(metadata, tags) if parent_run_id is None else None
+        self.recorder.start(run_id, parent_run_id, record, attributes=attributes)
 
     def _close_with(self, run_id: UUID, error: BaseException) -> None:
         kind = translate.error_kind(error)
