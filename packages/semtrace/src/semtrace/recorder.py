@@ -24,6 +24,7 @@ import time
 import traceback
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -65,6 +66,8 @@ from semtrace.version import __version__
 # releases the GIL, so a long count costs the caller nothing when the model is slow.
 _BACKGROUND_COUNT_CHARS: Final = 16_000
 _MAX_PENDING_COUNTS: Final = 32
+# Longest a model call's end waits for its prompt's background count.
+_BACKGROUND_COUNT_WAIT_S: Final = 1.0
 _counting_pool: ThreadPoolExecutor | None = None
 _pending_counts = 0
 _counting_lock = threading.Lock()
@@ -400,13 +403,14 @@ class Recorder:
     def _finish(self, run: Run, record: End | None, error: BaseException | None) -> None:
         # The span ends when the framework said it did, not after our own bookkeeping.
         end_ns = time.time_ns()
+        duration_s = (time.perf_counter_ns() - run.started_ns) / 1e9
         attrs: spans.Attributes = {}
         try:
             # Each piece is isolated: a fault loses that piece, never the span.
             if run.recording and record is not None:
                 _try("Recorder.end attributes", self._end_attributes, run, record, attrs)
             if isinstance(run.start, (ModelStart, EmbeddingStart)):
-                _try("Recorder.end metrics", self._record_model_metrics, run, record, error, attrs)
+                self._record_model_metrics(run, record, error, attrs, duration_s)
             if run.recording and error is None and record is not None:
                 _try("Recorder.end signals", self._record_signals, run, record, attrs)
             if error is not None:
@@ -438,38 +442,63 @@ class Recorder:
             run.span.add_event(semconv.EVENT_INFERENCE_DETAILS, details)
 
     def _record_model_metrics(
-        self, run: Run, record: End | None, error: BaseException | None, attrs: spans.Attributes
+        self,
+        run: Run,
+        record: End | None,
+        error: BaseException | None,
+        attrs: spans.Attributes,
+        duration_s: float,
     ) -> None:
+        """Usage, cost and duration, each under its own guard.
+
+        A fault while counting tokens or pricing them loses those, never the duration
+        point: dashboards count calls with it.
+        """
         response_model = record.response_model if isinstance(record, ModelEnd) else None
-        metric_attrs = spans.metric_attributes(run.start, response_model)
+        try:
+            metric_attrs = spans.metric_attributes(run.start, response_model)
+        except Exception:
+            record_fault("Recorder.end metric attributes")
+            metric_attrs = {}
         if error is None and record is not None:
-            usage, source, encoding = self._usage(run, record)
-            if usage is not None:
-                cost = self._cost(run, usage, source, response_model)
-                if run.recording:
-                    attrs.update(spans.usage_attributes(usage, source, encoding))
-                    if cost is not None:
-                        attrs.update(spans.cost_attributes(cost))
-                self._roll_up(run.trace, usage, cost)
-                if cost is not None:
-                    self._instruments.cost.add(
-                        cost.amount,
-                        {**metric_attrs, semconv.GEN_AI_USAGE_COST_CURRENCY: cost.currency},
-                    )
-                token_attrs = {**metric_attrs, semconv.SEMTRACE_USAGE_SOURCE: source}
-                for token_type, tokens in (
-                    (semconv.TOKEN_TYPE_INPUT, usage.input_tokens),
-                    (semconv.TOKEN_TYPE_OUTPUT, usage.output_tokens),
-                ):
-                    if tokens is not None:
-                        self._instruments.token_usage.record(
-                            tokens, {**token_attrs, semconv.GEN_AI_TOKEN_TYPE: token_type}
-                        )
+            _try("Recorder.end usage", self._record_usage, run, record, attrs, metric_attrs)
         if error is not None:
-            metric_attrs[semconv.ERROR_TYPE] = _error_type(error)
-        self._instruments.operation_duration.record(
-            (time.perf_counter_ns() - run.started_ns) / 1e9, metric_attrs
+            metric_attrs = {**metric_attrs, semconv.ERROR_TYPE: _error_type(error)}
+        _try(
+            "Recorder.end duration",
+            self._instruments.operation_duration.record,
+            duration_s,
+            metric_attrs,
         )
+
+    def _record_usage(
+        self, run: Run, record: End, attrs: spans.Attributes, metric_attrs: spans.Attributes
+    ) -> None:
+        """Token usage and cost: on the span, in the trace's roll-ups and in the metrics."""
+        response_model = record.response_model if isinstance(record, ModelEnd) else None
+        usage, source, encoding = self._usage(run, record)
+        if usage is None:
+            return
+        cost = self._cost(run, usage, source, response_model)
+        if run.recording:
+            attrs.update(spans.usage_attributes(usage, source, encoding))
+            if cost is not None:
+                attrs.update(spans.cost_attributes(cost))
+        self._roll_up(run.trace, usage, cost)
+        if cost is not None:
+            self._instruments.cost.add(
+                cost.amount,
+                {**metric_attrs, semconv.GEN_AI_USAGE_COST_CURRENCY: cost.currency},
+            )
+        token_attrs = {**metric_attrs, semconv.SEMTRACE_USAGE_SOURCE: source}
+        for token_type, tokens in (
+            (semconv.TOKEN_TYPE_INPUT, usage.input_tokens),
+            (semconv.TOKEN_TYPE_OUTPUT, usage.output_tokens),
+        ):
+            if tokens is not None:
+                self._instruments.token_usage.record(
+                    tokens, {**token_attrs, semconv.GEN_AI_TOKEN_TYPE: token_type}
+                )
 
     def _cost(self, run: Run, usage: Usage, source: str, response_model: str | None) -> Cost | None:
         start = run.start
@@ -497,9 +526,7 @@ class Recorder:
             return None, "", None
         start = run.start
         if isinstance(start, ModelStart) and isinstance(record, ModelEnd):
-            counted: Count | None = None
-            if run.input_count is not None:
-                counted = run.input_count.result()
+            counted = _background_count(run.input_count)
             if counted is None:
                 counted = counter.count_input(start.model, start.messages, start.tools)
             output = counter.count_output(start.model, record.output)
@@ -669,6 +696,23 @@ def _mark_failed(span: trace.Span, error: BaseException) -> None:
             "exception.stacktrace": valid_utf8(stack),
         },
     )
+
+
+def _background_count(future: Future[Any] | None) -> Count | None:
+    """The prompt count started at the run's start, waited for at most a bounded time.
+
+    The one counting thread may be busy with other calls' prompts: past the wait, the
+    caller counts its own prompt instead (bounded by its size) rather than queue.
+    """
+    if future is None:
+        return None
+    try:
+        return future.result(timeout=_BACKGROUND_COUNT_WAIT_S)  # type: ignore[no-any-return]
+    except FutureTimeout:
+        future.cancel()
+        return None
+    except Exception:  # the count itself failed: the caller counts again, or gives up
+        return None
 
 
 def _count_done(_: Future[Any]) -> None:

@@ -199,10 +199,16 @@ class Count:
 
 
 class TokenCounter:
-    """Counts tokens for one set of settings; thread-safe; caches repeated long texts."""
+    """Counts tokens for one set of settings; thread-safe; caches repeated long texts.
+
+    The caches are shared by the caller's threads and the background counting thread:
+    every change to them happens under one lock (look-ups need none), and encoding runs
+    outside it, so counts on several threads still run in parallel.
+    """
 
     def __init__(self, default_encoding: str = DEFAULT_ENCODING) -> None:
         self.default_encoding = default_encoding
+        self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], int] = {}
         self._cached_chars = 0
         self._short: dict[tuple[str, str], int] = {}
@@ -308,21 +314,25 @@ class TokenCounter:
         return None
 
     def _store(self, key: tuple[str, str], count: int) -> None:
-        if self._cached_chars + len(key[1]) > _CACHE_MAX_CHARS:
-            # Bounded memory beats a perfect LRU here: start over when full.
-            self._cache.clear()
-            self._cached_chars = 0
-        self._cache[key] = count
-        self._cached_chars += len(key[1])
+        with self._lock:
+            if key in self._cache:  # another thread counted it meanwhile
+                return
+            if self._cached_chars + len(key[1]) > _CACHE_MAX_CHARS:
+                # Bounded memory beats a perfect LRU here: start over when full.
+                self._cache.clear()
+                self._cached_chars = 0
+            self._cache[key] = count
+            self._cached_chars += len(key[1])
 
     def _short_len(self, encoding: Any, name: str, text: str) -> int:
         key = (name, text)
         cached = self._short.get(key)
         if cached is None:
             cached = len(encoding.encode_ordinary(text))
-            if len(self._short) >= _SHORT_CACHE_MAX_ENTRIES:
-                self._short.clear()
-            self._short[key] = cached
+            with self._lock:
+                if len(self._short) >= _SHORT_CACHE_MAX_ENTRIES:
+                    self._short.clear()
+                self._short[key] = cached
         return cached
 
     def _piece_len(self, encoding: Any, name: str, text: str) -> int:

@@ -104,7 +104,9 @@ def after_retrieval(
     if not end.documents:
         return [
             _flag(thresholds, EMPTY_RETRIEVAL, True, "the retriever returned no documents"),
-            Evaluation(RETRIEVAL_RELEVANCE, 0.0, "fail", "no documents"),
+            Evaluation(
+                RETRIEVAL_RELEVANCE, 0.0, thresholds.label(RETRIEVAL_RELEVANCE, 0.0), "no documents"
+            ),
         ]
     return [
         _flag(thresholds, EMPTY_RETRIEVAL, False, ""),
