@@ -22,26 +22,25 @@ def _langchain_handler(**kwargs: Any) -> Recorder:
     return CallbackHandler(**kwargs).recorder
 
 
-def _langchain_instrumentor(**kwargs: Any) -> Recorder:
-    instrumentor = LangChainInstrumentor()
+def _recorder_of(instrumentor: Any, **kwargs: Any) -> Recorder:
+    """Instrument, read the recorder that ``instrument()`` built, uninstrument."""
     instrumentor.instrument(**kwargs)
     try:
-        handler = instrumentor._handler
-        assert handler is not None
-        return handler.recorder
+        if isinstance(instrumentor, LangChainInstrumentor):
+            assert instrumentor._handler is not None
+            return instrumentor._handler.recorder
+        assert instrumentor.tracker is not None
+        return instrumentor.tracker.recorder
     finally:
         instrumentor.uninstrument()
+
+
+def _langchain_instrumentor(**kwargs: Any) -> Recorder:
+    return _recorder_of(LangChainInstrumentor(), **kwargs)
 
 
 def _llamaindex_instrumentor(**kwargs: Any) -> Recorder:
-    instrumentor = LlamaIndexInstrumentor()
-    instrumentor.instrument(**kwargs)
-    try:
-        tracker = instrumentor.tracker
-        assert tracker is not None
-        return tracker.recorder
-    finally:
-        instrumentor.uninstrument()
+    return _recorder_of(LlamaIndexInstrumentor(), **kwargs)
 
 
 BUILDERS = [
