@@ -10,9 +10,9 @@ Example:
     >>> from semtrace.options import Options
     >>> Options(capture_content=True, quality_signals=False).resolve_settings().quality_signals
     False
-    >>> Options(colour="blue")
+    >>> Options(colour="blue")  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
-    TypeError: ...unexpected keyword argument 'colour'
+    TypeError: unexpected keyword argument 'colour'
 """
 
 from __future__ import annotations
