@@ -163,8 +163,8 @@ def main() -> None:
         child(framework, instrumented == "1", float(settle))
         return
 
-    sys.path.insert(0, str(ROOT / "packages" / "semtrace" / "src"))
-    from semtrace.testing import silent_port
+    sys.path.insert(0, str(ROOT))
+    from tests.network import silent_port
 
     results: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
     with silent_port() as hole, tempfile.TemporaryDirectory() as tmp:

@@ -216,7 +216,7 @@ def collector() -> Iterator[tuple[str, list[tuple[str, Any]]]]:
 EMIT = """
     import sys
     from opentelemetry import trace
-    from semtrace.setup import configure, flush
+    from semtrace.providers import configure, flush
 
     view = sys.argv[1] if len(sys.argv) > 1 else None
     configure(service_name="svc", backend_view=view)
@@ -303,7 +303,7 @@ def test_other_endpoints_get_no_view(collector: tuple[str, list[tuple[str, Any]]
 def test_configure_rejects_an_unknown_view_before_setting_anything() -> None:
     script = """
         from opentelemetry import trace
-        from semtrace.setup import configure
+        from semtrace.providers import configure
         try:
             configure(backend_view="datadog")
         except ValueError as exc:

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from semtrace.config import SEMTRACE_DEFAULT_PRICES, SEMTRACE_PRICES
 from semtrace.cost import (
     COST_SOURCE_DEFAULT,
     COST_SOURCE_USER,
-    SEMTRACE_DEFAULT_PRICES,
-    SEMTRACE_PRICES,
     Cost,
     Price,
     PriceTable,

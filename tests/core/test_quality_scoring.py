@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import math
 import time
 from pathlib import Path
 from types import ModuleType
@@ -17,7 +16,6 @@ from semtrace.quality.scoring import (
     groundedness,
     is_non_answer,
     retrieval_relevance,
-    score_statistics,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,29 +242,6 @@ def test_is_non_answer_does_not_flag_real_answers_with_negations(answer: str) ->
 def test_is_non_answer_only_looks_at_the_opening_of_the_answer() -> None:
     answer = f"{LAMBDA_DOC * 10} I don't know more than that."
     assert not is_non_answer(answer)
-
-
-# --- score_statistics ----------------------------------------------------------------
-
-
-def test_score_statistics_reports_max_mean_min() -> None:
-    assert score_statistics([0.2, 0.8, 0.5]) == {"max": 0.8, "mean": 0.5, "min": 0.2}
-
-
-@pytest.mark.parametrize(
-    "scores",
-    [pytest.param([], id="empty"), pytest.param([math.nan, math.inf], id="non-finite")],
-)
-def test_score_statistics_is_empty_without_usable_scores(scores: list[float]) -> None:
-    assert score_statistics(scores) == {}
-
-
-def test_score_statistics_skips_non_finite_values() -> None:
-    assert score_statistics([1.0, math.nan, 3.0, -math.inf]) == {
-        "max": 3.0,
-        "mean": 2.0,
-        "min": 1.0,
-    }
 
 
 # --- robustness ----------------------------------------------------------------------

@@ -72,9 +72,9 @@ class Recording(SpanProcessor):
 
 def _install_recording(recording: Recording) -> None:
     import semtrace
-    import semtrace.setup
+    import semtrace.providers
 
-    real = semtrace.setup.configure
+    real = semtrace.providers.configure
     added: list[object] = []  # the provider the recording was added to (once)
 
     def configure(**kwargs: Any) -> semtrace.Providers:
@@ -88,7 +88,7 @@ def _install_recording(recording: Recording) -> None:
         return providers
 
     semtrace.configure = configure
-    semtrace.setup.configure = configure
+    semtrace.providers.configure = configure
 
 
 def load_main(path: Path) -> Any:

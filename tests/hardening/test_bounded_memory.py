@@ -80,13 +80,12 @@ def test_every_map_stays_under_its_bound(
     for key in ("li.event_routes", "li.kind_cache", "encoding_loads", "li.dispatcher_open_spans"):
         assert last[key] == first[key], (key, first[key], last[key])
     # Nothing semtrace keeps per run outlives its bound...
-    assert live_during["Run"] + live_during["Link"] - live_before["Run"] - live_before["Link"] <= (
-        2 * MAX_OPEN
-    ), live_during
+    in_flight = sum(live_during[k] - live_before[k] for k in ("Run", "Skipped"))
+    assert in_flight <= 2 * MAX_OPEN, live_during
     assert live_during["OpenSpan"] - live_before["OpenSpan"] <= MAX_OPEN, live_during
     # ...or the shutdown.
     live_after = live_objects()
-    for kind in ("Run", "Link", "OpenSpan", "TraceState"):
+    for kind in ("Run", "Skipped", "OpenSpan", "OpenTrace"):
         assert live_after[kind] <= live_before[kind], (kind, live_before, live_after)
     # The workload itself never made semtrace fault.
     assert safety.faults() == faults_before

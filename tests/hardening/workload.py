@@ -231,11 +231,11 @@ def _short_cache_len(recorder: Any) -> int:
 
 def live_objects() -> dict[str, int]:
     """Live instances of semtrace's per-run objects, after a full collection."""
-    from semtrace.runs import Link, Run, TraceState
+    from semtrace.runs import OpenTrace, Run, Skipped
     from semtrace_llamaindex.table import OpenSpan
 
     gc.collect()
-    kinds = {"Run": Run, "Link": Link, "TraceState": TraceState, "OpenSpan": OpenSpan}
+    kinds = {"Run": Run, "Skipped": Skipped, "OpenTrace": OpenTrace, "OpenSpan": OpenSpan}
     found = dict.fromkeys(kinds, 0)
     for obj in gc.get_objects():
         for name, cls in kinds.items():

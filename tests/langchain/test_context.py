@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import semtrace
+from langchain_core.documents import Document
+from langchain_core.language_models.fake import FakeListLLM
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.tools import tool
 from semtrace import semconv
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
@@ -153,3 +158,38 @@ def test_invalid_context_value_fails_at_once() -> None:
         semtrace.context(**{"app.obj": object()}),
     ):  # type: ignore[arg-type]
         pass
+
+
+class _Retriever(BaseRetriever):
+    def _get_relevant_documents(self, query: str, *, run_manager: Any) -> list[Document]:
+        return [Document(page_content="Paris is the capital of France.")]
+
+
+@tool
+def _lookup(city: str) -> str:
+    """Look a city up."""
+    return f"{city}: found"
+
+
+@pytest.mark.parametrize(
+    ("runnable", "arg", "operation"),
+    [
+        pytest.param(FakeListLLM(responses=["ok"]), "hi", "text_completion", id="llm"),
+        pytest.param(fake_chat("ok"), "hi", "chat", id="chat-model"),
+        pytest.param(_Retriever(), "capital?", "retrieval", id="retriever"),
+        pytest.param(_lookup, {"city": "Paris"}, "execute_tool", id="tool"),
+    ],
+)
+def test_a_top_level_run_carries_its_calls_metadata_and_tags(
+    telemetry: Telemetry, handler: CallbackHandler, runnable: Any, arg: Any, operation: str
+) -> None:
+    config = {
+        "callbacks": [handler],
+        "metadata": {"user_id": "u-3", "session_id": "s-3"},
+        "tags": ["solo"],
+    }
+    runnable.invoke(arg, config=config)
+    (span,) = telemetry.by_operation(operation)
+    assert span.attributes[semconv.USER_ID] == "u-3"
+    assert span.attributes[semconv.SESSION_ID] == "s-3"
+    assert span.attributes[semconv.SEMTRACE_TAGS] == ("solo",)

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from semtrace.testing import silent_port
+
+from tests.network import silent_port
 
 SCRIPT = r"""
 import json

@@ -104,7 +104,7 @@ def assert_no_orphans(telemetry: Telemetry) -> None:
 def assert_one_semtrace_chat_over_http(telemetry: Telemetry, calls: int = 1) -> None:
     chats = telemetry.by_operation("chat")
     assert len(chats) == calls, telemetry.tree()
-    assert {scope(s) for s in chats} == {"semtrace"}
+    assert {scope(s) for s in chats} == {"semtrace_langchain"}
     for chat in chats:
         attrs = chat.attributes or {}
         assert attrs["gen_ai.usage.input_tokens"] == INPUT_TOKENS
@@ -126,8 +126,8 @@ def test_without_the_guard_one_call_makes_two_model_spans(
     chat_model(server).invoke("capital of France?", config={"callbacks": [handler]})
     chats = telemetry.by_operation("chat")
     assert len(chats) == 2, telemetry.tree()
-    ours = next(s for s in chats if scope(s) == "semtrace")
-    theirs = next(s for s in chats if scope(s) != "semtrace")
+    ours = next(s for s in chats if scope(s) == "semtrace_langchain")
+    theirs = next(s for s in chats if scope(s) != "semtrace_langchain")
     assert telemetry.parent_of(theirs) is ours
     for span in chats:  # both report the call's tokens: a sum over spans doubles them
         assert (span.attributes or {})["gen_ai.usage.input_tokens"] == INPUT_TOKENS
@@ -205,9 +205,9 @@ def test_provider_metrics_double_unless_their_meter_is_dropped(
 
     tokens = INPUT_TOKENS + OUTPUT_TOKENS
     doubled = token_points_by_scope([])
-    assert doubled["semtrace"] == tokens
+    assert doubled["semtrace_langchain"] == tokens
     assert sum(doubled.values()) == 2 * tokens
-    assert token_points_by_scope(dedupe.provider_metric_views()) == {"semtrace": tokens}
+    assert token_points_by_scope(dedupe.provider_metric_views()) == {"semtrace_langchain": tokens}
 
 
 # --- the filter on plain SDK spans ---

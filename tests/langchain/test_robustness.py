@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from semtrace import Settings, semconv
+from semtrace.safety import fault_count, faults
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
 
@@ -41,25 +42,64 @@ GARBAGE = [
 
 @pytest.mark.parametrize("payload", GARBAGE, ids=lambda p: type(p).__name__)
 def test_callbacks_tolerate_any_payload(telemetry: Telemetry, payload: object) -> None:
+    """Each start either opens a run or counts one fault at its callback; the core never faults.
+
+    What the translation cannot read is lost (and counted) at the callback that received
+    it; the recorder takes whatever record it is given, so no fault is counted in it, and
+    every run that was opened ends as one valid span.
+    """
     handler = CallbackHandler(tracer_provider=telemetry.tracer_provider, capture_content=True)
     run, child = uuid.uuid4(), uuid.uuid4()
-    handler.on_chain_start(payload, payload, run_id=run, metadata=payload, name=payload)  # type: ignore[arg-type]
-    handler.on_chat_model_start(
-        payload,
-        [[payload]],
-        run_id=child,
-        parent_run_id=run,
-        invocation_params=payload,
-        metadata=payload,
-    )  # type: ignore[arg-type]
+    starts = {
+        "on_chain_start": lambda: handler.on_chain_start(
+            payload,  # type: ignore[arg-type]
+            payload,
+            run_id=run,
+            metadata=payload,  # type: ignore[arg-type]
+            name=payload,
+        ),
+        "on_chat_model_start": lambda: handler.on_chat_model_start(
+            payload,  # type: ignore[arg-type]
+            [[payload]],
+            run_id=child,
+            parent_run_id=run,
+            invocation_params=payload,
+            metadata=payload,  # type: ignore[arg-type]
+        ),
+        "on_tool_start": lambda: handler.on_tool_start(
+            payload,  # type: ignore[arg-type]
+            payload,  # type: ignore[arg-type]
+            run_id=uuid.uuid4(),
+            parent_run_id=run,
+            inputs=payload,
+        ),
+        "on_retriever_start": lambda: handler.on_retriever_start(
+            payload,  # type: ignore[arg-type]
+            payload,  # type: ignore[arg-type]
+            run_id=uuid.uuid4(),
+            parent_run_id=run,
+        ),
+    }
+    before = faults()
+    opened = 0
+    for name, start in starts.items():
+        runs, faulted = handler.recorder.open_runs, fault_count(f"CallbackHandler.{name}")
+        start()
+        outcome = (
+            handler.recorder.open_runs - runs,
+            fault_count(f"CallbackHandler.{name}") - faulted,
+        )
+        assert outcome in ((1, 0), (0, 1)), (name, outcome)
+        opened += outcome[0]
     handler.on_llm_new_token(payload, run_id=child)  # type: ignore[arg-type]
     handler.on_llm_end(payload, run_id=child)
-    handler.on_tool_start(payload, payload, run_id=uuid.uuid4(), parent_run_id=run, inputs=payload)  # type: ignore[arg-type]
-    handler.on_retriever_start(payload, payload, run_id=uuid.uuid4(), parent_run_id=run)  # type: ignore[arg-type]
     handler.on_retriever_end(payload, run_id=uuid.uuid4())  # type: ignore[arg-type]
     handler.on_chain_end(payload, run_id=run)
     handler.on_chain_error(payload, run_id=uuid.uuid4())  # type: ignore[arg-type]
     handler.recorder.close()  # the runs this left open end, marked abandoned
+    new_faults = {k for k, n in faults().items() if n != before.get(k, 0)}
+    assert all(site.startswith("CallbackHandler.") for site in new_faults), new_faults
+    assert len(telemetry.spans()) == opened
     for span in telemetry.spans():
         for value in span.attributes.values():
             assert isinstance(value, (str, bool, int, float, tuple))
@@ -121,13 +161,27 @@ def test_hidden_runs_count_toward_the_bound(telemetry: Telemetry) -> None:
     assert handler.recorder.open_runs == 0
 
 
-def test_end_of_an_unknown_run_is_ignored(handler: CallbackHandler) -> None:
+def test_end_of_an_unknown_run_is_ignored(telemetry: Telemetry, handler: CallbackHandler) -> None:
+    """Ends for runs never started change nothing: no fault, no span, other runs intact."""
+    known = uuid.uuid4()
+    handler.on_chain_start({}, {}, run_id=known, name="known")
+    before = faults()
     handler.on_chain_end({}, run_id=uuid.uuid4())
     handler.on_llm_error(RuntimeError("x"), run_id=uuid.uuid4())
+    handler.on_retriever_end([], run_id=uuid.uuid4())
+    handler.on_tool_end("x", run_id=uuid.uuid4())
+    assert faults() == before  # handled, not swallowed
+    assert telemetry.spans() == ()
+    assert handler.recorder.open_runs == 1
+    handler.on_chain_end({"answer": "ok"}, run_id=known)
+    (span,) = telemetry.spans()
+    assert span.name == "invoke_workflow known"
+    assert semconv.SEMTRACE_RUN_ABANDONED not in span.attributes
     assert handler.recorder.open_runs == 0
 
 
-def test_no_span_is_built_for_a_sampled_out_trace(handler: CallbackHandler) -> None:
+def test_no_span_is_built_for_a_sampled_out_trace(telemetry: Telemetry) -> None:
+    """A sampled-out trace costs no span work: no content, no signals; metrics still count."""
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -136,9 +190,24 @@ def test_no_span_is_built_for_a_sampled_out_trace(handler: CallbackHandler) -> N
     exporter = InMemorySpanExporter()
     provider = TracerProvider(sampler=ALWAYS_OFF)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    sampled_out = CallbackHandler(tracer_provider=provider)
+    redacted: list[str] = []
+
+    def redact(text: str) -> str:
+        redacted.append(text)
+        return text
+
+    sampled_out = CallbackHandler(
+        tracer_provider=provider,
+        meter_provider=telemetry.meter_provider,
+        capture_content=True,
+        redact=redact,
+    )
     assert (
         rag_chain(fake_chat(ANSWER)).invoke(QUESTION, config={"callbacks": [sampled_out]}) == ANSWER
     )
     assert exporter.get_finished_spans() == ()
     assert sampled_out.recorder.open_runs == 0
+    assert redacted == []  # no content was serialised for spans nobody keeps
+    assert telemetry.metric_points(semconv.METRIC_QUALITY_SCORE) == []  # no signal computed
+    (duration,) = telemetry.metric_points(semconv.METRIC_OPERATION_DURATION)
+    assert duration.count == 1  # the call is still counted

@@ -11,81 +11,44 @@ directly on the event loop instead of hopping to a thread pool for every callbac
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from semtrace import Evaluator, Recorder, Settings
-from semtrace.config import CaptureMode, Redactor
-from semtrace.cost import PriceTable
-from semtrace.quality.signals import Thresholds
-from semtrace.records import AgentStart, RetrievalEnd, StepStart, ValueEnd, WorkflowStart
+from semtrace.options import Options
+from semtrace.records import AgentStart, RetrievalEnd, Start, StepStart, ValueEnd, WorkflowStart
 from semtrace.safety import never_raise
 
 from semtrace_langchain import translate
 from semtrace_langchain.execution import attach_retrieval, install_execution_context
+from semtrace_langchain.version import __version__
 
 
 class CallbackHandler(BaseCallbackHandler):
     """Records LangChain runs as OpenTelemetry GenAI spans.
 
-    Args:
-        tracer_provider: Provider for spans; the global one by default.
-        meter_provider: Provider for metrics; the global one by default.
-        capture_content: Record prompt/completion text; None reads
-            ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (default: no content).
-        count_tokens: Count tokens with tiktoken when the provider reports none;
-            None reads ``SEMTRACE_COUNT_TOKENS`` (default: on).
-        redact: Called on every text before it is recorded.
-        trace_all_runs: Also record LangChain plumbing (sequences, prompts, parsers).
-        drop_operations: Span kinds not to record: a preset (``llm_only``,
-            ``no_embeddings``) or operation names; None reads ``SEMTRACE_DROP_OPERATIONS``.
-        thresholds: Pass/fail thresholds of the quality signals.
-        evaluators: Your own evaluators, run inline or in the background.
-        prices: Price table (a ``PriceTable``, a JSON/TOML path or a mapping) for
-            ``semtrace.usage.cost.*``; None reads ``SEMTRACE_PRICES``, else shipped prices.
-        settings: Full settings; overrides the arguments above when given.
+    Takes the arguments of :class:`semtrace.options.Options`, the same as
+    ``LangChainInstrumentor().instrument()`` and ``LlamaIndexInstrumentor().instrument()``:
+    ``tracer_provider``, ``meter_provider``, ``capture_content`` and ``count_tokens``
+    (also by position), then by keyword ``redact``, ``trace_all_runs``,
+    ``quality_signals``, ``all_evaluation_events``, ``max_content_length``,
+    ``drop_operations``, ``default_encoding``, ``max_open_runs``, ``run_timeout_s``,
+    ``thresholds``, ``evaluators``, ``prices`` and ``settings``.
+
+    Raises:
+        TypeError: An unknown keyword, or ``settings`` together with a settings argument.
+        ValueError: An invalid argument.
     """
 
     run_inline = True
     raise_error = False
 
-    def __init__(
-        self,
-        tracer_provider: Any = None,
-        meter_provider: Any = None,
-        capture_content: bool | str | CaptureMode | None = None,
-        count_tokens: bool | None = None,
-        *,
-        redact: Redactor | None = None,
-        trace_all_runs: bool | None = None,
-        drop_operations: str | frozenset[str] | set[str] | None = None,
-        thresholds: Thresholds | None = None,
-        evaluators: Sequence[Evaluator] = (),
-        prices: PriceTable | str | Path | Mapping[str, Any] | None = None,
-        settings: Settings | None = None,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        options = Options(*args, **kwargs)
         super().__init__()
-        if settings is None:
-            settings = Settings.resolve(
-                capture_content=capture_content,
-                count_tokens=count_tokens,
-                redact=redact,
-                trace_all_runs=trace_all_runs,
-                drop_operations=drop_operations,
-            )
-        self.recorder = Recorder(
-            settings,
-            tracer_provider=tracer_provider,
-            meter_provider=meter_provider,
-            thresholds=thresholds,
-            evaluators=evaluators,
-            prices=prices if isinstance(prices, PriceTable) else PriceTable.load(prices),
-            framework="langchain",
-        )
-        self._trace_all = settings.trace_all_runs
+        self.recorder = options.recorder("langchain", "semtrace_langchain", __version__)
+        self._trace_all = self.recorder.settings.trace_all_runs
         install_execution_context()
 
     # --- chains, graphs, agents ---
@@ -104,14 +67,11 @@ class CallbackHandler(BaseCallbackHandler):
     ) -> None:
         """A chain, graph or graph node started."""
         name = kwargs.get("name") or (serialized or {}).get("name") or "chain"
-        context = translate.run_context(metadata, tags) if parent_run_id is None else None
         if translate.is_agent_root(name, metadata):
             record = AgentStart(name=name, input=inputs)
-            self.recorder.start(run_id, parent_run_id, record, context=context)
+            self._start(run_id, parent_run_id, record, metadata, tags)
         elif parent_run_id is None:
-            self.recorder.start(
-                run_id, None, WorkflowStart(name=name, input=inputs), context=context
-            )
+            self._start(run_id, None, WorkflowStart(name=name, input=inputs), metadata, tags)
         elif self._trace_all:
             self.recorder.start(run_id, parent_run_id, StepStart(name=name, input=inputs))
         else:
@@ -150,8 +110,7 @@ class CallbackHandler(BaseCallbackHandler):
         """A chat model call started."""
         prompt = messages[0] if messages else []
         record = translate.model_start(prompt, metadata, kwargs.get("invocation_params"))
-        context = translate.run_context(metadata, tags) if parent_run_id is None else None
-        self.recorder.start(run_id, parent_run_id, record, context=context)
+        self._start(run_id, parent_run_id, record, metadata, tags)
 
     @never_raise
     def on_llm_start(
@@ -161,6 +120,7 @@ class CallbackHandler(BaseCallbackHandler):
         *,
         run_id: UUID,
         parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -168,7 +128,7 @@ class CallbackHandler(BaseCallbackHandler):
         record = translate.model_start(
             prompts[:1], metadata, kwargs.get("invocation_params"), operation="text_completion"
         )
-        self.recorder.start(run_id, parent_run_id, record)
+        self._start(run_id, parent_run_id, record, metadata, tags)
 
     @never_raise
     def on_llm_new_token(
@@ -204,12 +164,14 @@ class CallbackHandler(BaseCallbackHandler):
         *,
         run_id: UUID,
         parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         """A retriever started."""
         name = kwargs.get("name") or (serialized or {}).get("name")
-        self.recorder.start(run_id, parent_run_id, translate.retrieval_start(query, name, metadata))
+        record = translate.retrieval_start(query, name, metadata)
+        self._start(run_id, parent_run_id, record, metadata, tags)
         attach_retrieval(self.recorder, run_id)
 
     @never_raise
@@ -232,12 +194,13 @@ class CallbackHandler(BaseCallbackHandler):
         *,
         run_id: UUID,
         parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         """A tool started."""
-        self.recorder.start(
-            run_id, parent_run_id, translate.tool_start(serialized, input_str, kwargs)
-        )
+        record = translate.tool_start(serialized, input_str, kwargs)
+        self._start(run_id, parent_run_id, record, metadata, tags)
 
     @never_raise
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -248,6 +211,18 @@ class CallbackHandler(BaseCallbackHandler):
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         """A tool raised."""
         self._close_with(run_id, error)
+
+    def _start(
+        self,
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        record: Start,
+        metadata: dict[str, Any] | None,
+        tags: list[str] | None,
+    ) -> None:
+        """Start a recorded run; a top-level one carries its call's user, session and tags."""
+        attributes = translate.run_context(metadata, tags) if parent_run_id is None else None
+        self.recorder.start(run_id, parent_run_id, record, attributes=attributes)
 
     def _close_with(self, run_id: UUID, error: BaseException) -> None:
         kind = translate.error_kind(error)

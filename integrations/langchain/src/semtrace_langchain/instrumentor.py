@@ -28,8 +28,8 @@ from semtrace_langchain.package import _instruments
 class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """An OpenTelemetry instrumentor for LangChain (``opentelemetry_instrumentor`` entry point).
 
-    ``instrument()`` takes the keyword arguments of :class:`CallbackHandler`
-    (``tracer_provider``, ``meter_provider``, ``capture_content``, ``count_tokens``, ...).
+    ``instrument()`` takes the keyword arguments of :class:`semtrace.options.Options`,
+    as :class:`CallbackHandler` does; an unknown one raises ``TypeError``.
     """
 
     _handler: CallbackHandler | None = None
@@ -39,19 +39,7 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         return _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
-        handler = CallbackHandler(
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            capture_content=kwargs.get("capture_content"),
-            count_tokens=kwargs.get("count_tokens"),
-            redact=kwargs.get("redact"),
-            trace_all_runs=kwargs.get("trace_all_runs"),
-            drop_operations=kwargs.get("drop_operations"),
-            thresholds=kwargs.get("thresholds"),
-            evaluators=kwargs.get("evaluators", ()),
-            prices=kwargs.get("prices"),
-            settings=kwargs.get("settings"),
-        )
+        handler = CallbackHandler(**kwargs)  # unknown or conflicting keywords raise here
         self._handler = handler
 
         @never_raise

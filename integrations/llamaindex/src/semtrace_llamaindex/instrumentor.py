@@ -17,23 +17,20 @@ from typing import Any
 
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from semtrace import Recorder, Settings
-from semtrace.cost import PriceTable
+from semtrace.options import Options
 
 from semtrace_llamaindex.events import EventHandler
 from semtrace_llamaindex.handler import SpanHandler
 from semtrace_llamaindex.package import _instruments
 from semtrace_llamaindex.tracker import Tracker
+from semtrace_llamaindex.version import __version__
 
 
 class LlamaIndexInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """An OpenTelemetry instrumentor for LlamaIndex (``opentelemetry_instrumentor`` entry point).
 
-    ``instrument()`` takes the same keyword arguments as the LangChain
-    ``CallbackHandler``: ``tracer_provider``, ``meter_provider``, ``capture_content``,
-    ``count_tokens``, ``redact``, ``trace_all_runs``, ``drop_operations``,
-    ``thresholds``, ``evaluators``, ``prices`` and ``settings`` (which overrides the
-    settings among them).
+    ``instrument()`` takes the keyword arguments of :class:`semtrace.options.Options`,
+    the same as the LangChain ``CallbackHandler``; an unknown one raises ``TypeError``.
     """
 
     _span_handler: SpanHandler | None = None
@@ -49,24 +46,9 @@ class LlamaIndexInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         return self._span_handler.tracker if self._span_handler is not None else None
 
     def _instrument(self, **kwargs: Any) -> None:
-        settings = kwargs.get("settings") or Settings.resolve(
-            capture_content=kwargs.get("capture_content"),
-            count_tokens=kwargs.get("count_tokens"),
-            redact=kwargs.get("redact"),
-            trace_all_runs=kwargs.get("trace_all_runs"),
-            drop_operations=kwargs.get("drop_operations"),
-        )
-        prices = kwargs.get("prices")
-        recorder = Recorder(
-            settings,
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            thresholds=kwargs.get("thresholds"),
-            evaluators=kwargs.get("evaluators", ()),
-            prices=prices if isinstance(prices, PriceTable) else PriceTable.load(prices),
-            framework="llamaindex",
-        )
-        tracker = Tracker(recorder, settings)
+        options = Options(**kwargs)  # unknown or conflicting keywords raise here
+        recorder = options.recorder("llamaindex", "semtrace_llamaindex", __version__)
+        tracker = Tracker(recorder, recorder.settings)
         root = get_dispatcher()
         _remove(root, SpanHandler, EventHandler)  # never two, however often we are called
         self._span_handler = SpanHandler(tracker, retire=_retire)

@@ -5,22 +5,22 @@ they returned: an LLM's stream until its end event, a query engine's streaming
 response until it is consumed or dropped, a chat engine's stream until the thread
 writing it to memory finishes. ``holds`` counts these reasons.
 
-Bounded like the core's run table: past ``max_open`` spans, or once a span is older
-than ``timeout_s``, the oldest spans are evicted and handed back to be ended, so spans
-whose end never comes (an abandoned stream still referenced somewhere, a dropped task)
-cannot grow memory. Spans whose method is still running with an attached context are
-the exception: their end is certain, and only it may detach that context.
+Bounded like the core's run table (both are a :class:`semtrace.bounded.BoundedTable`):
+past ``max_open`` spans, or once a span is older than ``timeout_s``, the oldest spans
+are evicted and handed back to be ended, so spans whose end never comes (an abandoned
+stream still referenced somewhere, a dropped task) cannot grow memory. Spans whose
+method is still running with an attached context are the exception: their end is
+certain, and only it may detach that context.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from semtrace.bounded import BoundedTable
 from semtrace.recorder import Attachment
 from semtrace.records import End
 
@@ -106,53 +106,35 @@ class OpenSpan:
         return self.outer, self.anchor
 
 
-class SpanTable:
+class SpanTable(BoundedTable[str, OpenSpan]):
     """Spans in flight by id, plus the index of LLM streams awaiting their first chunk.
 
     Thread-safe. ``lock`` (reentrant) also guards the ``holds`` and flags of its spans.
     """
 
     def __init__(self, max_open: int, timeout_s: float) -> None:
-        self.lock = threading.RLock()
-        self._spans: OrderedDict[str, OpenSpan] = OrderedDict()
+        super().__init__(max_open, timeout_s)
         self._first_chunk: dict[Hashable, str] = {}
-        self._max_open = max_open
-        self._timeout_s = timeout_s
 
-    def __len__(self) -> int:
-        return len(self._spans)
+    def pinned(self, entry: OpenSpan) -> bool:
+        """A span whose method is running with its context attached is never evicted.
 
-    def get(self, span_id: str | None) -> OpenSpan | None:
-        """The span with this id, if it is in flight."""
-        return None if span_id is None else self._spans.get(span_id)
-
-    def add(self, span: OpenSpan) -> list[OpenSpan]:
-        """Store ``span``; return the spans evicted to make room or timed out.
-
-        A span whose method is running with its context attached is never evicted: its
-        exit is certain, and only its exit, in its own frame, can detach that context.
+        Its exit is certain, and only its exit, in its own frame, can detach that context.
         """
+        return entry.attachment is not None
+
+    def add(self, key: str, entry: OpenSpan) -> list[OpenSpan]:
+        """Store ``entry`` under ``key``; return the spans evicted to make room or timed out."""
         with self.lock:
-            self._spans[span.id] = span
-            excess = len(self._spans) - self._max_open
-            deadline = span.created - self._timeout_s
-            evicted: list[OpenSpan] = []
-            # Insertion order is start order: only the head can be too old.
-            for oldest in self._spans.values():
-                if excess <= 0 and oldest.created >= deadline:
-                    break
-                if oldest.attachment is None:
-                    evicted.append(oldest)
-                    excess -= 1
+            evicted = super().add(key, entry)
             for gone in evicted:
-                del self._spans[gone.id]
                 self._unindex(gone)
         return evicted
 
-    def pop(self, span_id: str) -> OpenSpan | None:
+    def pop(self, key: str) -> OpenSpan | None:
         """Remove and return a span."""
         with self.lock:
-            span = self._spans.pop(span_id, None)
+            span = super().pop(key)
             if span is not None:
                 self._unindex(span)
             return span
@@ -160,20 +142,18 @@ class SpanTable:
     def drain(self) -> list[OpenSpan]:
         """Remove every span and return them."""
         with self.lock:
-            spans = list(self._spans.values())
-            self._spans.clear()
             self._first_chunk.clear()
-        return spans
+            return super().drain()
 
     def streaming_under(self, span_id: str) -> list[OpenSpan]:
         """The spans with an open stream below ``span_id`` (through recorded ancestors)."""
         with self.lock:
-            candidates = [s for s in self._spans.values() if s.stream_open and s.id != span_id]
+            candidates = [s for s in self._entries.values() if s.stream_open and s.id != span_id]
         below = []
         for span in candidates:
             anchor, depth = span.anchor, 0
             while anchor is not None and anchor != span_id and depth < _MAX_DEPTH:
-                parent = self._spans.get(anchor)
+                parent = self.get(anchor)
                 anchor, depth = (parent.anchor if parent is not None else None), depth + 1
             if anchor == span_id:
                 below.append(span)
@@ -187,16 +167,16 @@ class SpanTable:
         Steps are skipped, so that the key is the same with ``trace_all_runs`` on.
         """
         depth = 0
-        span = self._spans.get(anchor) if anchor is not None else None
+        span = self.get(anchor) if anchor is not None else None
         while span is not None and span.op is Op.STEP and depth < _MAX_DEPTH:
             anchor, depth = span.anchor, depth + 1
-            span = self._spans.get(anchor) if anchor is not None else None
+            span = self.get(anchor) if anchor is not None else None
         return (owner, anchor)
 
     def await_first_chunk(self, span: OpenSpan, key: Hashable) -> None:
         """Note that ``span`` returned a stream that has produced nothing yet."""
         with self.lock:
-            if span.id in self._spans:
+            if span.id in self._entries:
                 self._first_chunk[key] = span.id
                 span.first_chunk_key = key
 

@@ -113,7 +113,7 @@ class Tracker:
             span.instance, span.args = instance, bound_args
         if kind is Kind.STREAM_WRITER and parent is not None:
             self._hold_for_writer(parent, span)
-        evicted = self._table.add(span)
+        evicted = self._table.add(span.id, span)
         for gone in evicted:
             if gone is not span:
                 self._abandon(gone)
@@ -291,7 +291,7 @@ class Tracker:
         context: dict[str, AttributeValue] | None = None,
     ) -> None:
         self.recorder.start(
-            span.id, span.parent, record, start_time_ns=span.start_ns, context=context
+            span.id, span.parent, record, start_time_ns=span.start_ns, attributes=context
         )
         span.registered = True
         if attach and active_span_id.get() == span.id:

@@ -14,13 +14,13 @@ The core knows nothing of any framework: integrations (``semtrace_langchain``,
 from semtrace.callcontext import context
 from semtrace.config import CaptureMode, Settings
 from semtrace.content import redact_secrets
+from semtrace.providers import Providers, configure, flush, shutdown
 from semtrace.quality.evaluators import Evaluator
 from semtrace.quality.signals import Thresholds
 from semtrace.quality.types import Evaluation, Sample
 from semtrace.recorder import Recorder
 from semtrace.safety import fault_count
 from semtrace.sampling import Limits, Policy, TailSamplingProcessor
-from semtrace.setup import Providers, configure, flush, shutdown
 from semtrace.version import __version__
 
 __all__ = [

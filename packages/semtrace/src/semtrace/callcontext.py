@@ -22,6 +22,7 @@ from typing import Any, Final
 from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
+from semtrace.content import bounded_text
 
 _current: contextvars.ContextVar[Mapping[str, AttributeValue] | None] = contextvars.ContextVar(
     "semtrace_context", default=None
@@ -94,11 +95,8 @@ def context_attributes(
 
 def _bounded(value: Any) -> str:
     """Ids and tags come from request metadata: keep them short and encodable."""
-    try:
-        text = str(value)[:_MAX_VALUE_CHARS]
-    except Exception:
-        return "<unprintable>"
-    return text.encode("utf-8", "replace").decode("utf-8")
+    text = bounded_text(value, _MAX_VALUE_CHARS)
+    return "<unprintable>" if text is None else text
 
 
 def _checked(key: str, value: Any) -> AttributeValue:

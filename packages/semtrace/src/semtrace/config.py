@@ -1,4 +1,11 @@
-"""Settings and the environment variables that set them.
+"""Settings and every ``SEMTRACE_*`` environment variable: the one module that reads them.
+
+Two ways to build :class:`Settings`:
+
+* ``Settings(...)``: exactly the values given, defaults for the rest; the environment
+  is **not** read.
+* ``Settings.resolve(...)``: the values given, and for each one left ``None`` its
+  environment variable, then the default. Handlers and instrumentors use this.
 
 Settings are read once, when a handler or instrumentor is built, never on the hot path.
 An explicit argument that is wrong raises ``ValueError`` at configuration time; an
@@ -46,6 +53,10 @@ SEMTRACE_DROP_OPERATIONS: Final = "SEMTRACE_DROP_OPERATIONS"
 SEMTRACE_MAX_OPEN_RUNS: Final = "SEMTRACE_MAX_OPEN_RUNS"
 #: Seconds after which a run that never ended is ended and dropped (default 3600).
 SEMTRACE_RUN_TIMEOUT: Final = "SEMTRACE_RUN_TIMEOUT"
+#: Path of a JSON (or .toml) price table, layered over the shipped defaults.
+SEMTRACE_PRICES: Final = "SEMTRACE_PRICES"
+#: "false" turns the shipped default prices off (default true).
+SEMTRACE_DEFAULT_PRICES: Final = "SEMTRACE_DEFAULT_PRICES"
 #: Backend view added at OTLP export: langfuse | phoenix | none (default: langfuse when the
 #: OTLP traces endpoint is Langfuse's ``/api/public/otel``, else none). See semtrace.views.
 SEMTRACE_BACKEND_VIEW: Final = "SEMTRACE_BACKEND_VIEW"
@@ -218,6 +229,17 @@ def _env_number(name: str, default: float, minimum: float) -> float:
     return number
 
 
+def env_prices_path() -> str | None:
+    """The price table file named by ``SEMTRACE_PRICES``, if any (read by ``PriceTable.load``)."""
+    value = _env(SEMTRACE_PRICES)
+    return value.strip() if value else None
+
+
+def env_default_prices() -> bool:
+    """Whether the shipped prices apply (``SEMTRACE_DEFAULT_PRICES``, default true)."""
+    return _env_bool(SEMTRACE_DEFAULT_PRICES, True)
+
+
 def _env_capture() -> CaptureMode:
     value = _env(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT)
     if value is None:
@@ -236,6 +258,9 @@ def _env_capture() -> CaptureMode:
 @dataclass(frozen=True)
 class Settings:
     """Everything that changes what semtrace records, fixed when a handler is built.
+
+    The constructor takes the values as given and never reads the environment; use
+    :meth:`resolve` for "these arguments, else the ``SEMTRACE_*`` variables".
 
     Attributes:
         capture: Where prompt/completion text may be recorded.
@@ -287,8 +312,14 @@ class Settings:
         all_evaluation_events: bool | None = None,
         max_content_length: int | None = None,
         drop_operations: str | frozenset[str] | set[str] | None = None,
+        default_encoding: str | None = None,
+        max_open_runs: int | None = None,
+        run_timeout_s: float | None = None,
     ) -> Settings:
-        """Build settings from explicit arguments, falling back to environment variables.
+        """Build settings from explicit arguments, else environment variables, else defaults.
+
+        Unlike ``Settings(...)``, every argument left ``None`` is read from its
+        environment variable (``redact`` has none).
 
         Args:
             capture_content: Capture mode; None reads
@@ -301,6 +332,9 @@ class Settings:
             max_content_length: None reads ``SEMTRACE_MAX_CONTENT_LENGTH``.
             drop_operations: A preset or operation names; None reads
                 ``SEMTRACE_DROP_OPERATIONS``.
+            default_encoding: None reads ``SEMTRACE_DEFAULT_ENCODING``.
+            max_open_runs: None reads ``SEMTRACE_MAX_OPEN_RUNS``.
+            run_timeout_s: None reads ``SEMTRACE_RUN_TIMEOUT``.
 
         Returns:
             The settings.
@@ -314,7 +348,9 @@ class Settings:
             count_tokens=(
                 _env_bool(SEMTRACE_COUNT_TOKENS, True) if count_tokens is None else count_tokens
             ),
-            default_encoding=_env(SEMTRACE_DEFAULT_ENCODING) or DEFAULT_ENCODING,
+            default_encoding=(
+                default_encoding or _env(SEMTRACE_DEFAULT_ENCODING) or DEFAULT_ENCODING
+            ),
             max_content_length=(
                 int(_env_number(SEMTRACE_MAX_CONTENT_LENGTH, DEFAULT_MAX_CONTENT_LENGTH, 16))
                 if max_content_length is None
@@ -339,6 +375,14 @@ class Settings:
             drop_operations=(
                 _env_drop() if drop_operations is None else parse_drop_operations(drop_operations)
             ),
-            max_open_runs=int(_env_number(SEMTRACE_MAX_OPEN_RUNS, DEFAULT_MAX_OPEN_RUNS, 1)),
-            run_timeout_s=_env_number(SEMTRACE_RUN_TIMEOUT, DEFAULT_RUN_TIMEOUT_S, 0.001),
+            max_open_runs=(
+                int(_env_number(SEMTRACE_MAX_OPEN_RUNS, DEFAULT_MAX_OPEN_RUNS, 1))
+                if max_open_runs is None
+                else max_open_runs
+            ),
+            run_timeout_s=(
+                _env_number(SEMTRACE_RUN_TIMEOUT, DEFAULT_RUN_TIMEOUT_S, 0.001)
+                if run_timeout_s is None
+                else run_timeout_s
+            ),
         )

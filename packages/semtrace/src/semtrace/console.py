@@ -42,6 +42,7 @@ from opentelemetry.trace import StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
+from semtrace.processors import is_local_root
 
 __all__ = ["DEFAULT_MAX_SPANS", "DEFAULT_MAX_TRACES", "SUMMARY_FIELDS", "ConsoleTreeExporter"]
 
@@ -53,7 +54,7 @@ DEFAULT_MAX_TRACES = 256
 DEFAULT_MAX_SPANS = 10_000
 
 #: Attributes whose key starts with this are shown as ``quality.<name>=<value>``.
-QUALITY_PREFIX = "semtrace.quality."
+QUALITY_PREFIX = semconv.SEMTRACE_QUALITY_PREFIX
 
 _MAX_VALUE_CHARS = 60
 
@@ -167,10 +168,6 @@ def _quality_texts(attrs: Mapping[str, AttributeValue]) -> list[str]:
         else:
             texts.append(f"{name}={_fmt_value(value)}{'✗' if failed else ''}")
     return texts
-
-
-def _is_local_root(span: ReadableSpan) -> bool:
-    return span.parent is None or span.parent.is_remote
 
 
 def _sort_key(span: ReadableSpan) -> tuple[int, int, str]:
@@ -309,7 +306,7 @@ class ConsoleTreeExporter(SpanExporter):
             with self._lock:
                 for span in spans:
                     trace_id = span.context.trace_id
-                    if _is_local_root(span):
+                    if is_local_root(span):
                         pending = self._pending.pop(trace_id, None)
                         if pending is None:
                             trees.append((span, [], 0))

@@ -169,14 +169,14 @@ class ContentPolicy:
         seen = seen | {id(value)}
         if isinstance(value, Mapping):
             return {
-                self._cut(self._redact(_safe_str(k)), budget): self._plain(
+                self._cut(self._redact(safe_str(k)), budget): self._plain(
                     v, budget, depth + 1, seen
                 )
                 for k, v in list(value.items())[:_MAX_ITEMS]
             }
         if isinstance(value, (list, tuple, set, frozenset)):
             return [self._plain(v, budget, depth + 1, seen) for v in list(value)[:_MAX_ITEMS]]
-        return self._cut(self._redact(_safe_str(value)), budget)
+        return self._cut(self._redact(safe_str(value)), budget)
 
 
 def valid_utf8(text: str) -> str:
@@ -191,17 +191,35 @@ def valid_utf8(text: str) -> str:
         return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def _finite(value: float | None) -> float | str | None:
-    if value is None or math.isfinite(value):
-        return value
-    return str(value)
+def bounded_text(value: Any, limit: int) -> str | None:
+    """``value`` as at most ``limit`` characters of valid UTF-8 (names, ids, tags).
+
+    The one sanitiser for short strings that come from frameworks and users.
+
+    Returns:
+        The text, or None for None and for a value whose ``__str__`` raises.
+    """
+    if value is None:
+        return None
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception:
+        return None
+    return valid_utf8(text[:limit])
 
 
-def _safe_str(value: Any) -> str:
+def safe_str(value: Any) -> str:
+    """``str(value)``, or a placeholder naming its type when its ``__str__`` raises."""
     try:
         return value if isinstance(value, str) else str(value)
     except Exception:
         return f"<unprintable {type(value).__name__}>"
+
+
+def _finite(value: float | None) -> float | str | None:
+    if value is None or math.isfinite(value):
+        return value
+    return str(value)
 
 
 # --- a built-in redactor for common secrets ---

@@ -2,7 +2,8 @@
 
 Example:
     >>> from semtrace.cost import PriceTable
-    >>> from semtrace.records import Usage
+    >>> from semtrace.config import SEMTRACE_PRICES, env_default_prices, env_prices_path
+from semtrace.records import Usage
     >>> table = PriceTable.load({"my-model": {"input": 1.0, "output": 2.0}})
     >>> table.cost("my-model", "openai", Usage(input_tokens=1000, output_tokens=500))
     Cost(amount=0.002, currency='USD', source='user', model='my-model', estimated=False)
@@ -99,7 +100,6 @@ import functools
 import json
 import logging
 import math
-import os
 import re
 import sys
 from collections.abc import Mapping
@@ -108,15 +108,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from semtrace.config import SEMTRACE_PRICES, env_default_prices, env_prices_path
 from semtrace.records import Usage
 
 logger = logging.getLogger(__name__)
-
-# Each constant's value is the variable's own name.
-#: Path of a JSON (or .toml) price table, layered over the shipped defaults.
-SEMTRACE_PRICES: Final = "SEMTRACE_PRICES"
-#: "false" turns the shipped default prices off (default true).
-SEMTRACE_DEFAULT_PRICES: Final = "SEMTRACE_DEFAULT_PRICES"
 
 #: :attr:`Cost.source` of a price from the user's table (file, env var or mapping).
 COST_SOURCE_USER: Final = "user"
@@ -134,8 +129,6 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _DATE_STAMP = re.compile(r"(?:-20\d\d-[01]\d-[0-3]\d|[-@]20\d\d[01]\d[0-3]\d)$")
 _WILDCARD = "*"
 _CACHE_LIMIT = 1024
-_TRUE = frozenset({"true", "1", "yes", "on"})
-_FALSE = frozenset({"false", "0", "no", "off"})
 
 
 def _check_rate(name: str, value: object, *, optional: bool = False) -> None:
@@ -476,18 +469,8 @@ def _default_layer() -> _Layer:
         return _Layer(COST_SOURCE_DEFAULT, {})
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    value = (os.environ.get(name) or "").strip().lower()
-    if not value:
-        return default
-    if value in _TRUE or value in _FALSE:
-        return value in _TRUE
-    logger.warning("%s=%r is not a boolean; using %s", name, value, default)
-    return default
-
-
 def _env_layer() -> _Layer:
-    path = (os.environ.get(SEMTRACE_PRICES) or "").strip()
+    path = env_prices_path()
     if not path:
         return _EMPTY_USER
     try:
@@ -585,9 +568,7 @@ class PriceTable:
         table = cls.__new__(cls)
         table._init(
             user,
-            _env_bool(SEMTRACE_DEFAULT_PRICES, True)
-            if include_defaults is None
-            else include_defaults,
+            env_default_prices() if include_defaults is None else include_defaults,
         )
         return table
 

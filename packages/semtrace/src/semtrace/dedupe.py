@@ -77,7 +77,6 @@ Example:
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -89,6 +88,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanContext
 
 from semtrace import semconv
+from semtrace.processors import WrappingProcessor
 from semtrace.safety import record_fault
 from semtrace.spans import MODEL_OPERATIONS
 
@@ -100,8 +100,6 @@ __all__ = [
     "provider_metric_views",
 ]
 
-#: Instrumentation scope of semtrace's spans (``Recorder`` asks for this tracer).
-SEMTRACE_SCOPE: Final = "semtrace"
 DEFAULT_MAX_SPANS: Final = 4096
 #: Meters of provider instrumentations whose GenAI metrics double semtrace's:
 #: ``opentelemetry-instrumentation-openai-v2`` (embeddings) and the
@@ -129,9 +127,14 @@ def is_model_span(span: ReadableSpan) -> bool:
     )
 
 
+def is_semtrace_scope(name: str) -> bool:
+    """Whether an instrumentation scope is semtrace's: the core's or an integration's."""
+    return name == semconv.SCOPE_NAME or name.startswith(semconv.SCOPE_NAME + "_")
+
+
 def _is_semtrace_model_span(span: ReadableSpan) -> bool:
     scope = span.instrumentation_scope
-    if scope is None or scope.name != SEMTRACE_SCOPE:
+    if scope is None or not is_semtrace_scope(scope.name):
         return False
     return (span.attributes or {}).get(semconv.GEN_AI_OPERATION_NAME) in MODEL_OPERATIONS
 
@@ -144,7 +147,7 @@ class _Owner:
     hidden: list[int] = field(default_factory=list)
 
 
-class DuplicateModelSpanFilter(SpanProcessor):
+class DuplicateModelSpanFilter(WrappingProcessor):
     """Forward spans to ``downstream`` processors, minus provider duplicates of semtrace's.
 
     See the module documentation for what is dropped and why.
@@ -169,7 +172,7 @@ class DuplicateModelSpanFilter(SpanProcessor):
     ) -> None:
         if max_spans < 1:
             raise ValueError(f"max_spans must be at least 1, got {max_spans}")
-        self._downstream = tuple(downstream)
+        super().__init__(*downstream)
         self._max_spans = max_spans
         self._is_model_span = is_model_span
         self._lock = threading.Lock()
@@ -198,42 +201,19 @@ class DuplicateModelSpanFilter(SpanProcessor):
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         """Forward the start, unless ``span`` duplicates a semtrace model span."""
-        if self._hide_at_start(span):
-            return
-        for processor in self._downstream:
-            _forward(processor.on_start, span, parent_context)
+        if not self._hide_at_start(span):
+            self._forward_start(span, parent_context)
 
     def _on_ending(self, span: Span) -> None:
         """Forward the SDK's "span is ending" hook, unless ``span`` is a hidden duplicate."""
-        if self._is_hidden(span):
-            return
-        for processor in self._downstream:
-            _forward(getattr(processor, "_on_ending", None), span)
+        if not self._is_hidden(span):
+            self._forward_ending(span)
 
     def on_end(self, span: ReadableSpan) -> None:
         """Forward the end: not a duplicate's, and a duplicate's child re-parented."""
         forwarded = self._at_end(span)
-        if forwarded is None:
-            return
-        for processor in self._downstream:
-            _forward(processor.on_end, forwarded)
-
-    def shutdown(self) -> None:
-        """Shut every downstream processor down."""
-        for processor in self._downstream:
-            _forward(processor.shutdown)
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Flush every downstream processor within ``timeout_millis`` in all."""
-        deadline = time.monotonic_ns() + timeout_millis * 1_000_000
-        flushed = True
-        for processor in self._downstream:
-            left_ms = (deadline - time.monotonic_ns()) // 1_000_000
-            if left_ms <= 0:
-                return False
-            if _forward(processor.force_flush, left_ms) is not True:
-                flushed = False
-        return flushed
+        if forwarded is not None:
+            self._forward_end(forwarded)
 
     # --- bookkeeping ---
 
@@ -340,17 +320,6 @@ def _reparented(span: ReadableSpan, parent: SpanContext) -> ReadableSpan:
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,
     )
-
-
-def _forward(method: Callable[..., Any] | None, *args: Any) -> Any:
-    """Call a downstream processor's method; its exception is counted, never raised."""
-    if method is None:
-        return None
-    try:
-        return method(*args)
-    except Exception:
-        record_fault("DuplicateModelSpanFilter.downstream")
-        return None
 
 
 def install(tracer_provider: Any, **options: Any) -> DuplicateModelSpanFilter | None:

@@ -31,8 +31,15 @@ def _histogram(
 class Instruments:
     """The histograms semtrace records, created once per recorder."""
 
-    def __init__(self, meter_provider: Any) -> None:
-        meter = metrics.get_meter("semtrace", __version__, meter_provider)
+    def __init__(
+        self,
+        meter_provider: Any,
+        scope_name: str = semconv.SCOPE_NAME,
+        scope_version: str = __version__,
+    ) -> None:
+        meter = metrics.get_meter(
+            scope_name, scope_version, meter_provider, schema_url=semconv.SCHEMA_URL
+        )
         self.token_usage = _histogram(
             meter,
             semconv.METRIC_TOKEN_USAGE,

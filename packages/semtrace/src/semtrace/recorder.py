@@ -24,6 +24,7 @@ import time
 import traceback
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -32,12 +33,12 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from semtrace import semconv, spans
-from semtrace.callcontext import current as current_context
+from semtrace import callcontext, semconv, spans
 from semtrace.config import Settings
-from semtrace.content import ContentPolicy, valid_utf8
+from semtrace.content import ContentPolicy, bounded_text, safe_str, valid_utf8
 from semtrace.cost import Cost, PriceTable
 from semtrace.metrics import Instruments
+from semtrace.private_apis import instrumentation_suppressed
 from semtrace.quality import signals
 from semtrace.quality.evaluators import BackgroundEvaluations, Evaluator, validate
 from semtrace.quality.signals import Thresholds
@@ -55,7 +56,7 @@ from semtrace.records import (
     Usage,
     WorkflowStart,
 )
-from semtrace.runs import Link, Run, RunTable, TraceState
+from semtrace.runs import OpenTrace, Run, RunTable, Skipped
 from semtrace.safety import never_raise, record_fault
 from semtrace.spans import fits_int64
 from semtrace.tokens import Count, TokenCounter
@@ -65,14 +66,11 @@ from semtrace.version import __version__
 # releases the GIL, so a long count costs the caller nothing when the model is slow.
 _BACKGROUND_COUNT_CHARS: Final = 16_000
 _MAX_PENDING_COUNTS: Final = 32
+# Longest a model call's end waits for its prompt's background count.
+_BACKGROUND_COUNT_WAIT_S: Final = 1.0
 _counting_pool: ThreadPoolExecutor | None = None
 _pending_counts = 0
 _counting_lock = threading.Lock()
-
-try:  # the API's key; instrumentations set it to silence each other
-    from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
-except ImportError:  # pragma: no cover - very old API
-    _SUPPRESS_INSTRUMENTATION_KEY = otel_context.create_key("suppress_instrumentation")
 
 
 class Recorder:
@@ -87,6 +85,9 @@ class Recorder:
         evaluators: Your own evaluators (see :mod:`semtrace.quality.evaluators`).
         prices: Price table for ``semtrace.usage.cost.*``; ``PriceTable.load()`` by default
             (``SEMTRACE_PRICES``, else the shipped prices).
+        scope_name: Instrumentation scope of the spans and metrics: the integration's
+            package (``semtrace_langchain``), so backends can tell who made them.
+        scope_version: That package's version.
     """
 
     def __init__(
@@ -99,10 +100,14 @@ class Recorder:
         framework: str | None = None,
         evaluators: Sequence[Evaluator] = (),
         prices: PriceTable | None = None,
+        scope_name: str = semconv.SCOPE_NAME,
+        scope_version: str = __version__,
     ) -> None:
         self.settings = settings if settings is not None else Settings.resolve()
-        self._tracer = trace.get_tracer("semtrace", __version__, tracer_provider)
-        self._instruments = Instruments(meter_provider)
+        self._tracer = trace.get_tracer(
+            scope_name, scope_version, tracer_provider, schema_url=semconv.SCHEMA_URL
+        )
+        self._instruments = Instruments(meter_provider, scope_name, scope_version)
         self._runs = RunTable(self.settings.max_open_runs, self.settings.run_timeout_s)
         self._counter: TokenCounter | None = None
         if self.settings.count_tokens:
@@ -136,36 +141,36 @@ class Recorder:
         parent_id: Hashable | None,
         record: Start,
         start_time_ns: int | None = None,
-        context: Mapping[str, AttributeValue] | None = None,
+        attributes: Mapping[str, AttributeValue] | None = None,
     ) -> None:
         """Open a span for ``record``, child of the run ``parent_id``.
 
-        ``context`` holds per-call attributes the framework knows (user, session,
+        ``attributes`` holds per-call attributes the framework knows (user, session,
         conversation id, tags): they go on this span and every span below it, together
         with those of the enclosing :func:`semtrace.context` block.
         """
         if self._closed:
             return
-        parent_run, trace_state = self._parent(parent_id)
+        parent_run, open_trace = self._parent(parent_id)
         dropped = self._drop and spans.operation_of(record) in self._drop
-        if dropped or otel_context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
-            self._add(run_id, Link(parent_run, trace_state))
+        if dropped or instrumentation_suppressed():
+            self._add(run_id, Skipped(parent_run, open_trace))
             return
         try:
-            span, ctx, trace_state = self._open_span(
-                record, parent_run, trace_state, start_time_ns, context
+            span, parent_context, open_trace = self._open_span(
+                record, parent_run, open_trace, start_time_ns, attributes
             )
         except Exception:
             # No span: its children still attach to the nearest recorded ancestor.
             record_fault("Recorder.start")
-            self._add(run_id, Link(parent_run, trace_state))
+            self._add(run_id, Skipped(parent_run, open_trace))
             return
         run = Run(
             span,
-            trace.set_span_in_context(span, ctx),
+            trace.set_span_in_context(span, parent_context),
             record,
             time.perf_counter_ns(),
-            trace_state,
+            open_trace,
             span.is_recording(),
             is_root=parent_run is None,
         )
@@ -179,30 +184,32 @@ class Recorder:
         self,
         record: Start,
         parent_run: Run | None,
-        trace_state: TraceState | None,
+        open_trace: OpenTrace | None,
         start_time_ns: int | None,
-        context: Mapping[str, AttributeValue] | None,
-    ) -> tuple[trace.Span, otel_context.Context, TraceState]:
-        ctx = parent_run.context if parent_run is not None else otel_context.get_current()
+        attributes: Mapping[str, AttributeValue] | None,
+    ) -> tuple[trace.Span, otel_context.Context, OpenTrace]:
+        parent_context = (
+            parent_run.otel_context if parent_run is not None else otel_context.get_current()
+        )
         name, kind, attrs = spans.describe(record)
-        if trace_state is None:
+        if open_trace is None:
             # A new trace: the caller's semtrace.context() applies to all of it.
-            trace_state = TraceState(attributes=dict(current_context()))
+            open_trace = OpenTrace(attributes=dict(callcontext.current()))
             if self._framework:
                 attrs[semconv.SEMTRACE_FRAMEWORK] = self._framework
-        if context:
-            trace_state.attributes.update(context)
-        attrs.update(trace_state.attributes)
-        if isinstance(record, ModelStart) and trace_state.prompt is not None:
-            prompt_name, prompt_version = trace_state.prompt
-            trace_state.prompt = None
+        if attributes:
+            open_trace.attributes.update(attributes)
+        attrs.update(open_trace.attributes)
+        if isinstance(record, ModelStart) and open_trace.prompt is not None:
+            prompt_name, prompt_version = open_trace.prompt
+            open_trace.prompt = None
             attrs[semconv.GEN_AI_PROMPT_NAME] = prompt_name
             if prompt_version:
                 attrs[semconv.SEMTRACE_PROMPT_VERSION] = prompt_version
         span = self._tracer.start_span(
-            name, context=ctx, kind=kind, attributes=attrs, start_time=start_time_ns
+            name, context=parent_context, kind=kind, attributes=attrs, start_time=start_time_ns
         )
-        return span, ctx, trace_state
+        return span, parent_context, open_trace
 
     def _after_start(self, run: Run) -> None:
         record = run.start
@@ -216,8 +223,8 @@ class Recorder:
     @never_raise
     def skip(self, run_id: Hashable, parent_id: Hashable | None) -> None:
         """Note a run that is not recorded; its children attach to its nearest recorded ancestor."""
-        parent_run, trace_state = self._parent(parent_id)
-        self._add(run_id, Link(parent_run, trace_state))
+        parent_run, open_trace = self._parent(parent_id)
+        self._add(run_id, Skipped(parent_run, open_trace))
 
     @never_raise
     def use_prompt(self, run_id: Hashable, name: str, version: str | None = None) -> None:
@@ -229,10 +236,9 @@ class Recorder:
         """
         entry = self._runs.get(run_id)
         if entry is not None and entry.trace is not None:
-            entry.trace.prompt = (
-                valid_utf8(str(name)[:256]),
-                valid_utf8(str(version)[:64]) if version else None,
-            )
+            prompt_name = bounded_text(name, 256)
+            if prompt_name:
+                entry.trace.prompt = (prompt_name, bounded_text(version, 64) if version else None)
 
     @never_raise
     def chunk(self, run_id: Hashable) -> None:
@@ -288,7 +294,7 @@ class Recorder:
         try:
             run = self._runs.get(run_id)
             if isinstance(run, Run):
-                token = otel_context.attach(run.context)
+                token = otel_context.attach(run.otel_context)
         except Exception:
             token = None
         try:
@@ -309,7 +315,7 @@ class Recorder:
         try:
             run = self._runs.get(run_id)
             if isinstance(run, Run):
-                return Attachment(run.context, otel_context.attach(run.context))
+                return Attachment(run.otel_context, otel_context.attach(run.otel_context))
         except Exception:
             record_fault("Recorder.attach")
         return None
@@ -333,22 +339,24 @@ class Recorder:
     def close(self) -> None:
         """Stop recording: end every open run's span (marked abandoned), start no more."""
         self._closed = True
-        for run in self._runs.drain():
-            self._abandon(run)
+        for entry in self._runs.drain():
+            if isinstance(entry, Run):
+                self._abandon(entry)
 
     # --- internals ---
 
-    def _parent(self, parent_id: Hashable | None) -> tuple[Run | None, TraceState | None]:
+    def _parent(self, parent_id: Hashable | None) -> tuple[Run | None, OpenTrace | None]:
         entry = self._runs.get(parent_id)
         if isinstance(entry, Run):
             return entry, entry.trace
-        if isinstance(entry, Link):
+        if isinstance(entry, Skipped):
             return entry.target, entry.trace
         return None, None
 
-    def _add(self, run_id: Hashable, entry: Run | Link) -> None:
-        for run in self._runs.add(run_id, entry):
-            self._abandon(run)
+    def _add(self, run_id: Hashable, entry: Run | Skipped) -> None:
+        for evicted in self._runs.add(run_id, entry):
+            if isinstance(evicted, Run):
+                self._abandon(evicted)
 
     def _abandon(self, run: Run) -> None:
         _try("Recorder.abandon", run.span.set_attribute, semconv.SEMTRACE_RUN_ABANDONED, True)
@@ -361,47 +369,48 @@ class Recorder:
         abandoned stream before its model run). A root ended early would be exported before
         the rest of its trace, so it keeps its end time and ends when its last run does.
         """
-        trace_state = run.trace
+        open_trace = run.trace
         with self._trace_lock:
-            trace_state.open_runs -= 1
-            if run.is_root and trace_state.open_runs > 0:
-                trace_state.pending_root = (run.span, end_ns)
+            open_trace.open_runs -= 1
+            if run.is_root and open_trace.open_runs > 0:
+                open_trace.pending_root = (run.span, end_ns)
                 return
-            pending = trace_state.pending_root if trace_state.open_runs <= 0 else None
+            pending = open_trace.pending_root if open_trace.open_runs <= 0 else None
             if pending is not None:
-                trace_state.pending_root = None
+                open_trace.pending_root = None
         if run.is_root:
-            _try("Recorder roll-ups", self._set_roll_ups, run.span, trace_state)
+            _try("Recorder roll-ups", self._set_roll_ups, run.span, open_trace)
         try:
             run.span.end(end_time=end_ns)
         finally:
             if pending is not None:
-                _try("Recorder roll-ups", self._set_roll_ups, pending[0], trace_state)
+                _try("Recorder roll-ups", self._set_roll_ups, pending[0], open_trace)
                 pending[0].end(end_time=pending[1])
 
     @staticmethod
-    def _set_roll_ups(span: trace.Span, trace_state: TraceState) -> None:
+    def _set_roll_ups(span: trace.Span, open_trace: OpenTrace) -> None:
         """Totals of the whole trace, on its root, once every run has ended."""
-        if not (trace_state.input_tokens or trace_state.output_tokens):
+        if not (open_trace.input_tokens or open_trace.output_tokens):
             return
-        if not (fits_int64(trace_state.input_tokens) and fits_int64(trace_state.output_tokens)):
+        if not (fits_int64(open_trace.input_tokens) and fits_int64(open_trace.output_tokens)):
             return  # a provider reported absurd counts: no total rather than a lost batch
-        span.set_attribute(semconv.SEMTRACE_TRACE_INPUT_TOKENS, trace_state.input_tokens)
-        span.set_attribute(semconv.SEMTRACE_TRACE_OUTPUT_TOKENS, trace_state.output_tokens)
-        if trace_state.currency is not None:
-            span.set_attribute(semconv.SEMTRACE_TRACE_COST_AMOUNT, round(trace_state.cost, 10))
-            span.set_attribute(semconv.SEMTRACE_TRACE_COST_CURRENCY, trace_state.currency)
+        span.set_attribute(semconv.SEMTRACE_TRACE_INPUT_TOKENS, open_trace.input_tokens)
+        span.set_attribute(semconv.SEMTRACE_TRACE_OUTPUT_TOKENS, open_trace.output_tokens)
+        if open_trace.currency is not None:
+            span.set_attribute(semconv.SEMTRACE_TRACE_COST_AMOUNT, round(open_trace.cost, 10))
+            span.set_attribute(semconv.SEMTRACE_TRACE_COST_CURRENCY, open_trace.currency)
 
     def _finish(self, run: Run, record: End | None, error: BaseException | None) -> None:
         # The span ends when the framework said it did, not after our own bookkeeping.
         end_ns = time.time_ns()
+        duration_s = (time.perf_counter_ns() - run.started_ns) / 1e9
         attrs: spans.Attributes = {}
         try:
             # Each piece is isolated: a fault loses that piece, never the span.
             if run.recording and record is not None:
                 _try("Recorder.end attributes", self._end_attributes, run, record, attrs)
             if isinstance(run.start, (ModelStart, EmbeddingStart)):
-                _try("Recorder.end metrics", self._record_model_metrics, run, record, error, attrs)
+                self._record_model_metrics(run, record, error, attrs, duration_s)
             if run.recording and error is None and record is not None:
                 _try("Recorder.end signals", self._record_signals, run, record, attrs)
             if error is not None:
@@ -433,38 +442,63 @@ class Recorder:
             run.span.add_event(semconv.EVENT_INFERENCE_DETAILS, details)
 
     def _record_model_metrics(
-        self, run: Run, record: End | None, error: BaseException | None, attrs: spans.Attributes
+        self,
+        run: Run,
+        record: End | None,
+        error: BaseException | None,
+        attrs: spans.Attributes,
+        duration_s: float,
     ) -> None:
+        """Usage, cost and duration, each under its own guard.
+
+        A fault while counting tokens or pricing them loses those, never the duration
+        point: dashboards count calls with it.
+        """
         response_model = record.response_model if isinstance(record, ModelEnd) else None
-        metric_attrs = spans.metric_attributes(run.start, response_model)
+        try:
+            metric_attrs = spans.metric_attributes(run.start, response_model)
+        except Exception:
+            record_fault("Recorder.end metric attributes")
+            metric_attrs = {}
         if error is None and record is not None:
-            usage, source, encoding = self._usage(run, record)
-            if usage is not None:
-                cost = self._cost(run, usage, source, response_model)
-                if run.recording:
-                    attrs.update(spans.usage_attributes(usage, source, encoding))
-                    if cost is not None:
-                        attrs.update(spans.cost_attributes(cost))
-                self._roll_up(run.trace, usage, cost)
-                if cost is not None:
-                    self._instruments.cost.add(
-                        cost.amount,
-                        {**metric_attrs, semconv.SEMTRACE_USAGE_COST_CURRENCY: cost.currency},
-                    )
-                token_attrs = {**metric_attrs, semconv.SEMTRACE_USAGE_SOURCE: source}
-                for token_type, tokens in (
-                    (semconv.TOKEN_TYPE_INPUT, usage.input_tokens),
-                    (semconv.TOKEN_TYPE_OUTPUT, usage.output_tokens),
-                ):
-                    if tokens is not None:
-                        self._instruments.token_usage.record(
-                            tokens, {**token_attrs, semconv.GEN_AI_TOKEN_TYPE: token_type}
-                        )
+            _try("Recorder.end usage", self._record_usage, run, record, attrs, metric_attrs)
         if error is not None:
-            metric_attrs[semconv.ERROR_TYPE] = _error_type(error)
-        self._instruments.operation_duration.record(
-            (time.perf_counter_ns() - run.started_ns) / 1e9, metric_attrs
+            metric_attrs = {**metric_attrs, semconv.ERROR_TYPE: _error_type(error)}
+        _try(
+            "Recorder.end duration",
+            self._instruments.operation_duration.record,
+            duration_s,
+            metric_attrs,
         )
+
+    def _record_usage(
+        self, run: Run, record: End, attrs: spans.Attributes, metric_attrs: spans.Attributes
+    ) -> None:
+        """Token usage and cost: on the span, in the trace's roll-ups and in the metrics."""
+        response_model = record.response_model if isinstance(record, ModelEnd) else None
+        usage, source, encoding = self._usage(run, record)
+        if usage is None:
+            return
+        cost = self._cost(run, usage, source, response_model)
+        if run.recording:
+            attrs.update(spans.usage_attributes(usage, source, encoding))
+            if cost is not None:
+                attrs.update(spans.cost_attributes(cost))
+        self._roll_up(run.trace, usage, cost)
+        if cost is not None:
+            self._instruments.cost.add(
+                cost.amount,
+                {**metric_attrs, semconv.SEMTRACE_USAGE_COST_CURRENCY: cost.currency},
+            )
+        token_attrs = {**metric_attrs, semconv.SEMTRACE_USAGE_SOURCE: source}
+        for token_type, tokens in (
+            (semconv.TOKEN_TYPE_INPUT, usage.input_tokens),
+            (semconv.TOKEN_TYPE_OUTPUT, usage.output_tokens),
+        ):
+            if tokens is not None:
+                self._instruments.token_usage.record(
+                    tokens, {**token_attrs, semconv.GEN_AI_TOKEN_TYPE: token_type}
+                )
 
     def _cost(self, run: Run, usage: Usage, source: str, response_model: str | None) -> Cost | None:
         start = run.start
@@ -475,13 +509,13 @@ class Recorder:
             start.model, start.provider, usage, estimated=estimated, response_model=response_model
         )
 
-    def _roll_up(self, trace_state: TraceState, usage: Usage, cost: Cost | None) -> None:
+    def _roll_up(self, open_trace: OpenTrace, usage: Usage, cost: Cost | None) -> None:
         with self._trace_lock:
-            trace_state.input_tokens += usage.input_tokens or 0
-            trace_state.output_tokens += usage.output_tokens or 0
-            if cost is not None and trace_state.currency in (None, cost.currency):
-                trace_state.cost += cost.amount
-                trace_state.currency = cost.currency
+            open_trace.input_tokens += usage.input_tokens or 0
+            open_trace.output_tokens += usage.output_tokens or 0
+            if cost is not None and open_trace.currency in (None, cost.currency):
+                open_trace.cost += cost.amount
+                open_trace.currency = cost.currency
 
     def _usage(self, run: Run, record: End) -> tuple[Usage | None, str, str | None]:
         reported = record.usage if isinstance(record, (ModelEnd, EmbeddingEnd)) else None
@@ -492,9 +526,7 @@ class Recorder:
             return None, "", None
         start = run.start
         if isinstance(start, ModelStart) and isinstance(record, ModelEnd):
-            counted: Count | None = None
-            if run.input_count is not None:
-                counted = run.input_count.result()
+            counted = _background_count(run.input_count)
             if counted is None:
                 counted = counter.count_input(start.model, start.messages, start.tools)
             output = counter.count_output(start.model, record.output)
@@ -538,6 +570,9 @@ class Recorder:
         builtins = self.settings.quality_signals
         if isinstance(start, RetrievalStart) and isinstance(record, RetrievalEnd):
             operation, response_id = semconv.OP_RETRIEVAL, None
+            # The trace's state is the recorder's: the signals only read it.
+            with self._trace_lock:
+                run.trace.note_retrieval(start.query, record.documents)
             evaluations = (
                 signals.after_retrieval(start.query, record, run.trace, self._thresholds)
                 if builtins
@@ -576,7 +611,7 @@ class Recorder:
         if self.background is not None:
             for evaluator in self._deferred:
                 if operation in evaluator.operations:
-                    self.background.submit(evaluator, sample, run.context)
+                    self.background.submit(evaluator, sample, run.otel_context)
         return results
 
     def _record_later(self, ev: Evaluation, parent: otel_context.Context, operation: str) -> None:
@@ -587,7 +622,7 @@ class Recorder:
             attributes={semconv.GEN_AI_EVALUATION_NAME: ev.name},
         )
         attrs: spans.Attributes = {}
-        run = Run(span, parent, WorkflowStart(name=ev.name), 0, TraceState(), span.is_recording())
+        run = Run(span, parent, WorkflowStart(name=ev.name), 0, OpenTrace(), span.is_recording())
         self._record_evaluation(run, ev, attrs, operation, None)
         span.set_attributes(attrs)
         span.end()
@@ -657,17 +692,27 @@ def _mark_failed(span: trace.Span, error: BaseException) -> None:
     span.record_exception(
         error,
         attributes={
-            "exception.message": valid_utf8(_safe_str(error)),
+            "exception.message": valid_utf8(safe_str(error)),
             "exception.stacktrace": valid_utf8(stack),
         },
     )
 
 
-def _safe_str(error: BaseException) -> str:
+def _background_count(future: Future[Any] | None) -> Count | None:
+    """The prompt count started at the run's start, waited for at most a bounded time.
+
+    The one counting thread may be busy with other calls' prompts: past the wait, the
+    caller counts its own prompt instead (bounded by its size) rather than queue.
+    """
+    if future is None:
+        return None
     try:
-        return str(error)
-    except Exception:
-        return type(error).__name__
+        return future.result(timeout=_BACKGROUND_COUNT_WAIT_S)  # type: ignore[no-any-return]
+    except FutureTimeout:
+        future.cancel()
+        return None
+    except Exception:  # the count itself failed: the caller counts again, or gives up
+        return None
 
 
 def _count_done(_: Future[Any]) -> None:

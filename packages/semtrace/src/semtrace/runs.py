@@ -5,38 +5,44 @@ LlamaIndex's span ids), never from whatever OpenTelemetry context happens to be
 current: callbacks of concurrent runs interleave on one thread (asyncio) or arrive on
 other threads (thread pools), so the ambient context is not the run's.
 
-Runs that are not recorded (framework plumbing) are kept as :class:`Link` entries that
+Runs that are not recorded (framework plumbing) are kept as :class:`Skipped` entries that
 point at their nearest recorded ancestor, so their children are re-parented there.
 
-Bounded: past ``max_open`` entries, or once an entry is older than ``timeout_s``, the
-oldest entries are evicted and handed back so their spans can be ended.
+Bounded (:class:`semtrace.bounded.BoundedTable`): past ``max_open`` entries, or once an
+entry is older than ``timeout_s``, the oldest entries are evicted and handed back so
+their spans can be ended.
 
 Example:
     >>> table = RunTable(max_open=2, timeout_s=60)
-    >>> table.add("a", Link(None, trace=None))
+    >>> table.add("a", Skipped(None, trace=None))
     []
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry.context import Context
 from opentelemetry.trace import Span
 from opentelemetry.util.types import AttributeValue
 
-from semtrace.records import Start
+from semtrace.bounded import BoundedTable
+from semtrace.records import Document, Start
+
+#: How much retrieved text a trace keeps for the groundedness check.
+MAX_CONTEXT_CHARS: Final = 40_000
 
 
 @dataclass(slots=True)
-class TraceState:
-    """What one trace has seen so far, for the quality signals and roll-ups."""
+class OpenTrace:
+    """What one trace in flight has seen so far, for the quality signals and roll-ups.
+
+    Not OpenTelemetry's W3C ``TraceState``: this never leaves the process.
+    """
 
     question: str | None = None
     contexts: list[str] = field(default_factory=list)
@@ -54,16 +60,29 @@ class TraceState:
     cost: float = 0.0
     currency: str | None = None
 
+    def note_retrieval(self, query: str | None, documents: Sequence[Document]) -> None:
+        """Remember a retrieval's query (the trace's question, if none yet) and its texts."""
+        if self.question is None and query:
+            self.question = query
+        kept = sum(len(c) for c in self.contexts)
+        for document in documents:
+            if kept >= MAX_CONTEXT_CHARS:
+                break
+            if document.content:
+                self.contexts.append(document.content[: MAX_CONTEXT_CHARS - kept])
+                kept += len(self.contexts[-1])
+
 
 @dataclass(slots=True)
 class Run:
     """A run recorded as a span."""
 
     span: Span
-    context: Context
+    #: The OpenTelemetry context holding ``span``, the parent of its children's spans.
+    otel_context: Context
     start: Start
     started_ns: int
-    trace: TraceState
+    trace: OpenTrace
     recording: bool
     is_root: bool = False
     created: float = field(default_factory=time.monotonic)
@@ -72,58 +91,23 @@ class Run:
 
 
 @dataclass(slots=True)
-class Link:
-    """A run not recorded as a span: its children attach to ``target`` instead."""
+class Skipped:
+    """A run not recorded as a span: its children attach to ``target`` instead.
+
+    (Not a span ``Link``: nothing of it is exported.)
+    """
 
     target: Run | None
-    trace: TraceState | None
+    trace: OpenTrace | None
     created: float = field(default_factory=time.monotonic)
 
 
-Entry = Run | Link
+Entry = Run | Skipped
 
 
-class RunTable:
-    """Runs in flight; thread-safe; never holds more than ``max_open`` entries."""
+class RunTable(BoundedTable[Hashable, Entry]):
+    """Runs in flight by the framework's run id; thread-safe; at most ``max_open``.
 
-    def __init__(self, max_open: int, timeout_s: float) -> None:
-        self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
-        self._lock = threading.Lock()
-        self._max_open = max_open
-        self._timeout_s = timeout_s
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: Hashable | None) -> Entry | None:
-        """The entry for ``key``, if it is in flight."""
-        return None if key is None else self._entries.get(key)
-
-    def add(self, key: Hashable, entry: Entry) -> list[Run]:
-        """Store ``entry``; return the runs evicted to make room or timed out."""
-        evicted: list[Run] = []
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            deadline = entry.created - self._timeout_s
-            # Insertion order is start order, so only the head can be too old.
-            while self._entries:
-                oldest_key, oldest = next(iter(self._entries.items()))
-                if len(self._entries) <= self._max_open and oldest.created >= deadline:
-                    break
-                del self._entries[oldest_key]
-                if isinstance(oldest, Run):
-                    evicted.append(oldest)
-        return evicted
-
-    def pop(self, key: Hashable) -> Entry | None:
-        """Remove and return the entry for ``key``."""
-        with self._lock:
-            return self._entries.pop(key, None)
-
-    def drain(self) -> list[Run]:
-        """Remove every entry; return the runs among them."""
-        with self._lock:
-            runs = [e for e in self._entries.values() if isinstance(e, Run)]
-            self._entries.clear()
-        return runs
+    Evicted and drained entries include :class:`Skipped` ones: only a :class:`Run` has a
+    span to end.
+    """

@@ -63,13 +63,14 @@ from types import MappingProxyType
 from typing import Final, NamedTuple
 
 from opentelemetry import metrics
-from opentelemetry.context import Context
 from opentelemetry.metrics import MeterProvider
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 from opentelemetry.trace import StatusCode
 
 from semtrace import semconv
-from semtrace.quality import signals
+from semtrace.processors import WrappingProcessor, is_local_root
+from semtrace.quality.signals import FLAGS, SCORES
 from semtrace.safety import record_fault
 from semtrace.version import __version__
 
@@ -89,13 +90,7 @@ TRIGGER_TIMEOUT: Final = "timeout"
 TRIGGER_LIMIT: Final = "limit"
 TRIGGER_FLUSH: Final = "flush"
 
-#: The scored signals a policy can put a floor under, in the order they are checked.
-SCORES: Final = (signals.GROUNDEDNESS, signals.RETRIEVAL_RELEVANCE, signals.ANSWER_RELEVANCE)
-#: The flags a policy can keep traces for, in the order they are checked.
-FLAGS: Final = (signals.EMPTY_RETRIEVAL, signals.NON_ANSWER, signals.TRUNCATED,
-                signals.EMPTY_OUTPUT)  # fmt: skip
 
-_LOW_64: Final = (1 << 64) - 1
 _NS: Final = 1e9
 
 
@@ -167,7 +162,7 @@ class Policy:
 
     def in_base_rate(self, trace_id: int) -> bool:
         """Whether ``trace_id`` is in the base rate (the ``TraceIdRatioBased`` rule)."""
-        return (trace_id & _LOW_64) < self._bound
+        return (trace_id & TraceIdRatioBased.TRACE_ID_LIMIT) < self._bound
 
     def decide(self, spans: Sequence[ReadableSpan]) -> Decision:
         """Keep or drop the trace these spans (at least one, of one trace) belong to."""
@@ -213,7 +208,7 @@ class Policy:
 
     @functools.cached_property
     def _bound(self) -> int:
-        return round(self.base_rate * (_LOW_64 + 1))
+        return TraceIdRatioBased.get_bound_for_rate(self.base_rate)
 
 
 _KEPT_BY_BASE_RATE: Final = Decision(True, REASON_BASE_RATE)
@@ -302,7 +297,7 @@ class SamplingStats:
         return self.kept_total + self.dropped
 
 
-class TailSamplingProcessor(SpanProcessor):
+class TailSamplingProcessor(WrappingProcessor):
     """A span processor that forwards whole traces worth keeping to another processor.
 
     See the module documentation for what is kept and how memory and time are bounded.
@@ -343,6 +338,7 @@ class TailSamplingProcessor(SpanProcessor):
         if not callable(getattr(downstream, "on_end", None)):
             raise TypeError(f"downstream must be a SpanProcessor, not {downstream!r}")
         _check_above("sweep_interval_s", sweep_interval_s, strict=True, finite=True)
+        super().__init__(downstream)
         self.downstream = downstream
         self.policy = policy if policy is not None else Policy()
         self.limits = limits if limits is not None else Limits()
@@ -362,19 +358,6 @@ class TailSamplingProcessor(SpanProcessor):
 
     # --- SpanProcessor ---
 
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        """Pass the start straight to the downstream processor."""
-        try:
-            self.downstream.on_start(span, parent_context=parent_context)
-        except Exception:
-            self._fault("on_start")
-
-    def _on_ending(self, span: Span) -> None:
-        try:
-            self.downstream._on_ending(span)
-        except Exception:
-            self._fault("_on_ending")
-
     def on_end(self, span: ReadableSpan) -> None:
         """Hold the span, or decide its trace and forward the spans of a kept one."""
         try:
@@ -388,11 +371,7 @@ class TailSamplingProcessor(SpanProcessor):
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Decide every held trace now, forward the kept ones, and flush downstream."""
         self._decide_all()
-        try:
-            return self.downstream.force_flush(timeout_millis)
-        except Exception:
-            self._fault("force_flush")
-            return False
+        return super().force_flush(timeout_millis)
 
     def shutdown(self) -> None:
         """Decide every held trace, stop the sweeper and shut the downstream down.
@@ -405,10 +384,7 @@ class TailSamplingProcessor(SpanProcessor):
             self._closed = True
         self._decide_all()
         self._stop.set()
-        try:
-            self.downstream.shutdown()
-        except Exception:
-            self._fault("shutdown")
+        super().shutdown()
 
     # --- public extras ---
 
@@ -457,7 +433,7 @@ class TailSamplingProcessor(SpanProcessor):
         if kept is not None:
             self._late(span, kept, batch)
             return batch
-        root = _is_local_root(span)
+        root = is_local_root(span)
         held = self._held.get(trace_id)
         if held is None and root:  # a trace of one span, or the last of its spans
             self._decide(trace_id, [span], TRIGGER_ROOT_END, batch)
@@ -536,10 +512,7 @@ class TailSamplingProcessor(SpanProcessor):
 
     def _deliver(self, batch: _Batch) -> None:
         for span in batch.spans:
-            try:
-                self.downstream.on_end(span)
-            except Exception:
-                self._fault("downstream.on_end")
+            self._forward_end(span)
         if self._counter is None:
             return
         for decision, trigger in batch.decisions:
@@ -549,7 +522,7 @@ class TailSamplingProcessor(SpanProcessor):
                 self._fault("metrics")
 
     def _fault(self, site: str) -> None:
-        record_fault(f"TailSamplingProcessor.{site}")
+        super()._fault(site)
         with self._lock:
             self._tally.faults += 1
 
@@ -699,11 +672,6 @@ class _Tally:
     def high_water(self, traces: int, spans: int) -> None:
         self.max_held_traces = max(self.max_held_traces, traces)
         self.max_held_spans = max(self.max_held_spans, spans)
-
-
-def _is_local_root(span: ReadableSpan) -> bool:
-    parent = span.parent
-    return parent is None or parent.is_remote
 
 
 def _number(value: object) -> float | None:

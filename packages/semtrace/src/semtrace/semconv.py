@@ -15,6 +15,13 @@ from __future__ import annotations
 
 from typing import Final
 
+#: The semantic conventions these names follow (the last full release with the GenAI
+#: conventions in the main repository): every tracer and meter of semtrace says so.
+SCHEMA_URL: Final = "https://opentelemetry.io/schemas/1.41.0"
+#: Instrumentation scope of the core's own tracer and meters (integrations use their own
+#: package name, ``semtrace_langchain`` or ``semtrace_llamaindex``).
+SCOPE_NAME: Final = "semtrace"
+
 # --- GenAI operation names (gen_ai.operation.name values) ---
 OP_CHAT: Final = "chat"
 OP_TEXT_COMPLETION: Final = "text_completion"

@@ -27,20 +27,19 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
-from semtrace.content import ContentPolicy, valid_utf8
+from semtrace.content import ContentPolicy, bounded_text, valid_utf8
 from semtrace.cost import Cost
 from semtrace.records import (
     AgentStart,
     EmbeddingEnd,
     EmbeddingStart,
-    Message,
     ModelEnd,
     ModelStart,
     RerankStart,
@@ -48,7 +47,6 @@ from semtrace.records import (
     RetrievalStart,
     Start,
     StepStart,
-    TextPart,
     ToolStart,
     Usage,
     ValueEnd,
@@ -56,6 +54,9 @@ from semtrace.records import (
 )
 
 Attributes = dict[str, AttributeValue]
+
+#: Longest name, id or model string kept on a span.
+_MAX_NAME_CHARS: Final = 256
 
 # Request parameter names, as the integrations report them, to the GenAI key and type.
 REQUEST_PARAMS: Final[Mapping[str, tuple[str, type]]] = {
@@ -264,13 +265,7 @@ def metric_attributes(start: Start, response_model: str | None) -> Attributes:
 
 def _str(value: Any) -> str | None:
     """A name-like value as a string of bounded length, or None."""
-    if value is None:
-        return None
-    try:
-        text = value if isinstance(value, str) else str(value)
-    except Exception:
-        return None
-    return valid_utf8(text[:256])
+    return bounded_text(value, _MAX_NAME_CHARS)
 
 
 _INT64: Final = 2**63
@@ -314,8 +309,3 @@ def first_text(value: Any) -> str | None:
             if isinstance(value.get(key), str):
                 return str(value[key])
     return None
-
-
-def texts_of(messages: Sequence[Message]) -> str:
-    """All text parts of ``messages`` joined, for substring checks."""
-    return "\n".join(p.content for m in messages for p in m.parts if isinstance(p, TextPart))

@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import inspect
 import logging
-import re
 import shutil
-import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +25,9 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from semtrace import semconv
+from semtrace.private_apis import tiktoken_download_url
 
 
 class _EndedTwiceLog(logging.Handler):
@@ -70,7 +69,7 @@ class SpanChecker(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         """Check the span was open and its trace's root has not ended yet."""
-        late = "gen_ai.evaluation.name" in (span.attributes or {})
+        late = semconv.GEN_AI_EVALUATION_NAME in (span.attributes or {})
         with self._lock:
             if self._open.pop(span.context.span_id, None) is None:
                 self.violations.append(f"{span.name}: ended twice or never started")
@@ -119,7 +118,7 @@ class Telemetry:
         found = [
             s
             for s in self.spans()
-            if (s.attributes or {}).get("gen_ai.operation.name") == operation
+            if (s.attributes or {}).get(semconv.GEN_AI_OPERATION_NAME) == operation
         ]
         return sorted(found, key=lambda s: s.start_time or 0)
 
@@ -186,16 +185,12 @@ def tiktoken_cache_from(source: Path, dest: Path) -> Path:
     URLs are read from the installed ``tiktoken_ext.openai_public``. Point
     ``TIKTOKEN_CACHE_DIR`` at the returned folder to count offline.
     """
-    import tiktoken_ext.openai_public as public
-
-    text = inspect.getsource(public)
     dest.mkdir(parents=True, exist_ok=True)
     for path in _bpe_files(source):
-        name = path.name.removesuffix(".gz")
-        match = re.search(r'"(https://[^"]+/' + re.escape(name) + r')"', text)
-        if not match:
+        url = tiktoken_download_url(path.name.removesuffix(".gz"))
+        if url is None:
             continue
-        target = dest / hashlib.sha1(match.group(1).encode()).hexdigest()
+        target = dest / hashlib.sha1(url.encode()).hexdigest()
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as src, open(target, "wb") as out:
                 shutil.copyfileobj(src, out)
@@ -207,35 +202,3 @@ def tiktoken_cache_from(source: Path, dest: Path) -> Path:
 def _bpe_files(source: Path) -> Iterator[Path]:
     yield from sorted(source.glob("*.tiktoken"))
     yield from sorted(source.glob("*.tiktoken.gz"))
-
-
-@contextmanager
-def silent_port() -> Iterator[int]:
-    """A local TCP port that accepts connections and never answers: a network that hangs.
-
-    Point a download or an exporter at ``http://127.0.0.1:<port>`` to see what waits on it.
-    """
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(128)
-    server.settimeout(0.2)  # so the accepting thread notices the stop
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield int(server.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join()
-        for conn in held:
-            conn.close()
-        server.close()

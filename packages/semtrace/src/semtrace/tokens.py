@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import inspect
 import json
 import logging
 import os
@@ -39,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from semtrace.config import DEFAULT_ENCODING
+from semtrace.private_apis import tiktoken_download_url
 from semtrace.records import (
     Message,
     ReasoningPart,
@@ -133,19 +133,6 @@ def _default_cache_dir() -> str:
     return os.path.join(tempfile.gettempdir(), "data-gym-cache")
 
 
-@functools.cache
-def _cache_key(name: str) -> str | None:
-    """The file name tiktoken caches encoding ``name`` under (sha1 of its URL), if known."""
-    try:
-        import tiktoken_ext.openai_public as public
-
-        source = inspect.getsource(public)
-    except Exception:
-        return None
-    match = re.search(r'"(https://[^"]+/' + re.escape(name) + r'\.tiktoken)"', source)
-    return hashlib.sha1(match.group(1).encode()).hexdigest() if match else None
-
-
 def _in_local_cache(name: str, cache_dir: str | None = None) -> bool:
     """Whether tiktoken will read ``name`` from disk rather than download it.
 
@@ -153,10 +140,11 @@ def _in_local_cache(name: str, cache_dir: str | None = None) -> bool:
         name: The encoding.
         cache_dir: The folder to look in; None means the one tiktoken uses now.
     """
-    key = _cache_key(name)
+    url = tiktoken_download_url(name + ".tiktoken")
     cache_dir = cache_dir if cache_dir is not None else _tiktoken_cache_dir()
-    if key is None or cache_dir is None:
+    if url is None or cache_dir is None:
         return False
+    key = hashlib.sha1(url.encode()).hexdigest()
     return os.path.exists(os.path.join(cache_dir, key))
 
 
@@ -220,14 +208,6 @@ def wait_until_loaded(name: str = DEFAULT_ENCODING, timeout: float = 30.0) -> bo
     return load.encoding is not None
 
 
-def reset_for_tests() -> None:
-    """Forget every loaded encoding (the next use loads again)."""
-    with _loads_lock:
-        _loads.clear()
-        _ready.clear()
-    _encoding_by_model.clear()
-
-
 _encoding_by_model: dict[tuple[str, str], str] = {}
 
 
@@ -259,10 +239,16 @@ class Count:
 
 
 class TokenCounter:
-    """Counts tokens for one set of settings; thread-safe; caches repeated long texts."""
+    """Counts tokens for one set of settings; thread-safe; caches repeated long texts.
+
+    The caches are shared by the caller's threads and the background counting thread:
+    every change to them happens under one lock (look-ups need none), and encoding runs
+    outside it, so counts on several threads still run in parallel.
+    """
 
     def __init__(self, default_encoding: str = DEFAULT_ENCODING) -> None:
         self.default_encoding = default_encoding
+        self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], int] = {}
         self._cached_chars = 0
         self._short: dict[tuple[str, str], int] = {}
@@ -368,21 +354,25 @@ class TokenCounter:
         return None
 
     def _store(self, key: tuple[str, str], count: int) -> None:
-        if self._cached_chars + len(key[1]) > _CACHE_MAX_CHARS:
-            # Bounded memory beats a perfect LRU here: start over when full.
-            self._cache.clear()
-            self._cached_chars = 0
-        self._cache[key] = count
-        self._cached_chars += len(key[1])
+        with self._lock:
+            if key in self._cache:  # another thread counted it meanwhile
+                return
+            if self._cached_chars + len(key[1]) > _CACHE_MAX_CHARS:
+                # Bounded memory beats a perfect LRU here: start over when full.
+                self._cache.clear()
+                self._cached_chars = 0
+            self._cache[key] = count
+            self._cached_chars += len(key[1])
 
     def _short_len(self, encoding: Any, name: str, text: str) -> int:
         key = (name, text)
         cached = self._short.get(key)
         if cached is None:
             cached = len(encoding.encode_ordinary(text))
-            if len(self._short) >= _SHORT_CACHE_MAX_ENTRIES:
-                self._short.clear()
-            self._short[key] = cached
+            with self._lock:
+                if len(self._short) >= _SHORT_CACHE_MAX_ENTRIES:
+                    self._short.clear()
+                self._short[key] = cached
         return cached
 
     def _piece_len(self, encoding: Any, name: str, text: str) -> int:

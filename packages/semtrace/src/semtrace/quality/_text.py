@@ -113,11 +113,6 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def is_content(word: str) -> bool:
-    """A word that carries meaning: not a stopword and not a lone letter."""
-    return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
-
-
 def content_stems(text: str, extra_stop: frozenset[str] = frozenset()) -> list[str]:
     """Stems of the content words, in order (order matters for bigrams)."""
     return [

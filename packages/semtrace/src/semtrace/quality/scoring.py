@@ -16,7 +16,6 @@ Text beyond those caps is ignored, never an error.
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
@@ -317,25 +316,6 @@ def _declines(head: str) -> bool:
         any(a in text for a in anchors) and pattern.search(text) is not None
         for anchors, pattern in _REFUSALS
     )
-
-
-def score_statistics(scores: Sequence[float]) -> dict[str, float]:
-    """Max, mean and min of retriever similarity scores.
-
-    Args:
-        scores: Retriever scores; non-numeric and non-finite values are ignored.
-
-    Returns:
-        ``{"max", "mean", "min"}`` or ``{}`` when there is no usable score.
-    """
-    vals = [
-        float(s)
-        for s in scores
-        if isinstance(s, (int, float)) and not isinstance(s, bool) and math.isfinite(s)
-    ]
-    if not vals:
-        return {}
-    return {"max": max(vals), "mean": math.fsum(vals) / len(vals), "min": min(vals)}
 
 
 def _share_in_any(items: AbstractSet[T], containers: Sequence[AbstractSet[T]]) -> float:

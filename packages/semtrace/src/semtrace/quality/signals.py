@@ -1,5 +1,8 @@
 """The built-in quality signals: which spans get which signal, and its label.
 
+Pure functions of the records and of what the trace has seen so far: they read the
+:class:`~semtrace.runs.OpenTrace`, never change it (the recorder owns it).
+
 Signals are computed from the same records the spans are built from, whether or not
 content capture is on (the text itself is recorded only when it is):
 
@@ -41,7 +44,7 @@ from semtrace.records import (
     TextPart,
     ToolCallPart,
 )
-from semtrace.runs import TraceState
+from semtrace.runs import OpenTrace
 
 RETRIEVAL_RELEVANCE: Final = "retrieval_relevance"
 EMPTY_RETRIEVAL: Final = "empty_retrieval"
@@ -50,10 +53,10 @@ ANSWER_RELEVANCE: Final = "answer_relevance"
 NON_ANSWER: Final = "non_answer"
 TRUNCATED: Final = "truncated"
 EMPTY_OUTPUT: Final = "empty_output"
-FLAGS: Final = frozenset({EMPTY_RETRIEVAL, NON_ANSWER, TRUNCATED, EMPTY_OUTPUT})
-
-# How much retrieved text a trace keeps for the groundedness check.
-_MAX_CONTEXT_CHARS: Final = 40_000
+#: The signals scored in [0, 1], in the order the tail sampler checks their floors.
+SCORES: Final = (GROUNDEDNESS, RETRIEVAL_RELEVANCE, ANSWER_RELEVANCE)
+#: The signals that are raised (1) or not (0), in the order the tail sampler checks them.
+FLAGS: Final = (EMPTY_RETRIEVAL, NON_ANSWER, TRUNCATED, EMPTY_OUTPUT)
 # A document counts as "in the prompt" when this much of its start appears there.
 _CONTEXT_PROBE_CHARS: Final = 80
 
@@ -94,22 +97,16 @@ def _flag(thresholds: Thresholds, name: str, raised: bool, why: str) -> Evaluati
 
 
 def after_retrieval(
-    query: str, end: RetrievalEnd, trace: TraceState, thresholds: Thresholds
+    query: str, end: RetrievalEnd, trace: OpenTrace, thresholds: Thresholds
 ) -> list[Evaluation]:
-    """Signals for a retrieval span; also remembers the context for later spans."""
+    """Signals for a retrieval span (the recorder keeps its documents for later spans)."""
     contents = [d.content for d in end.documents if d.content]
-    if trace.question is None and query:
-        trace.question = query
-    kept = sum(len(c) for c in trace.contexts)
-    for text in contents:
-        if kept >= _MAX_CONTEXT_CHARS:
-            break
-        trace.contexts.append(text[: _MAX_CONTEXT_CHARS - kept])
-        kept += len(trace.contexts[-1])
     if not end.documents:
         return [
             _flag(thresholds, EMPTY_RETRIEVAL, True, "the retriever returned no documents"),
-            Evaluation(RETRIEVAL_RELEVANCE, 0.0, "fail", "no documents"),
+            Evaluation(
+                RETRIEVAL_RELEVANCE, 0.0, thresholds.label(RETRIEVAL_RELEVANCE, 0.0), "no documents"
+            ),
         ]
     return [
         _flag(thresholds, EMPTY_RETRIEVAL, False, ""),
@@ -118,7 +115,7 @@ def after_retrieval(
 
 
 def after_model(
-    start: ModelStart, end: ModelEnd, trace: TraceState, thresholds: Thresholds
+    start: ModelStart, end: ModelEnd, trace: OpenTrace, thresholds: Thresholds
 ) -> list[Evaluation]:
     """Signals for a chat or completion span."""
     answer = _answer_text(end)
@@ -146,7 +143,7 @@ def after_model(
     return out
 
 
-def sample(start: Start, end: End, trace: TraceState, operation: str) -> Sample:
+def sample(start: Start, end: End, trace: OpenTrace, operation: str) -> Sample:
     """What user evaluators see of one span."""
     if isinstance(start, RetrievalStart) and isinstance(end, RetrievalEnd):
         docs = tuple(d.content for d in end.documents if d.content)

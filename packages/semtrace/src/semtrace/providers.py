@@ -1,7 +1,7 @@
 """One call to send traces and metrics somewhere, configured by the standard OTEL_* variables.
 
 Example:
-    >>> from semtrace.setup import configure, flush
+    >>> from semtrace.providers import configure, flush
     >>> providers = configure(service_name="rag-demo")  # doctest: +SKIP
     >>> # ... run a chain: with no OTLP endpoint set, each trace prints as a tree on stderr
     >>> flush()  # doctest: +SKIP
@@ -49,7 +49,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
 from opentelemetry import metrics, trace
-from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
 from opentelemetry.sdk.metrics.export import (
     MetricExporter,
@@ -65,6 +64,7 @@ from semtrace import views
 from semtrace.config import Settings
 from semtrace.console import ConsoleTreeExporter
 from semtrace.dedupe import DuplicateModelSpanFilter
+from semtrace.private_apis import is_unset_meter_provider
 from semtrace.quality.evaluators import wait_for_evaluations
 from semtrace.tokens import load_encoding
 
@@ -286,7 +286,7 @@ def configure(
         current_tp = trace.get_tracer_provider()
         current_mp = metrics.get_meter_provider()
         set_tp = isinstance(current_tp, trace.ProxyTracerProvider)
-        set_mp = isinstance(current_mp, _ProxyMeterProvider)
+        set_mp = is_unset_meter_provider(current_mp)
         if not set_tp:
             _logger.info(
                 "a tracer provider is already set (%s); semtrace leaves it in place",

@@ -1,0 +1,88 @@
+"""Every use of another package's private API, in one place.
+
+Each of these has no public equivalent today. ``tests/core/test_private_apis.py``
+checks every one against the installed packages, so the release that breaks one fails
+that test by name instead of silently changing what semtrace does:
+
+* ``opentelemetry.metrics._internal._ProxyMeterProvider``: the only way to tell that no
+  meter provider has been set yet (the tracing API has the public
+  ``ProxyTracerProvider``; metrics has no such class).
+* ``SpanProcessor._on_ending``: the SDK calls it on the span processors just before a
+  span ends; a processor that wraps others must pass it on.
+* ``opentelemetry.context._SUPPRESS_INSTRUMENTATION_KEY``: the key instrumentations set
+  to silence each other (``opentelemetry-instrumentation`` reads the same one).
+* The download URLs of tiktoken's encodings, read from ``tiktoken_ext.openai_public``'s
+  source: tiktoken names a cached file by the sha1 of that URL, and says which files are
+  cached nowhere else.
+
+Example:
+    >>> from opentelemetry.sdk.metrics import MeterProvider
+    >>> from semtrace.private_apis import is_unset_meter_provider
+    >>> is_unset_meter_provider(MeterProvider())
+    False
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from functools import cache
+from typing import Any
+
+from opentelemetry import context as otel_context
+
+PROXY_METER_PROVIDER: type | None
+try:
+    from opentelemetry.metrics._internal import _ProxyMeterProvider
+
+    PROXY_METER_PROVIDER = _ProxyMeterProvider
+except ImportError:  # pragma: no cover - a future API; test_private_apis fails on it
+    PROXY_METER_PROVIDER = None
+
+try:  # the API's key; instrumentations set it to silence each other
+    from opentelemetry.context import (
+        _SUPPRESS_INSTRUMENTATION_KEY as SUPPRESS_INSTRUMENTATION_KEY,
+    )
+except ImportError:  # pragma: no cover - a future API; test_private_apis fails on it
+    SUPPRESS_INSTRUMENTATION_KEY = otel_context.create_key("suppress_instrumentation")
+
+#: Name of the SDK's "span is ending" hook on span processors.
+ON_ENDING: str = "_on_ending"
+
+
+def is_unset_meter_provider(provider: object) -> bool:
+    """Whether ``provider`` is the API's placeholder: no meter provider was set yet.
+
+    If the API no longer has the placeholder class, every provider counts as set, so
+    semtrace never replaces one it should not.
+    """
+    return PROXY_METER_PROVIDER is not None and isinstance(provider, PROXY_METER_PROVIDER)
+
+
+def instrumentation_suppressed() -> bool:
+    """Whether the current context asks instrumentations to record nothing."""
+    return bool(otel_context.get_value(SUPPRESS_INSTRUMENTATION_KEY))
+
+
+def forward_on_ending(processor: object, span: Any) -> None:
+    """Pass the SDK's "span is ending" hook to ``processor``, if it has one."""
+    hook = getattr(processor, ON_ENDING, None)
+    if hook is not None:
+        hook(span)
+
+
+@cache
+def tiktoken_download_url(file_name: str) -> str | None:
+    """The URL tiktoken downloads ``file_name`` (e.g. ``o200k_base.tiktoken``) from.
+
+    Returns:
+        The URL, or None when tiktoken is not installed or names no such file.
+    """
+    try:
+        import tiktoken_ext.openai_public as public
+
+        source = inspect.getsource(public)
+    except Exception:
+        return None
+    match = re.search(r'"(https://[^"]+/' + re.escape(file_name) + r')"', source)
+    return match.group(1) if match else None

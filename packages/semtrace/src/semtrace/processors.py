@@ -1,0 +1,108 @@
+"""The base of semtrace's span processors that sit in front of other processors.
+
+:class:`~semtrace.dedupe.DuplicateModelSpanFilter` and
+:class:`~semtrace.sampling.TailSamplingProcessor` both wrap the processors that export.
+What they share lives here: every call to a downstream processor is guarded (a fault
+is counted, never raised into the code that ended a span), the SDK's private
+``_on_ending`` hook is passed on (see :mod:`semtrace.private_apis`), and
+``force_flush`` shares one deadline among the downstream processors.
+
+Example:
+    >>> from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    >>> from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+    ...     InMemorySpanExporter,
+    ... )
+    >>> class PassThrough(WrappingProcessor):
+    ...     pass
+    >>> PassThrough(SimpleSpanProcessor(InMemorySpanExporter())).force_flush()
+    True
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+
+from semtrace.private_apis import ON_ENDING, forward_on_ending
+from semtrace.safety import record_fault
+
+
+class WrappingProcessor(SpanProcessor):
+    """Forwards every span processor call to ``downstream``; never raises.
+
+    Subclasses decide what to forward by overriding ``on_start``, ``_on_ending`` or
+    ``on_end`` and calling the ``_forward_*`` methods.
+
+    Args:
+        *downstream: The processors to forward to, in order.
+    """
+
+    def __init__(self, *downstream: SpanProcessor) -> None:
+        self._downstream: tuple[SpanProcessor, ...] = tuple(downstream)
+
+    # --- SpanProcessor ---
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Forward the start."""
+        self._forward_start(span, parent_context)
+
+    def _on_ending(self, span: Span) -> None:
+        """Forward the SDK's "span is ending" hook."""
+        self._forward_ending(span)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Forward the end."""
+        self._forward_end(span)
+
+    def shutdown(self) -> None:
+        """Shut every downstream processor down."""
+        for processor in self._downstream:
+            self._call("shutdown", processor.shutdown)
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Flush every downstream processor within ``timeout_millis`` in all."""
+        deadline = time.monotonic_ns() + timeout_millis * 1_000_000
+        flushed = True
+        for processor in self._downstream:
+            left_ms = (deadline - time.monotonic_ns()) // 1_000_000
+            if left_ms <= 0:
+                return False
+            if self._call("force_flush", processor.force_flush, left_ms) is not True:
+                flushed = False
+        return flushed
+
+    # --- for subclasses ---
+
+    def _forward_start(self, span: Span, parent_context: Context | None) -> None:
+        for processor in self._downstream:
+            self._call("on_start", processor.on_start, span, parent_context)
+
+    def _forward_ending(self, span: Span) -> None:
+        for processor in self._downstream:
+            self._call(ON_ENDING, forward_on_ending, processor, span)
+
+    def _forward_end(self, span: ReadableSpan) -> None:
+        for processor in self._downstream:
+            self._call("on_end", processor.on_end, span)
+
+    def _call(self, site: str, method: Callable[..., Any], *args: Any) -> Any:
+        """Call a downstream processor; its exception is counted, never raised."""
+        try:
+            return method(*args)
+        except Exception:
+            self._fault(f"downstream.{site}")
+            return None
+
+    def _fault(self, site: str) -> None:
+        """Count a fault at ``site`` (subclasses may count it in their own stats too)."""
+        record_fault(f"{type(self).__name__}.{site}")
+
+
+def is_local_root(span: ReadableSpan) -> bool:
+    """Whether ``span`` is its process's root of the trace: no parent, or a remote one."""
+    parent = span.parent
+    return parent is None or parent.is_remote

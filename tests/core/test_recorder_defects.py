@@ -1,0 +1,136 @@
+"""Defects found while reworking the code (issue 14), each pinned by a test.
+
+Every test here failed on the code before the fix.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from semtrace import Recorder, Settings, semconv
+from semtrace import recorder as recorder_module
+from semtrace.quality import signals
+from semtrace.quality.signals import Thresholds
+from semtrace.records import (
+    Message,
+    ModelEnd,
+    ModelStart,
+    RetrievalEnd,
+    RetrievalStart,
+    TextPart,
+    Usage,
+)
+from semtrace.safety import fault_count
+from semtrace.testing import Telemetry
+from semtrace.tokens import TokenCounter, get_encoding, wait_until_loaded
+
+ENCODING = "o200k_base"
+
+
+def _recorder(telemetry: Telemetry, **settings: Any) -> Recorder:
+    return Recorder(
+        Settings(**settings),
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
+    )
+
+
+def _chat(text: str = "hello") -> ModelStart:
+    return ModelStart("openai", "gpt-4o-mini", [Message("user", [TextPart(text)])])
+
+
+def _answer(usage: Usage | None = None) -> ModelEnd:
+    return ModelEnd([Message("assistant", [TextPart("hi")])], usage=usage)
+
+
+class _BrokenPrices:
+    """A price table whose look-up fails, as a corrupt user table could."""
+
+    def cost(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("price table broke")
+
+
+def test_a_fault_in_usage_or_cost_keeps_the_duration_point(telemetry: Telemetry) -> None:
+    recorder = _recorder(telemetry)
+    recorder._prices = _BrokenPrices()  # type: ignore[assignment]
+    before = fault_count("Recorder.end usage")
+    recorder.start("call", None, _chat())
+    recorder.end("call", _answer(Usage(input_tokens=3, output_tokens=1)))
+    assert fault_count("Recorder.end usage") == before + 1
+    (point,) = telemetry.metric_points(semconv.METRIC_OPERATION_DURATION)
+    assert point.count == 1
+    assert point.attributes[semconv.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
+
+
+@pytest.fixture
+def busy_counting_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The background counting thread stuck on other work until the event is set."""
+    monkeypatch.setattr(recorder_module, "_BACKGROUND_COUNT_WAIT_S", 0.05, raising=False)
+    release = threading.Event()
+    pool = ThreadPoolExecutor(1, thread_name_prefix="test-busy-tokens")
+    try:
+        pool.submit(release.wait)
+        monkeypatch.setattr(recorder_module, "_counting_pool", pool)
+        yield release
+    finally:
+        release.set()
+        pool.shutdown(wait=True)
+
+
+def test_a_busy_counting_thread_does_not_block_the_end_of_a_call(
+    telemetry: Telemetry, busy_counting_pool: threading.Event
+) -> None:
+    assert wait_until_loaded(ENCODING)
+    recorder = _recorder(telemetry, count_tokens=True)
+    long_prompt = "The quick brown fox jumps over the lazy dog. " * 500  # counted in background
+    recorder.start("call", None, _chat(long_prompt))
+    ended = threading.Thread(target=recorder.end, args=("call", _answer()), daemon=True)
+    ended.start()
+    ended.join(timeout=30)  # a hang guard, not a timing check: it waits 0.05 s
+    hung = ended.is_alive()
+    busy_counting_pool.set()
+    ended.join()
+    assert not hung, "the end of the call waited for the busy counting thread"
+    (span,) = telemetry.spans()
+    assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] > 500  # counted by the caller
+    assert span.attributes[semconv.SEMTRACE_USAGE_SOURCE] == semconv.USAGE_SOURCE_TIKTOKEN
+
+
+class _RendezvousEncoding:
+    """The real encoding, but two threads meet inside it: both miss the cache together."""
+
+    def __init__(self, encoding: Any) -> None:
+        self._encoding = encoding
+        self._barrier = threading.Barrier(2, timeout=10)
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        self._barrier.wait()
+        return list(self._encoding.encode_ordinary(text))
+
+
+def test_token_counter_cache_stays_consistent_across_threads() -> None:
+    assert wait_until_loaded(ENCODING)
+    counter = TokenCounter(ENCODING)
+    encoding = _RendezvousEncoding(get_encoding(ENCODING))
+    text = "A retrieved chunk that both threads count at the same time, " * 2
+    with ThreadPoolExecutor(2) as pool:
+        counts = list(pool.map(lambda _: counter._encode_len(encoding, ENCODING, text), range(2)))
+    assert counts[0] == counts[1] > 0
+    assert counter._cached_chars == sum(len(t) for _, t in counter._cache)
+
+
+def test_an_empty_retrieval_is_labelled_by_the_thresholds(telemetry: Telemetry) -> None:
+    lenient = Thresholds(retrieval_relevance=0.0)
+    evaluations = signals.after_retrieval("capital?", RetrievalEnd([]), None, lenient)  # type: ignore[arg-type]
+    relevance = next(e for e in evaluations if e.name == signals.RETRIEVAL_RELEVANCE)
+    assert (relevance.value, relevance.label) == (0.0, "pass")
+    recorder = Recorder(Settings(), tracer_provider=telemetry.tracer_provider, thresholds=lenient)
+    recorder.start("r", None, RetrievalStart("capital?"))
+    recorder.end("r", RetrievalEnd([]))
+    (span,) = telemetry.spans()
+    key = semconv.SEMTRACE_QUALITY_PREFIX + signals.RETRIEVAL_RELEVANCE
+    assert span.attributes[key + ".label"] == "pass"
