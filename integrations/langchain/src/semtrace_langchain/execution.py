@@ -16,6 +16,10 @@ wrapper could see it, and subclasses override the method that does the I/O. So t
 wrapper around ``invoke``/``ainvoke`` only opens a slot (a ContextVar); the handler's
 ``on_retriever_start``, called inline in that same context, attaches the retrieval span
 into it (:func:`attach_retrieval`), and the wrapper detaches it in its own ``finally``.
+
+Callbacks never see the model object, so its base URL (for ``server.address``) is
+noted when LangChain asks the model for its tracing params, just before it calls
+``on_chat_model_start``/``on_llm_start`` in the same context (:func:`take_endpoint`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import threading
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
-from semtrace import Recorder
+from semtrace import Recorder, normalize
 from semtrace.safety import record_fault
 from wrapt import wrap_function_wrapper
 
@@ -39,12 +43,45 @@ _RETRIEVER_TARGETS = (
     ("langchain_core.retrievers", "BaseRetriever", "invoke", False),
     ("langchain_core.retrievers", "BaseRetriever", "ainvoke", True),
 )
+# Called by every model entry point (invoke, stream, generate, their async forms) right
+# before the start callback; providers override ``_get_ls_params``, not this.
+_ENDPOINT_TARGETS = (
+    ("langchain_core.language_models.base", "BaseLanguageModel", "_get_ls_params_with_defaults"),
+    ("langchain_core.language_models.chat_models", "BaseChatModel", "_get_ls_params_with_defaults"),
+)
 _lock = threading.Lock()
 _installed = False
 # The innermost retriever call in flight here: where on_retriever_start puts its attachment.
 _retrieval_slot: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
     "semtrace_retrieval_slot", default=None
 )
+
+
+# The base URL and region of the model about to start in this context, taken (and
+# cleared) by the start callback so a later call never reads a stale one.
+_endpoint: contextvars.ContextVar[tuple[str | None, str | None] | None] = contextvars.ContextVar(
+    "semtrace_model_endpoint", default=None
+)
+
+
+def take_endpoint() -> tuple[str | None, str | None]:
+    """From a model start callback: the model's base URL and region, if noted."""
+    found = _endpoint.get()
+    if found is None:
+        return None, None
+    _endpoint.set(None)
+    return found
+
+
+def _note_endpoint(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    result = wrapped(*args, **kwargs)
+    try:
+        _endpoint.set((normalize.base_url_of(instance), normalize.region_of(instance)))
+    except Exception:
+        record_fault("semtrace_langchain.execution endpoint")
+    return result
 
 
 def attach_retrieval(recorder: Recorder, run_id: Any) -> None:
@@ -168,6 +205,11 @@ def install_execution_context() -> None:
                 wrap_function_wrapper(module, f"{cls}.{method}", wrapper)
             except (ImportError, AttributeError):
                 continue
+        for module, cls, method in _ENDPOINT_TARGETS:
+            try:
+                wrap_function_wrapper(module, f"{cls}.{method}", _note_endpoint)
+            except (ImportError, AttributeError):
+                continue  # langchain-core 0.3: no such method; servers fall back to defaults
         _installed = True
 
 
@@ -179,7 +221,8 @@ def uninstall_execution_context() -> None:
             return
         import importlib
 
-        for module, cls, method, _ in (*_TARGETS, *_RETRIEVER_TARGETS):
+        targets = [(m, c, f) for m, c, f, _ in (*_TARGETS, *_RETRIEVER_TARGETS)]
+        for module, cls, method in (*targets, *_ENDPOINT_TARGETS):
             try:
                 unwrap(getattr(importlib.import_module(module), cls), method)
             except (ImportError, AttributeError):

@@ -25,7 +25,11 @@ from semtrace.records import AgentStart, RetrievalEnd, StepStart, ValueEnd, Work
 from semtrace.safety import never_raise
 
 from semtrace_langchain import translate
-from semtrace_langchain.execution import attach_retrieval, install_execution_context
+from semtrace_langchain.execution import (
+    attach_retrieval,
+    install_execution_context,
+    take_endpoint,
+)
 
 
 class CallbackHandler(BaseCallbackHandler):
@@ -149,7 +153,9 @@ class CallbackHandler(BaseCallbackHandler):
     ) -> None:
         """A chat model call started."""
         prompt = messages[0] if messages else []
-        record = translate.model_start(prompt, metadata, kwargs.get("invocation_params"))
+        record = translate.model_start(
+            prompt, metadata, kwargs.get("invocation_params"), endpoint=take_endpoint()
+        )
         context = translate.run_context(metadata, tags) if parent_run_id is None else None
         self.recorder.start(run_id, parent_run_id, record, context=context)
 
@@ -166,7 +172,11 @@ class CallbackHandler(BaseCallbackHandler):
     ) -> None:
         """A text-completion model call started."""
         record = translate.model_start(
-            prompts[:1], metadata, kwargs.get("invocation_params"), operation="text_completion"
+            prompts[:1],
+            metadata,
+            kwargs.get("invocation_params"),
+            operation="text_completion",
+            endpoint=take_endpoint(),
         )
         self.recorder.start(run_id, parent_run_id, record)
 

@@ -34,7 +34,8 @@ from llama_index.core.instrumentation.span import active_span_id
 from opentelemetry.util.types import AttributeValue
 from semtrace import Recorder, Settings, semconv
 from semtrace.callcontext import current as current_context
-from semtrace.records import End, RetrievalEnd, Start, StepStart, ValueEnd
+from semtrace.normalize import StreamSummary
+from semtrace.records import End, ModelEnd, RetrievalEnd, Start, StepStart, ValueEnd
 from semtrace.safety import never_raise, record_fault
 
 from semtrace_llamaindex import classify, streams, translate
@@ -210,21 +211,38 @@ class Tracker:
         if span is not None and ref is not None:
             span.prompt = ref
 
-    def chunk(self, span_id: str | None) -> None:
-        """A model span streamed a chunk."""
+    def chunk(self, span_id: str | None, response: Any = None) -> None:
+        """A model span streamed a chunk (``response``: the in-progress event's).
+
+        Every chunk is read: providers put the finish reason, usage, id and model on
+        different chunks (see :class:`semtrace.normalize.StreamSummary`).
+        """
         span = self._table.get(span_id)
-        if span is None or span.op is not Op.MODEL or span.chunked:
+        if span is None or span.op is not Op.MODEL:
+            return
+        if response is not None:
+            self._summarize(span, response)
+        if span.chunked:
             return
         span.chunked = True
         self._table.first_chunk_arrived(span)
         self.recorder.chunk(span.id)
+
+    @never_raise
+    def _summarize(self, span: OpenSpan, response: Any) -> None:
+        if span.stream is None:
+            span.stream = StreamSummary()
+        span.stream.add(*translate.payloads(response))
 
     def set_end(self, span_id: str | None, build: Callable[[], End], final: bool = False) -> None:
         """An end event: what the span returned. ``final`` ends a model's stream."""
         span = self._table.get(span_id)
         if span is None or not span.recorded:
             return
-        span.end = build()
+        end = build()
+        if span.stream is not None and isinstance(end, ModelEnd):
+            end = span.stream.fill(end)  # what the last chunk alone does not say
+        span.end = end
         if final:
             self._close_stream(span)
 

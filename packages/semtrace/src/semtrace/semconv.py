@@ -82,6 +82,8 @@ PROPOSED: Final = frozenset(
     {GEN_AI_USAGE_COST_AMOUNT, GEN_AI_USAGE_COST_CURRENCY, GEN_AI_USAGE_COST_SOURCE}
 )
 ERROR_TYPE: Final = "error.type"
+SERVER_ADDRESS: Final = "server.address"
+SERVER_PORT: Final = "server.port"
 USER_ID: Final = "user.id"
 SESSION_ID: Final = "session.id"
 
