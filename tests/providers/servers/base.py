@@ -1,7 +1,8 @@
 """A recording HTTP server on 127.0.0.1 that each provider module fills with its wire format.
 
 A test sets :attr:`ProviderServer.answer` (what the model "says", in the conventions' terms),
-and optionally :attr:`ProviderServer.fail` (an HTTP status to answer with) or
+and optionally :attr:`ProviderServer.fail` (an HTTP status to answer with, to the requests
+whose path ends with :attr:`ProviderServer.fail_on`) or
 :attr:`ProviderServer.cut_stream` (a stream that breaks off midway). The provider module's
 ``route`` turns the request and the answer into bytes; every request is kept in
 :attr:`ProviderServer.requests` so tests can check what the client sent.
@@ -93,6 +94,7 @@ class ProviderServer:
     def __init__(self, answer: Answer) -> None:
         self.answer = answer
         self.fail: int | None = None
+        self.fail_on = ""  # with ``fail``: only requests whose path ends with this
         self.cut_stream = False
         self.requests: list[Request] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -159,7 +161,8 @@ def _handler_for(server: ProviderServer) -> type[BaseHTTPRequestHandler]:
                 body=self.rfile.read(length) if length else b"",
             )
             server.requests.append(request)
-            reply = server.error(server.fail) if server.fail else server.route(request)
+            failing = server.fail and request.path.endswith(server.fail_on)
+            reply = server.error(server.fail) if failing else server.route(request)
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             for name, value in reply.headers.items():

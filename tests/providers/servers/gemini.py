@@ -1,5 +1,7 @@
 """The Gemini API's ``generateContent`` and ``streamGenerateContent``.
 
+``GET /v1beta/models/{model}`` (``models.get``) answers the model's description.
+
 Wire format per the API reference: ``POST /v1beta/models/{model}:generateContent`` answers a
 ``GenerateContentResponse`` (``candidates[].finishReason`` such as ``STOP`` or
 ``MAX_TOKENS``, ``usageMetadata``, ``modelVersion``, ``responseId``);
@@ -22,7 +24,9 @@ class GeminiServer(ProviderServer):
     """Gemini generateContent, whole or streamed."""
 
     def route(self, request: Request) -> Reply:
-        """By the method after the colon."""
+        """By the method after the colon; ``GET .../models/{model}`` describes the model."""
+        if request.method == "GET":
+            return Reply.json(model_info(request.path.rsplit("/", 1)[-1]))
         if request.path.endswith(":streamGenerateContent"):
             return Reply(
                 chunks=sse((None, c) for c in chunks(self.answer)), content_type="text/event-stream"
@@ -77,3 +81,14 @@ def chunks(answer: Answer) -> list[dict[str, Any]]:
     out = [response(answer, p, final=False) for p in pieces[:-1]]
     out.append(response(answer, pieces[-1], final=True))
     return out
+
+
+def model_info(model: str) -> dict[str, Any]:
+    """``models.get``: what llama-index-llms-google-genai asks for when it is built."""
+    return {
+        "name": f"models/{model}",
+        "displayName": model,
+        "inputTokenLimit": 1_048_576,
+        "outputTokenLimit": 65_536,
+        "supportedGenerationMethods": ["generateContent", "countTokens"],
+    }
