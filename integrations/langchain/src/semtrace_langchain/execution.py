@@ -17,9 +17,10 @@ wrapper around ``invoke``/``ainvoke`` only opens a slot (a ContextVar); the hand
 ``on_retriever_start``, called inline in that same context, attaches the retrieval span
 into it (:func:`attach_retrieval`), and the wrapper detaches it in its own ``finally``.
 
-Callbacks never see the model object, so its base URL (for ``server.address``) is
-noted when LangChain asks the model for its tracing params, just before it calls
-``on_chat_model_start``/``on_llm_start`` in the same context (:func:`take_endpoint`).
+Callbacks never see the model object, so what only it knows (its base URL for
+``server.address``, parameters kept on the object such as ``ChatOllama(num_predict=...)``)
+is noted when LangChain asks the model for its tracing params, just before it calls
+``on_chat_model_start``/``on_llm_start`` in the same context (:func:`take_model_facts`).
 """
 
 from __future__ import annotations
@@ -57,30 +58,36 @@ _retrieval_slot: contextvars.ContextVar[list[Any] | None] = contextvars.ContextV
 )
 
 
-# The base URL and region of the model about to start in this context, taken (and
-# cleared) by the start callback so a later call never reads a stale one.
-_endpoint: contextvars.ContextVar[tuple[str | None, str | None] | None] = contextvars.ContextVar(
-    "semtrace_model_endpoint", default=None
+ModelFacts = tuple[str | None, str | None, dict[str, Any]]
+_NO_FACTS: ModelFacts = (None, None, {})
+# The base URL, region and own parameters of the model about to start in this context,
+# taken (and cleared) by the start callback so a later call never reads a stale one.
+_model_facts: contextvars.ContextVar[ModelFacts | None] = contextvars.ContextVar(
+    "semtrace_model_facts", default=None
 )
 
 
-def take_endpoint() -> tuple[str | None, str | None]:
-    """From a model start callback: the model's base URL and region, if noted."""
-    found = _endpoint.get()
+def take_model_facts() -> ModelFacts:
+    """From a model start callback: the model's base URL, region and parameters, if noted."""
+    found = _model_facts.get()
     if found is None:
-        return None, None
-    _endpoint.set(None)
+        return _NO_FACTS
+    _model_facts.set(None)
     return found
 
 
-def _note_endpoint(
-    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _note_model(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
     try:
-        _endpoint.set((normalize.base_url_of(instance), normalize.region_of(instance)))
+        _model_facts.set(
+            (
+                normalize.base_url_of(instance),
+                normalize.region_of(instance),
+                normalize.request_params(instance),
+            )
+        )
     except Exception:
-        record_fault("semtrace_langchain.execution endpoint")
+        record_fault("semtrace_langchain.execution model facts")
     return result
 
 
@@ -207,7 +214,7 @@ def install_execution_context() -> None:
                 continue
         for module, cls, method in _ENDPOINT_TARGETS:
             try:
-                wrap_function_wrapper(module, f"{cls}.{method}", _note_endpoint)
+                wrap_function_wrapper(module, f"{cls}.{method}", _note_model)
             except (ImportError, AttributeError):
                 continue  # langchain-core 0.3: no such method; servers fall back to defaults
         _installed = True

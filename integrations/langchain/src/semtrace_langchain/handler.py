@@ -28,7 +28,7 @@ from semtrace_langchain import translate
 from semtrace_langchain.execution import (
     attach_retrieval,
     install_execution_context,
-    take_endpoint,
+    take_model_facts,
 )
 
 
@@ -154,7 +154,7 @@ class CallbackHandler(BaseCallbackHandler):
         """A chat model call started."""
         prompt = messages[0] if messages else []
         record = translate.model_start(
-            prompt, metadata, kwargs.get("invocation_params"), endpoint=take_endpoint()
+            prompt, metadata, kwargs.get("invocation_params"), model=take_model_facts()
         )
         context = translate.run_context(metadata, tags) if parent_run_id is None else None
         self.recorder.start(run_id, parent_run_id, record, context=context)
@@ -176,7 +176,7 @@ class CallbackHandler(BaseCallbackHandler):
             metadata,
             kwargs.get("invocation_params"),
             operation="text_completion",
-            endpoint=take_endpoint(),
+            model=take_model_facts(),
         )
         self.recorder.start(run_id, parent_run_id, record)
 

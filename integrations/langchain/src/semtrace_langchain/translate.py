@@ -52,11 +52,17 @@ def model_name(
 
 
 def request_params(
-    metadata: Mapping[str, Any] | None, invocation: Mapping[str, Any] | None
+    metadata: Mapping[str, Any] | None,
+    invocation: Mapping[str, Any] | None,
+    own: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Sampling parameters, from the invocation params first, then ``ls_*`` metadata."""
+    """Sampling parameters: invocation params, then ``ls_*`` metadata, then the model's own.
+
+    ``own`` is what the model object holds (``ChatOllama(num_predict=50)`` puts it in no
+    invocation param).
+    """
     ls_params = {k: v for k, v in (metadata or {}).items() if k.startswith("ls_")}
-    return normalize.request_params(invocation or {}, ls_params)
+    return normalize.request_params(invocation or {}, ls_params, own or {})
 
 
 def tool_definitions(invocation: Mapping[str, Any] | None) -> list[records.ToolDefinition]:
@@ -127,21 +133,22 @@ def model_start(
     metadata: Mapping[str, Any] | None,
     invocation: Mapping[str, Any] | None,
     operation: str = "chat",
-    endpoint: tuple[str | None, str | None] = (None, None),
+    model: tuple[str | None, str | None, Mapping[str, Any]] = (None, None, {}),
 ) -> records.ModelStart:
     """A chat (``on_chat_model_start``) or completion (``on_llm_start``) call.
 
-    ``endpoint`` is the model's base URL and region, when known
-    (see :func:`semtrace_langchain.execution.take_endpoint`).
+    ``model`` is what the model object says: its base URL, region and parameters
+    (see :func:`semtrace_langchain.execution.take_model_facts`).
     """
     name = provider(metadata, invocation)
-    address, port = normalize.server(name, url=endpoint[0], region=endpoint[1])
+    url, region, own = model
+    address, port = normalize.server(name, url=url, region=region)
     return records.ModelStart(
         provider=name,
         model=model_name(metadata, invocation),
         messages=[message(m) for m in messages],
         operation="text_completion" if operation == "text_completion" else "chat",
-        params=request_params(metadata, invocation),
+        params=request_params(metadata, invocation, own),
         tools=tool_definitions(invocation),
         stream=bool((invocation or {}).get("stream")),
         server_address=address,

@@ -142,8 +142,17 @@ def request_params(instance: Any, kwargs: Mapping[str, Any] | None) -> dict[str,
     """
     extra = field(instance, "additional_kwargs")
     return normalize.request_params(
-        kwargs or {}, extra if isinstance(extra, Mapping) else {}, instance
+        kwargs or {},
+        extra if isinstance(extra, Mapping) else {},
+        instance,
+        _generation_config(instance),
     )
+
+
+def _generation_config(instance: Any) -> Any:
+    """llama-index-llms-google-genai keeps ``max_tokens`` only in a private config."""
+    private = getattr(instance, "__pydantic_private__", None)
+    return private.get("_generation_config") if isinstance(private, dict) else None
 
 
 def server(provider_name: str, instance: Any) -> tuple[str | None, int | None]:
@@ -273,19 +282,38 @@ def completion_start(
     instance: Any,
     stream: bool,
 ) -> records.ModelStart:
-    """A completion call, from ``LLMCompletionStartEvent`` and its LLM."""
+    """A completion call, from ``LLMCompletionStartEvent`` and its LLM.
+
+    ``complete()`` on a chat model (``metadata.is_chat_model``: OpenAI's chat models,
+    Anthropic, Ollama, Gemini, Bedrock) goes over the wire as a chat call, and the
+    conventions name the operation the API performs.
+    """
     name = provider(instance)
     address, port = server(name, instance)
+    is_chat = get(field(instance, "metadata"), "is_chat_model") is True
     return records.ModelStart(
         provider=name,
         model=model_name(instance, model_dict),
         messages=[Message("user", [TextPart(prompt)])],
-        operation="text_completion",
+        operation="chat" if is_chat else "text_completion",
         params=request_params(instance, kwargs),
         stream=stream,
         server_address=address,
         server_port=port,
     )
+
+
+def failed_call_start(instance: Any, bound_args: Any, method: str) -> records.ModelStart:
+    """A model call that raised before LlamaIndex sent its start event, from its arguments."""
+    stream = method.startswith(("stream", "astream"))
+    kwargs = argument(bound_args, "kwargs")
+    kwargs = kwargs if isinstance(kwargs, Mapping) else None
+    if method.endswith("complete"):
+        prompt = argument(bound_args, "prompt")
+        return completion_start(str(prompt or ""), kwargs, None, instance, stream)
+    messages = argument(bound_args, "messages")
+    messages = messages if isinstance(messages, (list, tuple)) else []
+    return chat_start(messages, kwargs, None, instance, stream)
 
 
 def model_end(response: Any) -> records.ModelEnd:

@@ -24,8 +24,11 @@ def get(obj: Any, key: str) -> Any:
             return values[key]
         # Pydantic raises (and formats an error) on a miss: ask the class first.
         if isinstance(values, dict) and not hasattr(type(obj), key):
-            extra = getattr(obj, "__pydantic_extra__", None)
-            return extra.get(key) if isinstance(extra, dict) else None
+            for store in ("__pydantic_extra__", "__pydantic_private__"):  # extras, _client
+                found = getattr(obj, store, None)
+                if isinstance(found, dict) and key in found:
+                    return found[key]
+            return None
         return getattr(obj, key, None)
     except Exception:  # a property that raises: treat as absent
         return None

@@ -27,8 +27,18 @@ def response_id(*payloads: Any) -> str | None:
 
 
 def response_model(*payloads: Any) -> str | None:
-    """The model that answered: the first payload's that names one."""
-    return _first(payloads, _MODEL_KEYS)
+    """The model that answered: the first payload's that names one.
+
+    Bedrock Converse answers without a model; langchain-aws copies the *requested*
+    model id into ``response_metadata["model_name"]``, which is an echo of the request,
+    not the response's (LlamaIndex has nothing there), so a Converse payload names none.
+    """
+    return _first(tuple(p for p in payloads if not _is_converse(p)), _MODEL_KEYS)
+
+
+def _is_converse(payload: Any) -> bool:
+    """A Bedrock Converse response (or LangChain's copy of one): it has ``stopReason``."""
+    return get(payload, "stopReason") is not None and get(payload, "modelVersion") is None
 
 
 def _first(payloads: tuple[Any, ...], keys: tuple[str, ...]) -> str | None:

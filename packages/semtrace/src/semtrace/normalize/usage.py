@@ -53,8 +53,9 @@ def usage(*payloads: Any) -> Usage | None:
         found = _read(payload)
         if found is None:
             # A whole response keeps it one level down; Anthropic's stream-opening
-            # ``message_start`` event two levels (``message.usage``).
-            for holder in (payload, get(payload, "message")):
+            # ``message_start`` event two levels (``message.usage``), as does Bedrock's
+            # stream ``metadata`` event (``metadata.usage``).
+            for holder in (payload, get(payload, "message"), get(payload, "metadata")):
                 for key in _NESTED:
                     found = _read(get(holder, key))
                     if found is not None:
