@@ -41,6 +41,20 @@ def _no_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_botocore_loader() -> Iterator[None]:
+    """One botocore data loader for the session: each new boto3 session would parse the
+    Bedrock service model again (about two seconds a client on this machine)."""
+    import functools
+
+    import botocore.session
+
+    original = botocore.session.create_loader
+    botocore.session.create_loader = functools.lru_cache(maxsize=None)(original)
+    yield
+    botocore.session.create_loader = original
+
+
 @pytest.fixture
 def lc(telemetry: Telemetry) -> Any:
     """A LangChain callback handler with the test prices and no tiktoken fallback."""

@@ -132,6 +132,34 @@ def test_stream_fails_midway(telemetry: Telemetry, lc, anthropic_server: Anthrop
     expect.check_error(expect.model_span(telemetry), caught.value)
 
 
+def test_request_params(telemetry: Telemetry, lc, anthropic_server: AnthropicServer) -> None:
+    model = ChatAnthropic(
+        model=MODEL,
+        base_url=anthropic_server.url,
+        api_key="test",
+        max_tokens=64,
+        top_k=5,
+        top_p=0.9,
+        stop_sequences=["END"],
+        max_retries=0,
+    )
+    model.invoke("Hi", config={"callbacks": [lc]})
+    sent = anthropic_server.requests[0].json
+    assert (sent["top_k"], sent["stop_sequences"]) == (5, ["END"])
+    expect.check_span(
+        expect.model_span(telemetry),
+        anthropic_server,
+        provider="anthropic",
+        request_model=MODEL,
+        params={
+            sc.GEN_AI_REQUEST_MAX_TOKENS: 64,
+            sc.GEN_AI_REQUEST_TOP_K: 5.0,
+            sc.GEN_AI_REQUEST_TOP_P: 0.9,
+            sc.GEN_AI_REQUEST_STOP_SEQUENCES: ("END",),
+        },
+    )
+
+
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"Sunny in {city}"

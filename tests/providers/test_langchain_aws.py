@@ -117,6 +117,33 @@ def test_stream_fails_midway(telemetry: Telemetry, lc, bedrock_server: BedrockSe
     expect.check_error(expect.model_span(telemetry), caught.value)
 
 
+def test_request_params(telemetry: Telemetry, lc, bedrock_server: BedrockServer) -> None:
+    model = ChatBedrockConverse(
+        model=MODEL,
+        endpoint_url=bedrock_server.url,
+        region_name="us-east-1",
+        max_tokens=64,
+        top_p=0.9,
+        stop_sequences=["END"],
+    )
+    model.invoke("Hi", config={"callbacks": [lc]})
+    config = bedrock_server.requests[0].json["inferenceConfig"]
+    assert (config["topP"], config["stopSequences"]) == (0.9, ["END"])
+    expect.check_span(
+        expect.model_span(telemetry),
+        bedrock_server,
+        provider="aws.bedrock",
+        request_model=MODEL,
+        response_id=False,
+        response_model=False,
+        params={
+            sc.GEN_AI_REQUEST_MAX_TOKENS: 64,
+            sc.GEN_AI_REQUEST_TOP_P: 0.9,
+            sc.GEN_AI_REQUEST_STOP_SEQUENCES: ("END",),
+        },
+    )
+
+
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"Sunny in {city}"

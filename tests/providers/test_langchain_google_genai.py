@@ -121,6 +121,34 @@ def test_stream_fails_midway(telemetry: Telemetry, lc, gemini_server: GeminiServ
     expect.check_error(expect.model_span(telemetry), caught.value)
 
 
+def test_request_params(telemetry: Telemetry, lc, gemini_server: GeminiServer) -> None:
+    model = ChatGoogleGenerativeAI(
+        model=MODEL,
+        google_api_key="test",
+        base_url=gemini_server.url,
+        max_output_tokens=64,
+        top_k=5,
+        top_p=0.9,
+        stop=["END"],
+    )
+    model.invoke("Hi", config={"callbacks": [lc]})
+    config = gemini_server.requests[0].json["generationConfig"]
+    assert (config["topK"], config["stopSequences"]) == (5, ["END"])
+    expect.check_span(
+        expect.model_span(telemetry),
+        gemini_server,
+        provider="gcp.gemini",
+        request_model=MODEL,
+        response_id=False,
+        params={
+            sc.GEN_AI_REQUEST_MAX_TOKENS: 64,
+            sc.GEN_AI_REQUEST_TOP_K: 5.0,
+            sc.GEN_AI_REQUEST_TOP_P: 0.9,
+            sc.GEN_AI_REQUEST_STOP_SEQUENCES: ("END",),
+        },
+    )
+
+
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"Sunny in {city}"

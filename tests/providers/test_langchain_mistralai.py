@@ -117,6 +117,34 @@ def test_stream_fails_midway(telemetry: Telemetry, lc, mistral_server: MistralSe
     expect.check_error(expect.model_span(telemetry), caught.value)
 
 
+def test_request_params(telemetry: Telemetry, lc, mistral_server: MistralServer) -> None:
+    model = ChatMistralAI(
+        model=MODEL,
+        base_url=f"{mistral_server.url}/v1",
+        api_key="test",
+        max_tokens=64,
+        top_p=0.9,
+        random_seed=7,
+        max_retries=1,
+    )
+    model.invoke("Hi", config={"callbacks": [lc]})
+    sent = mistral_server.requests[0].json
+    assert (sent["top_p"], sent["random_seed"]) == (0.9, 7)
+    expect.check_span(
+        expect.model_span(telemetry),
+        mistral_server,
+        provider="mistral_ai",
+        request_model=MODEL,
+        response_id=False,
+        response_model=False,
+        params={
+            sc.GEN_AI_REQUEST_MAX_TOKENS: 64,
+            sc.GEN_AI_REQUEST_TOP_P: 0.9,
+            sc.GEN_AI_REQUEST_SEED: 7,
+        },
+    )
+
+
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"Sunny in {city}"

@@ -92,6 +92,28 @@ def test_stream_fails_midway(telemetry: Telemetry, lc, ollama_server: OllamaServ
     expect.check_error(expect.model_span(telemetry), caught.value)
 
 
+def test_request_params(telemetry: Telemetry, lc, ollama_server: OllamaServer) -> None:
+    model = ChatOllama(
+        model="llama3.2", base_url=ollama_server.url, top_k=5, top_p=0.9, seed=7, stop=["END"]
+    )
+    model.invoke("Hi", config={"callbacks": [lc]})
+    options = ollama_server.calls("/api/chat")[0].json["options"]
+    assert (options["top_k"], options["seed"], options["stop"]) == (5, 7, ["END"])
+    expect.check_span(
+        expect.model_span(telemetry),
+        ollama_server,
+        provider="ollama",
+        request_model="llama3.2",
+        response_id=False,
+        params={
+            sc.GEN_AI_REQUEST_TOP_K: 5.0,
+            sc.GEN_AI_REQUEST_TOP_P: 0.9,
+            sc.GEN_AI_REQUEST_SEED: 7,
+            sc.GEN_AI_REQUEST_STOP_SEQUENCES: ("END",),
+        },
+    )
+
+
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"Sunny in {city}"

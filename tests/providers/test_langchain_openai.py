@@ -185,6 +185,39 @@ def test_embeddings(telemetry: Telemetry, lc, openai_server: OpenAIServer) -> No
     )
 
 
+def test_request_params(telemetry: Telemetry, lc, openai_server: OpenAIServer) -> None:
+    model = ChatOpenAI(
+        model="o4-mini",
+        base_url=f"{openai_server.url}/v1",
+        api_key="test",
+        max_completion_tokens=40,
+        top_p=0.9,
+        seed=7,
+        frequency_penalty=0.1,
+        presence_penalty=0.2,
+        stop=["END"],
+        max_retries=0,
+    )
+    model.invoke("Hi", config={"callbacks": [lc]})
+    sent = openai_server.requests[0].json
+    assert (sent["max_completion_tokens"], sent["seed"], sent["stop"]) == (40, 7, ["END"])
+    expect.check_span(
+        expect.model_span(telemetry),
+        openai_server,
+        provider="openai",
+        request_model="o4-mini",
+        usage=None,
+        params={
+            sc.GEN_AI_REQUEST_MAX_TOKENS: 40,
+            sc.GEN_AI_REQUEST_TOP_P: 0.9,
+            sc.GEN_AI_REQUEST_SEED: 7,
+            sc.GEN_AI_REQUEST_FREQUENCY_PENALTY: 0.1,
+            sc.GEN_AI_REQUEST_PRESENCE_PENALTY: 0.2,
+            sc.GEN_AI_REQUEST_STOP_SEQUENCES: ("END",),
+        },
+    )
+
+
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"Sunny in {city}"

@@ -127,6 +127,30 @@ def test_embeddings(telemetry: Telemetry, li, ollama_server: OllamaServer) -> No
     )
 
 
+def test_request_params(telemetry: Telemetry, li, ollama_server: OllamaServer) -> None:
+    model = Ollama(
+        model="llama3.2",
+        base_url=ollama_server.url,
+        additional_kwargs={"num_predict": 64, "top_k": 5, "seed": 7, "stop": ["END"]},
+    )
+    model.chat(MESSAGES)
+    options = ollama_server.calls("/api/chat")[0].json["options"]
+    assert (options["top_k"], options["seed"]) == (5, 7)
+    expect.check_span(
+        expect.model_span(telemetry),
+        ollama_server,
+        provider="ollama",
+        request_model="llama3.2",
+        response_id=False,
+        params={
+            sc.GEN_AI_REQUEST_MAX_TOKENS: 64,
+            sc.GEN_AI_REQUEST_TOP_K: 5.0,
+            sc.GEN_AI_REQUEST_SEED: 7,
+            sc.GEN_AI_REQUEST_STOP_SEQUENCES: ("END",),
+        },
+    )
+
+
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"Sunny in {city}"

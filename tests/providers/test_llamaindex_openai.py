@@ -140,6 +140,33 @@ async def test_embeddings(telemetry: Telemetry, li, openai_server: OpenAIServer)
     )
 
 
+def test_request_params(telemetry: Telemetry, li, openai_server: OpenAIServer) -> None:
+    model = OpenAI(
+        model="gpt-4o-mini",
+        api_base=f"{openai_server.url}/v1",
+        api_key="test",
+        max_tokens=64,
+        max_retries=0,
+        additional_kwargs={"top_p": 0.9, "seed": 7, "stop": ["END"], "presence_penalty": 0.2},
+    )
+    model.chat(MESSAGES)
+    sent = openai_server.requests[0].json
+    assert (sent["top_p"], sent["seed"], sent["stop"]) == (0.9, 7, ["END"])
+    expect.check_span(
+        expect.model_span(telemetry),
+        openai_server,
+        provider="openai",
+        request_model="gpt-4o-mini",
+        params={
+            sc.GEN_AI_REQUEST_MAX_TOKENS: 64,
+            sc.GEN_AI_REQUEST_TOP_P: 0.9,
+            sc.GEN_AI_REQUEST_SEED: 7,
+            sc.GEN_AI_REQUEST_PRESENCE_PENALTY: 0.2,
+            sc.GEN_AI_REQUEST_STOP_SEQUENCES: ("END",),
+        },
+    )
+
+
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"Sunny in {city}"
