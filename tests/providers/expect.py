@@ -141,6 +141,19 @@ def check_span(
         raise Mismatches(f"{span.name}:\n  " + "\n  ".join(problems))
 
 
+def check_token_metric(telemetry: Telemetry, server: ProviderServer) -> None:
+    """The token-usage histogram holds the answer's input and output counts, with the server."""
+    points = telemetry.metric_points(sc.METRIC_TOKEN_USAGE)
+    sums = {p.attributes.get(sc.GEN_AI_TOKEN_TYPE): p.sum for p in points}
+    assert sums == {
+        sc.TOKEN_TYPE_INPUT: server.answer.input_tokens,
+        sc.TOKEN_TYPE_OUTPUT: server.answer.output_tokens,
+    }
+    for point in points:
+        assert point.attributes.get("server.address") == server.host
+        assert point.attributes.get("server.port") == server.port
+
+
 def check_truncated(span: ReadableSpan) -> None:
     """A ``length`` finish raises the truncated quality flag."""
     assert attrs(span).get("semtrace.quality.truncated") == 1

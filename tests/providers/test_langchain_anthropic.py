@@ -103,8 +103,8 @@ def test_prompt_caching(telemetry: Telemetry, lc, anthropic_server: AnthropicSer
     answer = anthropic_server.answer
     answer.input_tokens, answer.cache_read, answer.cache_write = 1142, 1024, 77
     chat(anthropic_server).invoke("Again", config={"callbacks": [lc]})
-    assert anthropic_server.requests
     check(telemetry, anthropic_server)
+    expect.check_token_metric(telemetry, anthropic_server)
 
 
 def test_prompt_caching_stream(telemetry: Telemetry, lc, anthropic_server: AnthropicServer) -> None:
@@ -158,6 +158,14 @@ def test_request_params(telemetry: Telemetry, lc, anthropic_server: AnthropicSer
             sc.GEN_AI_REQUEST_STOP_SEQUENCES: ("END",),
         },
     )
+
+
+def test_stream_error_event(telemetry: Telemetry, lc, anthropic_server: AnthropicServer) -> None:
+    anthropic_server.stream_error = True
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        for _ in chat(anthropic_server).stream("Hi", config={"callbacks": [lc]}):
+            pass
+    expect.check_error(expect.model_span(telemetry), caught.value)
 
 
 def get_weather(city: str) -> str:

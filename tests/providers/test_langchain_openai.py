@@ -109,6 +109,7 @@ def test_prompt_caching(telemetry: Telemetry, lc, openai_server: OpenAIServer) -
     answer.input_tokens, answer.cache_read = 1142, 1024
     chat(openai_server).invoke("Again", config={"callbacks": [lc]})
     check_full(telemetry, openai_server)
+    expect.check_token_metric(telemetry, openai_server)
 
 
 @pytest.mark.parametrize("status", [429, 500])
@@ -216,6 +217,14 @@ def test_request_params(telemetry: Telemetry, lc, openai_server: OpenAIServer) -
             sc.GEN_AI_REQUEST_STOP_SEQUENCES: ("END",),
         },
     )
+
+
+def test_stream_error_event(telemetry: Telemetry, lc, openai_server: OpenAIServer) -> None:
+    openai_server.stream_error = True
+    with pytest.raises(openai.APIError) as caught:
+        for _ in chat(openai_server, stream_usage=True).stream("Hi", config={"callbacks": [lc]}):
+            pass
+    expect.check_error(expect.model_span(telemetry), caught.value)
 
 
 def get_weather(city: str) -> str:

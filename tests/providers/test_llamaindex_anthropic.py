@@ -111,9 +111,7 @@ def test_prompt_caching(
     else:
         model.chat(MESSAGES)
     check(telemetry, anthropic_server, streamed=stream)
-    points = telemetry.metric_points(sc.METRIC_TOKEN_USAGE)
-    inputs = [p for p in points if p.attributes.get(sc.GEN_AI_TOKEN_TYPE) == sc.TOKEN_TYPE_INPUT]
-    assert [p.sum for p in inputs] == [1142]
+    expect.check_token_metric(telemetry, anthropic_server)
 
 
 @pytest.mark.parametrize("status", [429, 500])
@@ -128,6 +126,14 @@ def test_error(telemetry: Telemetry, li, anthropic_server: AnthropicServer, stat
 def test_stream_fails_midway(telemetry: Telemetry, li, anthropic_server: AnthropicServer) -> None:
     anthropic_server.cut_stream = True
     with pytest.raises(Exception) as caught:  # httpx's, wrapped or not
+        for _ in llm(anthropic_server).stream_chat(MESSAGES):
+            pass
+    expect.check_error(expect.model_span(telemetry), caught.value)
+
+
+def test_stream_error_event(telemetry: Telemetry, li, anthropic_server: AnthropicServer) -> None:
+    anthropic_server.stream_error = True
+    with pytest.raises(anthropic.APIStatusError) as caught:
         for _ in llm(anthropic_server).stream_chat(MESSAGES):
             pass
     expect.check_error(expect.model_span(telemetry), caught.value)

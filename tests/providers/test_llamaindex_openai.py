@@ -167,6 +167,14 @@ def test_request_params(telemetry: Telemetry, li, openai_server: OpenAIServer) -
     )
 
 
+async def test_astream_error_event(telemetry: Telemetry, li, openai_server: OpenAIServer) -> None:
+    openai_server.stream_error = True
+    with pytest.raises(openai.APIError) as caught:
+        async for _ in await llm(openai_server, include_usage=True).astream_chat(MESSAGES):
+            pass
+    expect.check_error(expect.model_span(telemetry), caught.value)
+
+
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"Sunny in {city}"

@@ -24,7 +24,11 @@ class AnthropicServer(ProviderServer):
     def route(self, request: Request) -> Reply:
         """A message, whole or streamed."""
         if request.json.get("stream"):
-            return Reply(chunks=sse(events(self.answer)), content_type="text/event-stream")
+            stream = events(self.answer)
+            if self.stream_error:  # documented: an `error` event, e.g. overloaded_error
+                error = {"type": "overloaded_error", "message": "Overloaded"}
+                stream = [*stream[:4], ("error", {"type": "error", "error": error})]
+            return Reply(chunks=sse(stream), content_type="text/event-stream")
         return Reply.json(message(self.answer), **{"request-id": "req_1"})
 
     def error(self, status: int) -> Reply:

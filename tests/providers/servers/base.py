@@ -2,9 +2,10 @@
 
 A test sets :attr:`ProviderServer.answer` (what the model "says", in the conventions' terms),
 and optionally :attr:`ProviderServer.fail` (an HTTP status to answer with, to the requests
-whose path ends with :attr:`ProviderServer.fail_on`) or
-:attr:`ProviderServer.cut_stream` (a stream that breaks off midway). The provider module's
-``route`` turns the request and the answer into bytes; every request is kept in
+whose path ends with :attr:`ProviderServer.fail_on`), :attr:`ProviderServer.cut_stream` (a
+stream that breaks off midway) or :attr:`ProviderServer.stream_error` (a stream in which the
+provider reports an error). The provider module's ``route`` turns the request and the answer
+into bytes; every request is kept in
 :attr:`ProviderServer.requests` so tests can check what the client sent.
 """
 
@@ -96,6 +97,7 @@ class ProviderServer:
         self.fail: int | None = None
         self.fail_on = ""  # with ``fail``: only requests whose path ends with this
         self.cut_stream = False
+        self.stream_error = False  # the provider's own error event midway (where documented)
         self.requests: list[Request] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True

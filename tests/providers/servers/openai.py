@@ -35,8 +35,12 @@ class OpenAIServer(ProviderServer):
             return Reply.json(embeddings(self.answer, body))
         if body.get("stream"):
             include = bool((body.get("stream_options") or {}).get("include_usage"))
+            stream: list[dict[str, Any]] = chunks(self.answer, include)
+            if self.stream_error:  # an error object in place of the next chunk
+                error = {"message": "fake server error", "type": "server_error", "code": None}
+                stream = [*stream[:3], {"error": error}]
             return Reply(
-                chunks=[*sse((None, c) for c in chunks(self.answer, include)), b"data: [DONE]\n\n"],
+                chunks=[*sse((None, c) for c in stream), b"data: [DONE]\n\n"],
                 content_type="text/event-stream",
             )
         return Reply.json(completion(self.answer), **{"x-request-id": "req_1"})
