@@ -69,8 +69,8 @@ async def test_astream(telemetry: Telemetry, lc, anthropic_server: AnthropicServ
 
 @pytest.mark.xfail(
     strict=True,
-    reason="langchain_anthropic.chat_models._make_message_chunk_from_anthropic_event puts the "
-    "message_start id on AIMessageChunk.id only; no callback sees it as response metadata",
+    reason="langchain_anthropic.chat_models.ChatAnthropic._make_message_chunk_from_anthropic_"
+    "event keeps only the model of message_start; the message id reaches no callback",
 )
 def test_stream_response_id(telemetry: Telemetry, lc, anthropic_server: AnthropicServer) -> None:
     for _ in chat(anthropic_server).stream("Hi", config={"callbacks": [lc]}):

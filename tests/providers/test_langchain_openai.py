@@ -77,8 +77,9 @@ async def test_astream_without_usage(telemetry: Telemetry, lc, openai_server: Op
 
 @pytest.mark.xfail(
     strict=True,
-    reason="langchain_openai.chat_models.base._convert_chunk_to_generation_chunk reads the id "
-    "into AIMessageChunk.id only; no callback gets the chunk's `id` as response metadata",
+    reason="langchain_openai.chat_models.base._convert_delta_to_message_chunk reads `id` from "
+    "the chunk's `delta`, which has none, and _convert_chunk_to_generation_chunk never reads "
+    "the chunk's own `id`",
 )
 def test_stream_response_id(telemetry: Telemetry, lc, openai_server: OpenAIServer) -> None:
     for _ in chat(openai_server, stream_usage=True).stream("Hi", config={"callbacks": [lc]}):

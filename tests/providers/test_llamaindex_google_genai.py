@@ -102,7 +102,7 @@ def test_tool_call(telemetry: Telemetry, li, gemini_server: GeminiServer) -> Non
 
 @pytest.mark.xfail(
     strict=True,
-    reason="llama_index.llms.google_genai.utils.chat_from_gemini_response raises RuntimeError "
+    reason="llama_index.llms.google_genai.utils._error_if_finished_early raises RuntimeError "
     "on finishReason MAX_TOKENS instead of returning the truncated answer",
 )
 def test_truncated(telemetry: Telemetry, li, gemini_server: GeminiServer) -> None:

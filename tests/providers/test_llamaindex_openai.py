@@ -128,6 +128,7 @@ async def test_embeddings(telemetry: Telemetry, li, openai_server: OpenAIServer)
     )
     vectors = await embedder.aget_text_embedding_batch(["a", "b"])
     assert len(vectors[1]) == DIMENSIONS
+    assert openai_server.requests[0].json["encoding_format"] == "base64"  # the SDK's default
     expect.check_span(
         expect.model_span(telemetry, "embeddings"),
         openai_server,
