@@ -143,7 +143,9 @@ def test_azure(telemetry: Telemetry, lc, openai_server: OpenAIServer) -> None:
         max_retries=0,
     )
     model.invoke("Capital?", config={"callbacks": [lc]})
-    assert openai_server.requests[0].path == "/openai/deployments/my-gpt/chat/completions"
+    sent = openai_server.requests[0]
+    assert sent.path == "/openai/deployments/my-gpt/chat/completions"
+    assert sent.query["api-version"] == ["2024-10-21"]
     expect.check_span(
         expect.model_span(telemetry),
         openai_server,

@@ -39,7 +39,11 @@ def _openai(server: ProviderServer) -> tuple[Any, Any]:
 
     common = {"model": "gpt-4o-mini", "api_key": "test", "max_tokens": 50, "temperature": 0.3}
     url = f"{server.url}/v1"
-    return ChatOpenAI(base_url=url, **common), OpenAI(api_base=url, **common)
+    usage = {"stream_options": {"include_usage": True}}
+    return (
+        ChatOpenAI(base_url=url, stream_usage=True, **common),
+        OpenAI(api_base=url, additional_kwargs=usage, **common),
+    )
 
 
 def _anthropic(server: ProviderServer) -> tuple[Any, Any]:
@@ -120,13 +124,27 @@ CASES: dict[str, tuple[str, Callable[[ProviderServer], tuple[Any, Any]], dict[st
     ),
     "bedrock": ("bedrock_server", _bedrock, {}),
 }
+# What one of the two clients drops from streams only (see the per-package xfails).
+STREAM_DROPS: dict[str, dict[str, str]] = {
+    "openai": {sc.GEN_AI_RESPONSE_ID: "langchain-openai"},
+    "anthropic": {
+        sc.GEN_AI_RESPONSE_ID: "both clients",
+        sc.GEN_AI_RESPONSE_MODEL: "llama-index-llms-anthropic",
+    },
+    "gemini": {},
+    "ollama": {},
+    "bedrock": {sc.GEN_AI_RESPONSE_FINISH_REASONS: "llama-index-llms-bedrock-converse"},
+}
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["call", "stream"])
 @pytest.mark.parametrize("provider", list(CASES))
 def test_same_answer_same_attributes(
-    telemetry: Telemetry, lc, li, request: pytest.FixtureRequest, provider: str
+    telemetry: Telemetry, lc, li, request: pytest.FixtureRequest, provider: str, stream: bool
 ) -> None:
     fixture, models, dropped = CASES[provider]
+    if stream:
+        dropped = {**dropped, **STREAM_DROPS[provider]}
     server: ProviderServer = request.getfixturevalue(fixture)
     answer = server.answer
     if provider in ("anthropic", "bedrock"):
@@ -137,10 +155,19 @@ def test_same_answer_same_attributes(
         answer.output_tokens, answer.reasoning = 19, 12
     chat_model, llm = models(server)
 
-    chat_model.invoke("Capital of France?", config={"callbacks": [lc]})
+    messages = [ChatMessage(role="user", content="Capital of France?")]
+    if stream:
+        for _ in chat_model.stream("Capital of France?", config={"callbacks": [lc]}):
+            pass
+    else:
+        chat_model.invoke("Capital of France?", config={"callbacks": [lc]})
     langchain = _picked(expect.attrs(expect.model_span(telemetry)), dropped)
     telemetry.clear()
-    llm.chat([ChatMessage(role="user", content="Capital of France?")])
+    if stream:
+        for _ in llm.stream_chat(messages):
+            pass
+    else:
+        llm.chat(messages)
     llamaindex = _picked(expect.attrs(expect.model_span(telemetry)), dropped)
 
     assert langchain == llamaindex
