@@ -60,6 +60,27 @@ _retrieval_slot: contextvars.ContextVar[list[Any] | None] = contextvars.ContextV
 
 ModelFacts = tuple[str | None, str | None, dict[str, Any]]
 _NO_FACTS: ModelFacts = (None, None, {})
+# langchain-core before 1.x has no ``_get_ls_params_with_defaults``: there the chat
+# models' base ``_get_invocation_params`` is the hook (providers that override it call
+# it through ``super()``, which still shows the model object). Completion models get
+# the providers' default endpoints there.
+_OLD_ENDPOINT_TARGETS = (
+    ("langchain_core.language_models.chat_models", "BaseChatModel", "_get_invocation_params"),
+)
+
+
+def _model_targets() -> tuple[tuple[str, str, str], ...]:
+    """The methods that show the model object just before its start callback."""
+    try:
+        from langchain_core.language_models.base import BaseLanguageModel
+
+        if hasattr(BaseLanguageModel, "_get_ls_params_with_defaults"):
+            return _ENDPOINT_TARGETS
+    except ImportError:
+        return ()
+    return _OLD_ENDPOINT_TARGETS
+
+
 # The base URL, region and own parameters of the model about to start in this context,
 # taken (and cleared) by the start callback so a later call never reads a stale one.
 _model_facts: contextvars.ContextVar[ModelFacts | None] = contextvars.ContextVar(
@@ -212,11 +233,11 @@ def install_execution_context() -> None:
                 wrap_function_wrapper(module, f"{cls}.{method}", wrapper)
             except (ImportError, AttributeError):
                 continue
-        for module, cls, method in _ENDPOINT_TARGETS:
+        for module, cls, method in _model_targets():
             try:
                 wrap_function_wrapper(module, f"{cls}.{method}", _note_model)
             except (ImportError, AttributeError):
-                continue  # langchain-core 0.3: no such method; servers fall back to defaults
+                continue
         _installed = True
 
 
@@ -229,7 +250,7 @@ def uninstall_execution_context() -> None:
         import importlib
 
         targets = [(m, c, f) for m, c, f, _ in (*_TARGETS, *_RETRIEVER_TARGETS)]
-        for module, cls, method in (*targets, *_ENDPOINT_TARGETS):
+        for module, cls, method in (*targets, *_model_targets()):
             try:
                 unwrap(getattr(importlib.import_module(module), cls), method)
             except (ImportError, AttributeError):
