@@ -68,6 +68,12 @@ def test_stream(telemetry: Telemetry, lc, bedrock_server: BedrockServer) -> None
     check(telemetry, bedrock_server)
 
 
+async def test_astream(telemetry: Telemetry, lc, bedrock_server: BedrockServer) -> None:
+    async for _ in chat(bedrock_server).astream("Hi", config={"callbacks": [lc]}):
+        pass
+    check(telemetry, bedrock_server)
+
+
 def test_tool_call(telemetry: Telemetry, lc, bedrock_server: BedrockServer) -> None:
     bedrock_server.answer.finish = "tool_call"
     bedrock_server.answer.tool = ToolCall(id="tooluse_1")

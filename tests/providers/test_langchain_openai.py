@@ -230,6 +230,20 @@ def test_stream_error_event(telemetry: Telemetry, lc, openai_server: OpenAIServe
     expect.check_error(expect.model_span(telemetry), caught.value)
 
 
+def test_openai_compatible_host(telemetry: Telemetry, lc, openai_server: OpenAIServer) -> None:
+    # Another vendor's OpenAI-compatible endpoint: the client's provider, the endpoint's host.
+    model = ChatOpenAI(
+        model="gpt-4o-mini",
+        base_url=f"http://localhost:{openai_server.port}/v1",
+        api_key="test",
+        max_retries=0,
+    )
+    model.invoke("Hi", config={"callbacks": [lc]})
+    span = expect.attrs(expect.model_span(telemetry))
+    assert span[sc.GEN_AI_PROVIDER_NAME] == "openai"
+    assert (span["server.address"], span["server.port"]) == ("localhost", openai_server.port)
+
+
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"Sunny in {city}"
