@@ -7,31 +7,58 @@ missing or unreadable key as absent.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 
 def get(obj: Any, key: str) -> Any:
-    """``obj[key]`` for a mapping, else ``obj.key``; None when absent or unreadable."""
+    """``obj[key]`` for a mapping, else ``obj.key``; None when absent or unreadable.
+
+    Called for every streamed chunk, so the common shapes (a dict, a pydantic model's
+    field) are answered first and the class lookup of a miss is cached.
+    """
+    if type(obj) is dict:
+        return obj.get(key)
     if obj is None or isinstance(obj, (str, bytes, int, float, bool)):
         return None
     try:
+        values = getattr(obj, "__dict__", None)
+        if isinstance(values, dict):
+            if key in values:
+                return values[key]
+            # Pydantic raises (and formats an error) on a miss: ask the class first.
+            if not _class_has(type(obj), key):  # type: ignore[arg-type]
+                for store in ("__pydantic_extra__", "__pydantic_private__"):  # extras, _client
+                    found = getattr(obj, store, None)
+                    if isinstance(found, dict) and key in found:
+                        return found[key]
+                return None
         if isinstance(obj, Mapping):
             return obj.get(key)
-        values = getattr(obj, "__dict__", None)
-        if isinstance(values, dict) and key in values:
-            return values[key]
-        # Pydantic raises (and formats an error) on a miss: ask the class first.
-        if isinstance(values, dict) and not hasattr(type(obj), key):
-            for store in ("__pydantic_extra__", "__pydantic_private__"):  # extras, _client
-                found = getattr(obj, store, None)
-                if isinstance(found, dict) and key in found:
-                    return found[key]
-            return None
         return getattr(obj, key, None)
     except Exception:  # a property that raises: treat as absent
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _class_has(cls: type, key: str) -> bool:
+    return hasattr(cls, key)
+
+
+def has_any(obj: Any, keys: frozenset[str]) -> bool:
+    """Whether ``obj`` may hold one of ``keys``: False only when it surely holds none.
+
+    A cheap test before many reads: a dict's keys, or a model object's fields and extras.
+    """
+    if type(obj) is dict:
+        return not keys.isdisjoint(obj)
+    values = getattr(obj, "__dict__", None)
+    if not isinstance(values, dict) or not keys.isdisjoint(values):
+        return True
+    extra = getattr(obj, "__pydantic_extra__", None)
+    return isinstance(extra, dict) and not keys.isdisjoint(extra)
 
 
 def first(obj: Any, keys: Iterable[str]) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from semtrace.normalize._access import get, text
+from semtrace.normalize._access import get, has_any, text
 
 STOP: Final = "stop"
 LENGTH: Final = "length"
@@ -72,6 +72,11 @@ _REASONS: Final[Mapping[str, str | None]] = {
 }
 # Where a response or stream chunk keeps its finish reason, by provider.
 _KEYS: Final = ("finish_reason", "stop_reason", "stopReason", "done_reason", "finishReason")
+_KEY_SET: Final = frozenset(_KEYS)
+# Where a reason sits one level down: OpenAI's and Gemini's first choice, Anthropic's
+# ``message_delta.delta``, Bedrock's ``messageStop`` stream event.
+_INNER: Final = ("choices", "candidates", "delta", "messageStop")
+_INNER_SET: Final = frozenset(_INNER)
 
 
 def finish_reason(value: Any) -> str | None:
@@ -102,6 +107,8 @@ def finish_reason_of(*payloads: Any) -> str | None:
     """
     for payload in payloads:
         for holder in _holders(payload):
+            if not has_any(holder, _KEY_SET):
+                continue
             for key in _KEYS:
                 reason = finish_reason(get(holder, key))
                 if reason is not None:
@@ -110,11 +117,15 @@ def finish_reason_of(*payloads: Any) -> str | None:
 
 
 def _holders(payload: Any) -> list[Any]:
+    if payload is None:
+        return []
     holders = [payload]
-    for key in ("choices", "candidates"):
-        items = get(payload, key)
-        if isinstance(items, (list, tuple)) and items:
-            holders.append(items[0])
-    holders.append(get(payload, "delta"))  # Anthropic message_delta
-    holders.append(get(payload, "messageStop"))  # Bedrock stream event
-    return [h for h in holders if h is not None]
+    if not has_any(payload, _INNER_SET):
+        return holders
+    for key in _INNER:
+        inner = get(payload, key)
+        if isinstance(inner, (list, tuple)):
+            inner = inner[0] if inner else None
+        if inner is not None:
+            holders.append(inner)
+    return holders

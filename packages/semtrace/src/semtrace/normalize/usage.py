@@ -31,12 +31,31 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from semtrace.normalize._access import count, first_count, get, is_payload
+from semtrace.normalize._access import count, first_count, get, has_any, is_payload
 from semtrace.records import Usage
 
 # Where a response keeps its usage, when the payload is the whole response.
 _NESTED: Final = ("usage", "usage_metadata", "usageMetadata", "token_usage")
+_NESTED_KEYS: Final = frozenset(_NESTED)
+_HOLDERS: Final = frozenset({"message", "metadata"})
 _TTL_WRITES: Final = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+# Every top-level count key the readers below look for: a payload with none is skipped.
+_COUNT_KEYS: Final = frozenset(
+    {
+        "promptTokenCount",
+        "prompt_token_count",
+        "candidatesTokenCount",
+        "candidates_token_count",
+        "inputTokens",
+        "outputTokens",
+        "prompt_eval_count",
+        "eval_count",
+        "prompt_tokens",
+        "completion_tokens",
+        "input_tokens",
+        "output_tokens",
+    }
+)
 
 
 def usage(*payloads: Any) -> Usage | None:
@@ -51,24 +70,35 @@ def usage(*payloads: Any) -> Usage | None:
     """
     for payload in payloads:
         found = _read(payload)
-        if found is None:
-            # A whole response keeps it one level down; Anthropic's stream-opening
-            # ``message_start`` event two levels (``message.usage``), as does Bedrock's
-            # stream ``metadata`` event (``metadata.usage``).
-            for holder in (payload, get(payload, "message"), get(payload, "metadata")):
-                for key in _NESTED:
-                    found = _read(get(holder, key))
-                    if found is not None:
-                        break
-                if found is not None:
-                    break
+        if found is None and is_payload(payload):
+            found = _nested(payload)
         if found is not None:
             return found
     return None
 
 
+def _nested(payload: Any) -> Usage | None:
+    """Usage one or two levels down.
+
+    A whole response keeps its usage one level down; Anthropic's stream-opening
+    ``message_start`` event two levels (``message.usage``), as does Bedrock's stream
+    ``metadata`` event (``metadata.usage``).
+    """
+    holders = [payload]
+    if has_any(payload, _HOLDERS):
+        holders += [get(payload, "message"), get(payload, "metadata")]
+    for holder in holders:
+        if holder is None or not has_any(holder, _NESTED_KEYS):
+            continue
+        for key in _NESTED:
+            found = _read(get(holder, key))
+            if found is not None:
+                return found
+    return None
+
+
 def _read(payload: Any) -> Usage | None:
-    if not is_payload(payload):
+    if not is_payload(payload) or not has_any(payload, _COUNT_KEYS):
         return None
     for reader in (_gemini, _bedrock, _ollama, _openai_chat, _input_output):
         found = reader(payload)
