@@ -205,3 +205,12 @@ def test_cache_reads_and_writes_are_billed_at_their_own_rates_once() -> None:
     assert cost is not None
     expected = (41 * 2.0 + 1024 * 0.5 + 77 * 2.5 + 7 * 8.0) / 1_000_000
     assert cost.amount == pytest.approx(expected)
+
+
+def test_mapping_types_other_than_dict_are_read() -> None:
+    from collections import OrderedDict
+    from types import MappingProxyType
+
+    raw = OrderedDict(prompt_tokens=4, completion_tokens=1)
+    assert normalize.usage(raw) == Usage(4, 1)
+    assert normalize.usage(MappingProxyType({"usage": raw})) == Usage(4, 1)

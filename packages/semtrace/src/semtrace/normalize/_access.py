@@ -19,11 +19,13 @@ def get(obj: Any, key: str) -> Any:
     Called for every streamed chunk, so the common shapes (a dict, a pydantic model's
     field) are answered first and the class lookup of a miss is cached.
     """
-    if type(obj) is dict:
+    if isinstance(obj, dict):
         return obj.get(key)
     if obj is None or isinstance(obj, (str, bytes, int, float, bool)):
         return None
     try:
+        if isinstance(obj, Mapping):
+            return obj.get(key)
         values = getattr(obj, "__dict__", None)
         if isinstance(values, dict):
             if key in values:
@@ -35,8 +37,6 @@ def get(obj: Any, key: str) -> Any:
                     if isinstance(found, dict) and key in found:
                         return found[key]
                 return None
-        if isinstance(obj, Mapping):
-            return obj.get(key)
         return getattr(obj, key, None)
     except Exception:  # a property that raises: treat as absent
         return None
@@ -52,8 +52,10 @@ def has_any(obj: Any, keys: frozenset[str]) -> bool:
 
     A cheap test before many reads: a dict's keys, or a model object's fields and extras.
     """
-    if type(obj) is dict:
+    if isinstance(obj, dict):
         return not keys.isdisjoint(obj)
+    if isinstance(obj, Mapping):
+        return True
     values = getattr(obj, "__dict__", None)
     if not isinstance(values, dict) or not keys.isdisjoint(values):
         return True
