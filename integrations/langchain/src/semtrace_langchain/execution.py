@@ -16,6 +16,11 @@ wrapper could see it, and subclasses override the method that does the I/O. So t
 wrapper around ``invoke``/``ainvoke`` only opens a slot (a ContextVar); the handler's
 ``on_retriever_start``, called inline in that same context, attaches the retrieval span
 into it (:func:`attach_retrieval`), and the wrapper detaches it in its own ``finally``.
+
+Callbacks never see the model object, so what only it knows (its base URL for
+``server.address``, parameters kept on the object such as ``ChatOllama(num_predict=...)``)
+is noted when LangChain asks the model for its tracing params, just before it calls
+``on_chat_model_start``/``on_llm_start`` in the same context (:func:`take_model_facts`).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import threading
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
-from semtrace import Recorder
+from semtrace import Recorder, normalize
 from semtrace.safety import record_fault
 from wrapt import wrap_function_wrapper
 
@@ -39,12 +44,72 @@ _RETRIEVER_TARGETS = (
     ("langchain_core.retrievers", "BaseRetriever", "invoke", False),
     ("langchain_core.retrievers", "BaseRetriever", "ainvoke", True),
 )
+# Called by every model entry point (invoke, stream, generate, their async forms) right
+# before the start callback; providers override ``_get_ls_params``, not this.
+_ENDPOINT_TARGETS = (
+    ("langchain_core.language_models.base", "BaseLanguageModel", "_get_ls_params_with_defaults"),
+    ("langchain_core.language_models.chat_models", "BaseChatModel", "_get_ls_params_with_defaults"),
+)
 _lock = threading.Lock()
 _installed = False
 # The innermost retriever call in flight here: where on_retriever_start puts its attachment.
 _retrieval_slot: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
     "semtrace_retrieval_slot", default=None
 )
+
+
+ModelFacts = tuple[str | None, str | None, dict[str, Any]]
+_NO_FACTS: ModelFacts = (None, None, {})
+# langchain-core before 1.x has no ``_get_ls_params_with_defaults``: there the chat
+# models' base ``_get_invocation_params`` is the hook (providers that override it call
+# it through ``super()``, which still shows the model object). Completion models get
+# the providers' default endpoints there.
+_OLD_ENDPOINT_TARGETS = (
+    ("langchain_core.language_models.chat_models", "BaseChatModel", "_get_invocation_params"),
+)
+
+
+def _model_targets() -> tuple[tuple[str, str, str], ...]:
+    """The methods that show the model object just before its start callback."""
+    try:
+        from langchain_core.language_models.base import BaseLanguageModel
+
+        if hasattr(BaseLanguageModel, "_get_ls_params_with_defaults"):
+            return _ENDPOINT_TARGETS
+    except ImportError:
+        return ()
+    return _OLD_ENDPOINT_TARGETS
+
+
+# The base URL, region and own parameters of the model about to start in this context,
+# taken (and cleared) by the start callback so a later call never reads a stale one.
+_model_facts: contextvars.ContextVar[ModelFacts | None] = contextvars.ContextVar(
+    "semtrace_model_facts", default=None
+)
+
+
+def take_model_facts() -> ModelFacts:
+    """From a model start callback: the model's base URL, region and parameters, if noted."""
+    found = _model_facts.get()
+    if found is None:
+        return _NO_FACTS
+    _model_facts.set(None)
+    return found
+
+
+def _note_model(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    result = wrapped(*args, **kwargs)
+    try:
+        _model_facts.set(
+            (
+                normalize.base_url_of(instance),
+                normalize.region_of(instance),
+                normalize.request_params(instance),
+            )
+        )
+    except Exception:
+        record_fault("semtrace_langchain.execution model facts")
+    return result
 
 
 def attach_retrieval(recorder: Recorder, run_id: Any) -> None:
@@ -168,6 +233,11 @@ def install_execution_context() -> None:
                 wrap_function_wrapper(module, f"{cls}.{method}", wrapper)
             except (ImportError, AttributeError):
                 continue
+        for module, cls, method in _model_targets():
+            try:
+                wrap_function_wrapper(module, f"{cls}.{method}", _note_model)
+            except (ImportError, AttributeError):
+                continue
         _installed = True
 
 
@@ -179,7 +249,8 @@ def uninstall_execution_context() -> None:
             return
         import importlib
 
-        for module, cls, method, _ in (*_TARGETS, *_RETRIEVER_TARGETS):
+        targets = [(m, c, f) for m, c, f, _ in (*_TARGETS, *_RETRIEVER_TARGETS)]
+        for module, cls, method in (*targets, *_model_targets()):
             try:
                 unwrap(getattr(importlib.import_module(module), cls), method)
             except (ImportError, AttributeError):

@@ -21,7 +21,11 @@ from semtrace.records import AgentStart, RetrievalEnd, Start, StepStart, ValueEn
 from semtrace.safety import never_raise
 
 from semtrace_langchain import translate
-from semtrace_langchain.execution import attach_retrieval, install_execution_context
+from semtrace_langchain.execution import (
+    attach_retrieval,
+    install_execution_context,
+    take_model_facts,
+)
 from semtrace_langchain.version import __version__
 
 
@@ -109,7 +113,9 @@ class CallbackHandler(BaseCallbackHandler):
     ) -> None:
         """A chat model call started."""
         prompt = messages[0] if messages else []
-        record = translate.model_start(prompt, metadata, kwargs.get("invocation_params"))
+        record = translate.model_start(
+            prompt, metadata, kwargs.get("invocation_params"), model=take_model_facts()
+        )
         self._start(run_id, parent_run_id, record, metadata, tags)
 
     @never_raise
@@ -126,7 +132,11 @@ class CallbackHandler(BaseCallbackHandler):
     ) -> None:
         """A text-completion model call started."""
         record = translate.model_start(
-            prompts[:1], metadata, kwargs.get("invocation_params"), operation="text_completion"
+            prompts[:1],
+            metadata,
+            kwargs.get("invocation_params"),
+            operation="text_completion",
+            model=take_model_facts(),
         )
         self._start(run_id, parent_run_id, record, metadata, tags)
 

@@ -3,6 +3,8 @@
 Each function reads what a LangChain callback carries (messages, ``LLMResult``,
 documents, run metadata) and returns a :mod:`semtrace.records` record; the
 :class:`~semtrace_langchain.handler.CallbackHandler` only calls these and the recorder.
+What a provider's payload means (usage, finish reasons, parameter names, endpoints)
+is :mod:`semtrace.normalize`'s business: this module only says where LangChain keeps it.
 """
 
 from __future__ import annotations
@@ -10,31 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from semtrace import records
+from semtrace import normalize, records
 from semtrace.callcontext import context_attributes
 from semtrace.records import Message, Part, TextPart, ToolCallPart, ToolCallResponsePart
 
-# LangChain's ``ls_provider`` values to the GenAI conventions' provider names.
-PROVIDERS: Final[Mapping[str, str]] = {
-    "openai": "openai",
-    "azure": "azure.ai.openai",
-    "azure_openai": "azure.ai.openai",
-    "anthropic": "anthropic",
-    "bedrock": "aws.bedrock",
-    "amazon_bedrock": "aws.bedrock",
-    "google_vertexai": "gcp.vertex_ai",
-    "google_genai": "gcp.gemini",
-    "google_anthropic_vertex": "gcp.vertex_ai",
-    "mistralai": "mistral_ai",
-    "mistral": "mistral_ai",
-    "groq": "groq",
-    "deepseek": "deepseek",
-    "cohere": "cohere",
-    "xai": "x_ai",
-    "perplexity": "perplexity",
-    "ollama": "ollama",
-    "ibm": "ibm.watsonx.ai",
-}
 _ROLES: Final[Mapping[str, str]] = {
     "human": "user",
     "ai": "assistant",
@@ -44,27 +25,6 @@ _ROLES: Final[Mapping[str, str]] = {
     "developer": "system",
 }
 _MODEL_KEYS: Final = ("model", "model_name", "model_id", "deployment_name", "azure_deployment")
-_PARAM_KEYS: Final[Mapping[str, str]] = {
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "top_k": "top_k",
-    "max_tokens": "max_tokens",
-    "max_completion_tokens": "max_tokens",
-    "max_output_tokens": "max_tokens",
-    "seed": "seed",
-    "frequency_penalty": "frequency_penalty",
-    "presence_penalty": "presence_penalty",
-    "stop": "stop",
-}
-# Provider finish reasons to the GenAI conventions' values.
-_FINISH_REASONS: Final[Mapping[str, str]] = {
-    "tool_calls": "tool_call",
-    "tool_use": "tool_call",
-    "function_call": "tool_call",
-    "max_tokens": "length",
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-}
 # LangGraph raises these to steer the graph; they are not failures.
 CONTROL_FLOW: Final = frozenset(
     {"GraphBubbleUp", "GraphInterrupt", "NodeInterrupt", "ParentCommand"}
@@ -73,9 +33,9 @@ CANCELLED: Final = frozenset({"GeneratorExit", "CancelledError"})
 
 
 def provider(metadata: Mapping[str, Any] | None, invocation: Mapping[str, Any] | None) -> str:
-    """The GenAI provider name of a model run."""
-    name = (metadata or {}).get("ls_provider") or (invocation or {}).get("_type") or "langchain"
-    return PROVIDERS.get(str(name).lower(), str(name))
+    """The GenAI provider name of a model run, from LangChain's ``ls_provider``."""
+    hint = (metadata or {}).get("ls_provider") or (invocation or {}).get("_type")
+    return normalize.provider_name(hint) or "langchain"
 
 
 def model_name(
@@ -92,22 +52,17 @@ def model_name(
 
 
 def request_params(
-    metadata: Mapping[str, Any] | None, invocation: Mapping[str, Any] | None
+    metadata: Mapping[str, Any] | None,
+    invocation: Mapping[str, Any] | None,
+    own: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Sampling parameters, from the invocation params first, then ``ls_*`` metadata."""
-    params: dict[str, Any] = {}
-    for source in (
-        invocation or {},
-        {k[3:]: v for k, v in (metadata or {}).items() if k.startswith("ls_")},
-    ):
-        for key, value in source.items():
-            target = _PARAM_KEYS.get(key)
-            if target and value is not None and target not in params:
-                params[target] = value
-    n = (invocation or {}).get("n")
-    if isinstance(n, int) and n != 1:
-        params["choice_count"] = n
-    return params
+    """Sampling parameters: invocation params, then ``ls_*`` metadata, then the model's own.
+
+    ``own`` is what the model object holds (``ChatOllama(num_predict=50)`` puts it in no
+    invocation param).
+    """
+    ls_params = {k: v for k, v in (metadata or {}).items() if k.startswith("ls_")}
+    return normalize.request_params(invocation or {}, ls_params, own or {})
 
 
 def tool_definitions(invocation: Mapping[str, Any] | None) -> list[records.ToolDefinition]:
@@ -178,21 +133,36 @@ def model_start(
     metadata: Mapping[str, Any] | None,
     invocation: Mapping[str, Any] | None,
     operation: str = "chat",
+    model: tuple[str | None, str | None, Mapping[str, Any]] = (None, None, {}),
 ) -> records.ModelStart:
-    """A chat (``on_chat_model_start``) or completion (``on_llm_start``) call."""
+    """A chat (``on_chat_model_start``) or completion (``on_llm_start``) call.
+
+    ``model`` is what the model object says: its base URL, region and parameters
+    (see :func:`semtrace_langchain.execution.take_model_facts`).
+    """
+    name = provider(metadata, invocation)
+    url, region, own = model
+    address, port = normalize.server(name, url=url, region=region)
     return records.ModelStart(
-        provider=provider(metadata, invocation),
+        provider=name,
         model=model_name(metadata, invocation),
         messages=[message(m) for m in messages],
         operation="text_completion" if operation == "text_completion" else "chat",
-        params=request_params(metadata, invocation),
+        params=request_params(metadata, invocation, own),
         tools=tool_definitions(invocation),
         stream=bool((invocation or {}).get("stream")),
+        server_address=address,
+        server_port=port,
     )
 
 
 def model_end(response: Any) -> records.ModelEnd:
-    """What an ``LLMResult`` says: output messages, usage, model, id, finish reasons."""
+    """What an ``LLMResult`` says: output messages, usage, model, id, finish reasons.
+
+    Each generation's message carries the provider's ``response_metadata`` (merged over
+    a stream's chunks) and LangChain's ``usage_metadata``; ``generation_info`` and
+    ``llm_output`` hold the same facts for older or completion models.
+    """
     generations = [g for batch in (getattr(response, "generations", None) or ()) for g in batch]
     llm_output = getattr(response, "llm_output", None) or {}
     output: list[Message] = []
@@ -202,35 +172,34 @@ def model_end(response: Any) -> records.ModelEnd:
         msg = getattr(generation, "message", None)
         info = getattr(generation, "generation_info", None) or {}
         meta = getattr(msg, "response_metadata", None) or {}
-        reason = meta.get("finish_reason") or meta.get("stop_reason") or info.get("finish_reason")
         out = (
             message(msg)
             if msg is not None
             else Message("assistant", _content_parts(generation.text))
         )
         out.role = "assistant"
-        out.finish_reason = _finish_reason(reason, out)
+        out.finish_reason = normalize.finish_reason_of(meta, info) or _tool_call_finish(out)
         output.append(out)
         if out.finish_reason:
             finish.append(out.finish_reason)
-        response_model = response_model or meta.get("model_name") or meta.get("model")
-        response_id = response_id or meta.get("id") or _provider_id(getattr(msg, "id", None))
-    response_model = response_model or llm_output.get("model_name") or llm_output.get("model")
-    response_id = response_id or llm_output.get("id")
+        response_model = response_model or normalize.response_model(meta, info)
+        response_id = (
+            response_id
+            or normalize.response_id(meta, info)
+            or _provider_id(getattr(msg, "id", None))
+        )
     return records.ModelEnd(
         output=output,
         usage=usage(generations, llm_output),
-        response_model=str(response_model) if response_model else None,
-        response_id=str(response_id) if response_id else None,
+        response_model=response_model or normalize.response_model(llm_output),
+        response_id=response_id or normalize.response_id(llm_output),
         finish_reasons=finish,
     )
 
 
-def _finish_reason(reason: Any, out: Message) -> str | None:
-    if not reason:
-        return "tool_call" if any(isinstance(p, ToolCallPart) for p in out.parts) else None
-    text = str(reason)
-    return _FINISH_REASONS.get(text, text)
+def _tool_call_finish(out: Message) -> str | None:
+    """No reason given: a message that calls tools stopped to call them."""
+    return "tool_call" if any(isinstance(p, ToolCallPart) for p in out.parts) else None
 
 
 def _provider_id(message_id: Any) -> str | None:
@@ -241,54 +210,32 @@ def _provider_id(message_id: Any) -> str | None:
 
 
 def usage(generations: Sequence[Any], llm_output: Mapping[str, Any]) -> records.Usage | None:
-    """Provider usage: ``usage_metadata`` first, then ``llm_output``, then ``generation_info``."""
-    total = records.Usage()
+    """Provider usage: ``usage_metadata`` first, then ``llm_output``, then ``generation_info``.
+
+    Several generations (``n > 1``, a batch of one prompt) each report their own usage
+    and are summed; ``llm_output`` already holds the call's total.
+    """
+    total: records.Usage | None = None
     for generation in generations:
-        meta = getattr(getattr(generation, "message", None), "usage_metadata", None)
-        if isinstance(meta, Mapping) and ("input_tokens" in meta or "output_tokens" in meta):
-            _add(total, _from_usage_metadata(meta))
-    if total.reported:
+        msg = getattr(generation, "message", None)
+        found = normalize.usage(getattr(msg, "usage_metadata", None))
+        if found is not None:
+            total = found if total is None else _add(total, found)
+    if total is not None:
         return total
-    for raw in (llm_output.get("token_usage"), llm_output.get("usage")):
-        if isinstance(raw, Mapping):
-            found = _from_openai_like(raw)
-            if found.reported:
-                return found
+    found = normalize.usage(llm_output)
+    if found is not None:
+        return found
     for generation in generations:
-        info = getattr(generation, "generation_info", None) or {}
-        raw = info.get("usage") or info.get("token_usage")
-        if isinstance(raw, Mapping):
-            _add(total, _from_openai_like(raw))
-    return total if total.reported else None
+        info = getattr(generation, "generation_info", None)
+        meta = getattr(getattr(generation, "message", None), "response_metadata", None)
+        found = normalize.usage(info, meta)
+        if found is not None:
+            total = found if total is None else _add(total, found)
+    return total
 
 
-def _from_usage_metadata(meta: Mapping[str, Any]) -> records.Usage:
-    inputs = meta.get("input_token_details") or {}
-    outputs = meta.get("output_token_details") or {}
-    return records.Usage(
-        input_tokens=records.as_int(meta.get("input_tokens")),
-        output_tokens=records.as_int(meta.get("output_tokens")),
-        cache_read_input_tokens=records.as_int(inputs.get("cache_read")),
-        cache_creation_input_tokens=records.as_int(inputs.get("cache_creation")),
-        reasoning_output_tokens=records.as_int(outputs.get("reasoning")),
-    )
-
-
-def _from_openai_like(raw: Mapping[str, Any]) -> records.Usage:
-    prompt_details = raw.get("prompt_tokens_details") or {}
-    completion_details = raw.get("completion_tokens_details") or {}
-    return records.Usage(
-        input_tokens=records.as_int(raw.get("prompt_tokens", raw.get("input_tokens"))),
-        output_tokens=records.as_int(raw.get("completion_tokens", raw.get("output_tokens"))),
-        cache_read_input_tokens=records.as_int(
-            prompt_details.get("cached_tokens", raw.get("cache_read_input_tokens"))
-        ),
-        cache_creation_input_tokens=records.as_int(raw.get("cache_creation_input_tokens")),
-        reasoning_output_tokens=records.as_int(completion_details.get("reasoning_tokens")),
-    )
-
-
-def _add(total: records.Usage, more: records.Usage) -> None:
+def _add(total: records.Usage, more: records.Usage) -> records.Usage:
     for field in (
         "input_tokens",
         "output_tokens",
@@ -299,6 +246,7 @@ def _add(total: records.Usage, more: records.Usage) -> None:
         value = getattr(more, field)
         if value is not None:
             setattr(total, field, (getattr(total, field) or 0) + value)
+    return total
 
 
 def retrieval_start(

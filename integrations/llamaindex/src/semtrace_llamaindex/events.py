@@ -50,7 +50,7 @@ def _streams(span: OpenSpan) -> bool:
 
 
 def _chunk(tracker: Tracker, event: Any) -> None:
-    tracker.chunk(event.span_id)
+    tracker.chunk(event.span_id, getattr(event, "response", None))
 
 
 def _model_end(tracker: Tracker, event: Any) -> None:

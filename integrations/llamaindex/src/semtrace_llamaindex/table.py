@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from semtrace.bounded import BoundedTable
+from semtrace.normalize import StreamSummary
 from semtrace.recorder import Attachment
 from semtrace.records import End
 
@@ -59,6 +60,7 @@ class OpenSpan:
         holder: The span this one holds open (a stream writer holds its engine call).
         attachment: The recorder's handle of the context attached while the span's code runs.
         prompt: The name and version of a prompt template formatted in this span.
+        stream: What a model's streamed chunks said (finish reason, usage, id, model).
     """
 
     id: str
@@ -86,6 +88,7 @@ class OpenSpan:
     holder: str | None = None
     attachment: Attachment | None = None
     prompt: tuple[str, str | None] | None = None
+    stream: StreamSummary | None = None
     created: float = field(default_factory=time.monotonic)
 
     @property

@@ -34,7 +34,8 @@ from llama_index.core.instrumentation.span import active_span_id
 from opentelemetry.util.types import AttributeValue
 from semtrace import Recorder, Settings, semconv
 from semtrace.callcontext import current as current_context
-from semtrace.records import End, RetrievalEnd, Start, StepStart, ValueEnd
+from semtrace.normalize import StreamSummary
+from semtrace.records import End, ModelEnd, RetrievalEnd, Start, StepStart, ValueEnd
 from semtrace.safety import never_raise, record_fault
 
 from semtrace_llamaindex import classify, streams, translate
@@ -49,6 +50,19 @@ except ImportError:  # pragma: no cover - cores without instrument tags
     active_instrument_tags = None  # type: ignore[assignment]
 
 _STREAMING_RESPONSES = (StreamingResponse, AsyncStreamingResponse)
+# An LLM's entry points: a failure in one before its start event is still a model call.
+_MODEL_METHODS = frozenset(
+    {
+        "chat",
+        "achat",
+        "stream_chat",
+        "astream_chat",
+        "complete",
+        "acomplete",
+        "stream_complete",
+        "astream_complete",
+    }
+)
 # How far above a model call the span that formatted its prompt may be
 # (``structured_predict`` > ``predict_and_call`` > ``chat``).
 _PROMPT_DEPTH = 8
@@ -153,15 +167,43 @@ class Tracker:
             return
         self._detach(span)
         if span.op is Op.PENDING:
-            if not self._trace_all:
+            if self._failed_before_start(span, error):
+                pass  # now a model span, failed below
+            elif not self._trace_all:
                 self._table.pop(span_id)
                 return
-            self._settle(span)
+            else:
+                self._settle(span)
         if error is None or translate.is_cancellation(error):
             span.cancelled = True
         else:
             span.error = error
         self._release(span)
+
+    def _failed_before_start(self, span: OpenSpan, error: BaseException | None) -> bool:
+        """A model call that failed before its start event: record it as a model span.
+
+        llama-index-llms-ollama asks the server about the model (``/api/show``) inside
+        ``chat()`` before LlamaIndex sends the start event; a provider error there would
+        otherwise leave no span at all.
+        """
+        if (
+            error is None
+            or translate.is_cancellation(error)
+            or span.kind is not Kind.LLM
+            or span.outer is Op.MODEL  # part of a model call that reports it
+            or span.method not in _MODEL_METHODS
+        ):
+            return False
+        try:
+            record = translate.failed_call_start(span.instance, span.args, span.method)
+        except Exception:
+            record_fault("Tracker.failed_before_start")
+            return False
+        span.op, span.instance, span.args = Op.MODEL, None, None
+        context = self._run_context(None, None) if span.anchor is None else None
+        self._start(span, record, False, context)
+        return True
 
     def close(self) -> None:
         """Stop: end every open span (children first), then close the recorder.
@@ -210,21 +252,38 @@ class Tracker:
         if span is not None and ref is not None:
             span.prompt = ref
 
-    def chunk(self, span_id: str | None) -> None:
-        """A model span streamed a chunk."""
+    def chunk(self, span_id: str | None, response: Any = None) -> None:
+        """A model span streamed a chunk (``response``: the in-progress event's).
+
+        Every chunk is read: providers put the finish reason, usage, id and model on
+        different chunks (see :class:`semtrace.normalize.StreamSummary`).
+        """
         span = self._table.get(span_id)
-        if span is None or span.op is not Op.MODEL or span.chunked:
+        if span is None or span.op is not Op.MODEL:
+            return
+        if response is not None:
+            self._summarize(span, response)
+        if span.chunked:
             return
         span.chunked = True
         self._table.first_chunk_arrived(span)
         self.recorder.chunk(span.id)
+
+    @never_raise
+    def _summarize(self, span: OpenSpan, response: Any) -> None:
+        if span.stream is None:
+            span.stream = StreamSummary()
+        span.stream.add(*translate.payloads(response))
 
     def set_end(self, span_id: str | None, build: Callable[[], End], final: bool = False) -> None:
         """An end event: what the span returned. ``final`` ends a model's stream."""
         span = self._table.get(span_id)
         if span is None or not span.recorded:
             return
-        span.end = build()
+        end = build()
+        if span.stream is not None and isinstance(end, ModelEnd):
+            end = span.stream.fill(end)  # what the last chunk alone does not say
+        span.end = end
         if final:
             self._close_stream(span)
 

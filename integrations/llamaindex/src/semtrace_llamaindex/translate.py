@@ -3,46 +3,22 @@
 Each function reads what a LlamaIndex span or event carries (the instance, the bound
 arguments, ``ChatMessage``/``ChatResponse``, ``NodeWithScore``...) and returns a
 :mod:`semtrace.records` record. Duck-typed on purpose: provider packages return their
-SDK's objects in ``raw``, as dicts or as objects.
+SDK's objects in ``raw``, as dicts or as objects. What those payloads mean (usage,
+finish reasons, parameter names, endpoints) is :mod:`semtrace.normalize`'s business:
+this module only says where LlamaIndex keeps them.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from opentelemetry.util.types import AttributeValue
-from semtrace import records, semconv
+from semtrace import normalize, records, semconv
 from semtrace.callcontext import context_attributes
 from semtrace.records import Message, Part, TextPart, ToolCallPart, ToolCallResponsePart
 
-# The package a LlamaIndex integration lives in (``llama_index.llms.<name>``) to the
-# GenAI conventions' provider name.
-PROVIDERS: Final[Mapping[str, str]] = {
-    "openai": "openai",
-    "openai_like": "openai",
-    "azure_openai": "azure.ai.openai",
-    "azure_inference": "azure.ai.inference",
-    "anthropic": "anthropic",
-    "bedrock": "aws.bedrock",
-    "bedrock_converse": "aws.bedrock",
-    "vertex": "gcp.vertex_ai",
-    "google_genai": "gcp.gemini",
-    "gemini": "gcp.gemini",
-    "mistralai": "mistral_ai",
-    "groq": "groq",
-    "deepseek": "deepseek",
-    "cohere": "cohere",
-    "ollama": "ollama",
-    "perplexity": "perplexity",
-    "xai": "x_ai",
-    "huggingface": "huggingface",
-    "huggingface_api": "huggingface",
-    "ibm": "ibm.watsonx.ai",
-    "voyageai": "voyageai",
-    "jinaai": "jinaai",
-}
 FALLBACK_PROVIDER: Final = "llama_index"
 _INTEGRATION_NAMESPACES: Final = (
     "llama_index.llms.",
@@ -59,48 +35,8 @@ _ROLES: Final[Mapping[str, str]] = {
     "tool": "tool",
     "function": "tool",
 }
-# Per-call kwargs and LLM fields that are sampling parameters, to semtrace's names.
-_PARAMS: Final[Mapping[str, str]] = {
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "top_k": "top_k",
-    "max_tokens": "max_tokens",
-    "max_new_tokens": "max_tokens",
-    "max_completion_tokens": "max_tokens",
-    "max_output_tokens": "max_tokens",
-    "seed": "seed",
-    "frequency_penalty": "frequency_penalty",
-    "presence_penalty": "presence_penalty",
-    "stop": "stop",
-    "stop_sequences": "stop",
-}
 _MODEL_FIELDS: Final = ("model", "model_name", "model_id", "deployment_name", "engine")
 _NO_MODEL: Final = frozenset({"", "unknown", "None"})
-_FINISH_REASONS: Final[Mapping[str, str]] = {
-    "tool_calls": "tool_call",
-    "tool_use": "tool_call",
-    "function_call": "tool_call",
-    "max_tokens": "length",
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "STOP": "stop",
-    "MAX_TOKENS": "length",
-}
-# Where providers put token counts, in order of preference: (input, output) key aliases.
-_INPUT_KEYS: Final = (
-    "prompt_tokens",
-    "input_tokens",
-    "prompt_token_count",
-    "inputTokens",
-    "prompt_eval_count",
-)
-_OUTPUT_KEYS: Final = (
-    "completion_tokens",
-    "output_tokens",
-    "candidates_token_count",
-    "outputTokens",
-    "eval_count",
-)
 # ``llama_index.core.memory.types.DEFAULT_CHAT_STORE_KEY``: the key every memory shares
 # unless told otherwise, so it names no conversation.
 _DEFAULT_MEMORY_KEY: Final = "chat_history"
@@ -139,14 +75,6 @@ def field(obj: Any, key: str) -> Any:
         if not hasattr(type(obj), key):
             return None
     return get(obj, key)
-
-
-def _first_int(source: Any, keys: Iterable[str]) -> int | None:
-    for key in keys:
-        value = records.as_int(get(source, key))
-        if value is not None:
-            return value
-    return None
 
 
 def _text(value: Any) -> str | None:
@@ -190,7 +118,7 @@ def provider(instance: Any) -> str:
         for namespace in _INTEGRATION_NAMESPACES:
             if module.startswith(namespace):
                 package = module[len(namespace) :].split(".", 1)[0].removesuffix("_rerank")
-                return PROVIDERS.get(package, package)
+                return normalize.provider_name(package) or FALLBACK_PROVIDER
     return FALLBACK_PROVIDER
 
 
@@ -208,20 +136,28 @@ def model_name(instance: Any, model_dict: Mapping[str, Any] | None) -> str | Non
 
 
 def request_params(instance: Any, kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Sampling parameters: per-call kwargs first, then the LLM's own fields."""
-    params: dict[str, Any] = {}
+    """Sampling parameters: per-call kwargs first, then ``additional_kwargs``, then fields.
+
+    Ollama's ``num_predict`` and the like live in ``additional_kwargs``.
+    """
     extra = field(instance, "additional_kwargs")
-    for source in (kwargs or {}, extra if isinstance(extra, Mapping) else {}):
-        for key, value in source.items():
-            target = _PARAMS.get(key)
-            if target and value is not None and target not in params:
-                params[target] = value
-    for key, target in _PARAMS.items():
-        if target not in params:
-            value = field(instance, key)
-            if isinstance(value, (int, float, str, list, tuple)) and not isinstance(value, bool):
-                params[target] = value
-    return params
+    return normalize.request_params(
+        kwargs or {},
+        extra if isinstance(extra, Mapping) else {},
+        instance,
+        _generation_config(instance),
+    )
+
+
+def _generation_config(instance: Any) -> Any:
+    """llama-index-llms-google-genai keeps ``max_tokens`` only in a private config."""
+    private = getattr(instance, "__pydantic_private__", None)
+    return private.get("_generation_config") if isinstance(private, dict) else None
+
+
+def server(provider_name: str, instance: Any) -> tuple[str | None, int | None]:
+    """``server.address``/``server.port`` from the model's base URL, else the provider's."""
+    return normalize.server(provider_name, instance)
 
 
 def tool_definitions(kwargs: Mapping[str, Any] | None) -> list[records.ToolDefinition]:
@@ -325,13 +261,17 @@ def chat_start(
     stream: bool,
 ) -> records.ModelStart:
     """A chat call, from ``LLMChatStartEvent`` and the LLM it was made on."""
+    name = provider(instance)
+    address, port = server(name, instance)
     return records.ModelStart(
-        provider=provider(instance),
+        provider=name,
         model=model_name(instance, model_dict),
         messages=[message(m) for m in messages],
         params=request_params(instance, kwargs),
         tools=tool_definitions(kwargs),
         stream=stream,
+        server_address=address,
+        server_port=port,
     )
 
 
@@ -342,19 +282,47 @@ def completion_start(
     instance: Any,
     stream: bool,
 ) -> records.ModelStart:
-    """A completion call, from ``LLMCompletionStartEvent`` and its LLM."""
+    """A completion call, from ``LLMCompletionStartEvent`` and its LLM.
+
+    ``complete()`` on a chat model (``metadata.is_chat_model``: OpenAI's chat models,
+    Anthropic, Ollama, Gemini, Bedrock) goes over the wire as a chat call, and the
+    conventions name the operation the API performs.
+    """
+    name = provider(instance)
+    address, port = server(name, instance)
+    is_chat = get(field(instance, "metadata"), "is_chat_model") is True
     return records.ModelStart(
-        provider=provider(instance),
+        provider=name,
         model=model_name(instance, model_dict),
         messages=[Message("user", [TextPart(prompt)])],
-        operation="text_completion",
+        operation="chat" if is_chat else "text_completion",
         params=request_params(instance, kwargs),
         stream=stream,
+        server_address=address,
+        server_port=port,
     )
 
 
+def failed_call_start(instance: Any, bound_args: Any, method: str) -> records.ModelStart:
+    """A model call that raised before LlamaIndex sent its start event, from its arguments."""
+    stream = method.startswith(("stream", "astream"))
+    kwargs = argument(bound_args, "kwargs")
+    kwargs = kwargs if isinstance(kwargs, Mapping) else None
+    if method.endswith("complete"):
+        prompt = argument(bound_args, "prompt")
+        return completion_start(str(prompt or ""), kwargs, None, instance, stream)
+    messages = argument(bound_args, "messages")
+    messages = messages if isinstance(messages, (list, tuple)) else []
+    return chat_start(messages, kwargs, None, instance, stream)
+
+
 def model_end(response: Any) -> records.ModelEnd:
-    """What a ``ChatResponse`` or ``CompletionResponse`` says: output, usage, ids, finish."""
+    """What a ``ChatResponse`` or ``CompletionResponse`` says: output, usage, ids, finish.
+
+    The provider's payload is ``raw`` (a whole response, or a stream's last chunk);
+    some packages copy facts into ``additional_kwargs`` (Anthropic's streamed
+    ``stop_reason`` and ``usage``), which are read after it.
+    """
     if response is None:
         return records.ModelEnd()
     raw = get(response, "raw")
@@ -364,59 +332,48 @@ def model_end(response: Any) -> records.ModelEnd:
         out.role = "assistant"
     else:
         out = Message("assistant", [TextPart(str(get(response, "text") or ""))])
-    reason = finish_reason(raw, out)
+    _, *extras = payloads(response)
+    reason = finish_reason(raw, out, *extras)
     out.finish_reason = reason
-    response_model, response_id = get(raw, "model"), get(raw, "id")
     return records.ModelEnd(
         output=[out],
-        usage=usage(raw, get(response, "additional_kwargs")),
-        response_model=response_model if isinstance(response_model, str) else None,
-        response_id=response_id if isinstance(response_id, str) else None,
+        usage=usage(raw, *extras),
+        response_model=normalize.response_model(raw),
+        response_id=normalize.response_id(raw),
         finish_reasons=[reason] if reason else [],
     )
 
 
-def finish_reason(raw: Any, out: Message) -> str | None:
-    """The finish reason in the conventions' words (``stop``, ``length``, ``tool_call``...)."""
-    choices = get(raw, "choices")
-    reason = get(choices[0], "finish_reason") if isinstance(choices, list) and choices else None
-    reason = (
-        reason or get(raw, "stop_reason") or get(raw, "finish_reason") or get(raw, "done_reason")
+def payloads(response: Any) -> tuple[Any, Any, Any]:
+    """Where a response (or a streamed chunk) keeps the provider's facts, best first.
+
+    ``raw`` (the provider's response or chunk), the message's ``additional_kwargs``
+    (Anthropic's streamed ``stop_reason`` and ``usage``), the response's.
+    """
+    return (
+        get(response, "raw"),
+        get(get(response, "message"), "additional_kwargs"),
+        get(response, "additional_kwargs"),
     )
-    if not reason:
-        return "tool_call" if any(isinstance(p, ToolCallPart) for p in out.parts) else None
-    reason = str(getattr(reason, "value", reason))
-    return _FINISH_REASONS.get(reason, reason)
 
 
-def usage(raw: Any, extra: Any = None) -> records.Usage | None:
+def finish_reason(raw: Any, out: Message, *extras: Any) -> str | None:
+    """The finish reason in the conventions' words (``stop``, ``length``, ``tool_call``...).
+
+    A message that calls tools and gives no reason stopped to call them.
+    """
+    reason = normalize.finish_reason_of(raw, *extras)
+    if reason is None and any(isinstance(p, ToolCallPart) for p in out.parts):
+        return "tool_call"
+    return reason
+
+
+def usage(raw: Any, *extras: Any) -> records.Usage | None:
     """Provider-reported token usage, from the response's ``raw`` or ``additional_kwargs``.
 
-    Reads OpenAI-like (``usage.prompt_tokens``), Anthropic-like (``usage.input_tokens``),
-    Gemini (``usage_metadata.prompt_token_count``), Bedrock (``inputTokens``) and Ollama
-    (``prompt_eval_count``) shapes, as dicts or objects. None when nothing is reported.
+    None when nothing is reported (the core then counts with tiktoken, if allowed).
     """
-    for source in (get(raw, "usage"), get(raw, "usage_metadata"), raw, extra):
-        found = _usage_of(source)
-        if found.reported:
-            return found
-    return None
-
-
-def _usage_of(source: Any) -> records.Usage:
-    if source is None or isinstance(source, (str, bytes, int, float)):
-        return records.Usage()
-    prompt_details = get(source, "prompt_tokens_details")
-    completion_details = get(source, "completion_tokens_details")
-    return records.Usage(
-        input_tokens=_first_int(source, _INPUT_KEYS),
-        output_tokens=_first_int(source, _OUTPUT_KEYS),
-        cache_read_input_tokens=records.as_int(get(prompt_details, "cached_tokens"))
-        or _first_int(source, ("cache_read_input_tokens", "cached_content_token_count")),
-        cache_creation_input_tokens=records.as_int(get(source, "cache_creation_input_tokens")),
-        reasoning_output_tokens=records.as_int(get(completion_details, "reasoning_tokens"))
-        or records.as_int(get(source, "thoughts_token_count")),
-    )
+    return normalize.usage(raw, *extras)
 
 
 # --- embeddings, retrieval, rerank ---
@@ -430,8 +387,14 @@ def embedding_start(
     if isinstance(inputs, str):
         inputs = [inputs]
     texts = [t for t in inputs if isinstance(t, str)] if isinstance(inputs, (list, tuple)) else []
+    name = provider(instance)
+    address, port = server(name, instance)
     return records.EmbeddingStart(
-        provider=provider(instance), model=model_name(instance, model_dict), inputs=texts
+        provider=name,
+        model=model_name(instance, model_dict),
+        inputs=texts,
+        server_address=address,
+        server_port=port,
     )
 
 

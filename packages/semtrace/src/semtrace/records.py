@@ -148,6 +148,10 @@ class ModelStart:
     params: Mapping[str, Any] = field(default_factory=dict)
     tools: Sequence[ToolDefinition] = ()
     stream: bool = False
+    #: ``server.address`` / ``server.port``: where the client sends the call
+    #: (see :func:`semtrace.normalize.server`).
+    server_address: str | None = None
+    server_port: int | None = None
 
 
 @dataclass(slots=True)
@@ -157,6 +161,8 @@ class EmbeddingStart:
     provider: str
     model: str | None
     inputs: Sequence[str] = ()
+    server_address: str | None = None
+    server_port: int | None = None
 
 
 @dataclass(slots=True)

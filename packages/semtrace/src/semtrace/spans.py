@@ -131,6 +131,7 @@ def describe(start: Start) -> tuple[str, SpanKind, Attributes]:
             semconv.GEN_AI_PROVIDER_NAME: _str(start.provider) or "unknown",
         }
         _put(attrs, semconv.GEN_AI_REQUEST_MODEL, _str(start.model))
+        _put_server(attrs, start)
         return _named(semconv.OP_EMBEDDINGS, _str(start.model)), SpanKind.CLIENT, attrs
     if isinstance(start, RerankStart):
         attrs = {semconv.GEN_AI_OPERATION_NAME: semconv.OP_RERANK}
@@ -160,7 +161,16 @@ def _model(start: ModelStart) -> tuple[str, SpanKind, Attributes]:
         attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [valid_utf8(s) for s in stop]
     if start.stream:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
+    _put_server(attrs, start)
     return _named(start.operation, _str(start.model)), SpanKind.CLIENT, attrs
+
+
+def _put_server(attrs: Attributes, start: ModelStart | EmbeddingStart) -> None:
+    """``server.address`` and ``server.port``, set at start as the conventions ask."""
+    _put(attrs, semconv.SERVER_ADDRESS, _str(start.server_address))
+    port = _number(start.server_port, int)
+    if port is not None and 0 < port < 65536:
+        attrs[semconv.SERVER_PORT] = port
 
 
 def content_at_start(start: Start, policy: ContentPolicy) -> Attributes:
@@ -260,6 +270,7 @@ def metric_attributes(start: Start, response_model: str | None) -> Attributes:
         attrs[semconv.GEN_AI_PROVIDER_NAME] = _str(start.provider) or "unknown"
         _put(attrs, semconv.GEN_AI_REQUEST_MODEL, _str(start.model))
         _put(attrs, semconv.GEN_AI_RESPONSE_MODEL, _str(response_model))
+        _put_server(attrs, start)
     return attrs
 
 

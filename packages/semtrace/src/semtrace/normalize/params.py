@@ -1,0 +1,118 @@
+r"""Request parameters under every name providers and frameworks give them.
+
+The keys returned are the ones :data:`semtrace.spans.REQUEST_PARAMS` writes
+(``max_tokens`` -> ``gen_ai.request.max_tokens``...), plus ``stop``.
+
+Example:
+    >>> request_params({"options": {"num_predict": 64, "temperature": 0.2}})
+    {'max_tokens': 64, 'temperature': 0.2}
+    >>> request_params({"inferenceConfig": {"maxTokens": 5, "stopSequences": ["\n"]}})
+    {'max_tokens': 5, 'stop': ['\n']}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from semtrace.normalize._access import get
+
+# Provider and framework spellings to semtrace's parameter names.
+_NAMES: Final[Mapping[str, str]] = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "topP": "top_p",
+    "top_k": "top_k",
+    "topK": "top_k",
+    "max_tokens": "max_tokens",
+    "max_completion_tokens": "max_tokens",  # OpenAI reasoning models
+    "max_output_tokens": "max_tokens",  # OpenAI Responses, Gemini (snake case)
+    "maxOutputTokens": "max_tokens",  # Gemini
+    "max_new_tokens": "max_tokens",  # Hugging Face
+    "max_tokens_to_sample": "max_tokens",  # Anthropic's legacy completions
+    "num_predict": "max_tokens",  # Ollama
+    "maxTokens": "max_tokens",  # Bedrock Converse
+    "seed": "seed",
+    "random_seed": "seed",  # Mistral
+    "frequency_penalty": "frequency_penalty",
+    "frequencyPenalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+    "presencePenalty": "presence_penalty",
+    "stop": "stop",
+    "stop_sequences": "stop",  # Anthropic, Gemini (snake case)
+    "stopSequences": "stop",  # Gemini, Bedrock
+    "n": "choice_count",
+    "candidate_count": "choice_count",
+    "candidateCount": "choice_count",
+}
+# Where providers nest their sampling parameters: Ollama's ``options``, Gemini's
+# generation config, Bedrock's ``inferenceConfig``; tried after the top level.
+_NESTED: Final = (
+    "options",
+    "generation_config",
+    "generationConfig",
+    "inferenceConfig",
+    "inference_config",
+)
+# LangChain's run metadata repeats some parameters as ``ls_temperature``, ``ls_max_tokens``.
+_LS_PREFIX: Final = "ls_"
+
+
+def request_params(*sources: Any) -> dict[str, Any]:
+    """Sampling parameters found in ``sources``; the first source to give one wins.
+
+    Args:
+        *sources: Mappings (invocation params, call kwargs, ``additional_kwargs``,
+            LangChain ``ls_*`` metadata) or model objects, most specific first.
+
+    Returns:
+        ``{"max_tokens": 64, "temperature": 0.2, ...}``; values that cannot be what
+        they claim (a negative ``num_predict`` means "no limit"; ``n`` of 1) are left out.
+    """
+    params: dict[str, Any] = {}
+    for source in sources:
+        if isinstance(source, Mapping):
+            _collect(source, params)
+            for key in _NESTED:
+                nested = source.get(key)
+                if isinstance(nested, Mapping):
+                    _collect(nested, params)
+                elif nested is not None:
+                    _collect_fields(nested, params)
+        elif source is not None:
+            _collect_fields(source, params)
+    return params
+
+
+def _collect(source: Mapping[str, Any], params: dict[str, Any]) -> None:
+    for key, value in source.items():
+        if not isinstance(key, str):
+            continue
+        name = _NAMES.get(key[len(_LS_PREFIX) :] if key.startswith(_LS_PREFIX) else key)
+        if name is not None and name not in params and _valid(name, value):
+            params[name] = value
+
+
+def _collect_fields(obj: Any, params: dict[str, Any]) -> None:
+    """A config object's fields (``types.GenerateContentConfig``)."""
+    for key, name in _NAMES.items():
+        if name not in params and key != "n":
+            value = get(obj, key)
+            if _valid(name, value):
+                params[name] = value
+
+
+def _valid(name: str, value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    if name == "stop":
+        if isinstance(value, str):
+            return True
+        return isinstance(value, (list, tuple)) and all(isinstance(s, str) for s in value)
+    if not isinstance(value, (int, float)):
+        return False
+    if name == "max_tokens":
+        return value > 0
+    if name == "choice_count":
+        return isinstance(value, int) and value != 1
+    return True
