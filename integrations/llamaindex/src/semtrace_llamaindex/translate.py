@@ -17,6 +17,7 @@ from typing import Any, Final
 from opentelemetry.util.types import AttributeValue
 from semtrace import normalize, records, semconv
 from semtrace.callcontext import context_attributes
+from semtrace.content import bounded_text
 from semtrace.records import Message, Part, TextPart, ToolCallPart, ToolCallResponsePart
 
 FALLBACK_PROVIDER: Final = "llama_index"
@@ -607,9 +608,5 @@ def prompt_attributes(ref: tuple[str, str | None]) -> dict[str, AttributeValue]:
 
 
 def _short(value: Any, limit: int) -> str | None:
-    if value is None or value == "":
-        return None
-    try:
-        return str(value)[:limit].encode("utf-8", "replace").decode("utf-8")
-    except Exception:  # a hostile __str__: no name rather than no span
-        return None
+    """A prompt name or version as bounded, valid UTF-8; None for a missing or empty one."""
+    return bounded_text(value, limit) or None
