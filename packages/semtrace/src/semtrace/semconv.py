@@ -30,7 +30,7 @@ OP_RETRIEVAL: Final = "retrieval"
 OP_EXECUTE_TOOL: Final = "execute_tool"
 OP_INVOKE_AGENT: Final = "invoke_agent"
 OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
-# Not (yet) a GenAI operation: the conventions have no reranker. Documented in README.
+# Not (yet) a GenAI operation: the conventions have no reranker. Documented in docs/spans.md.
 OP_RERANK: Final = "rerank"
 
 # --- GenAI attributes ---
