@@ -20,11 +20,12 @@ from langchain_core.callbacks import BaseCallbackHandler
 from semtrace import Evaluator, Recorder, Settings
 from semtrace.config import CaptureMode, Redactor
 from semtrace.cost import PriceTable
+from semtrace.quality.agent import ToolReportedError
 from semtrace.quality.signals import Thresholds
 from semtrace.records import AgentStart, RetrievalEnd, StepStart, ValueEnd, WorkflowStart
 from semtrace.safety import never_raise
 
-from semtrace_langchain import translate
+from semtrace_langchain import structured, translate
 from semtrace_langchain.execution import attach_retrieval, install_execution_context
 
 
@@ -150,6 +151,7 @@ class CallbackHandler(BaseCallbackHandler):
         """A chat model call started."""
         prompt = messages[0] if messages else []
         record = translate.model_start(prompt, metadata, kwargs.get("invocation_params"))
+        record.output_format, record.output_schema = structured.requested(kwargs)
         context = translate.run_context(metadata, tags) if parent_run_id is None else None
         self.recorder.start(run_id, parent_run_id, record, context=context)
 
@@ -241,8 +243,12 @@ class CallbackHandler(BaseCallbackHandler):
 
     @never_raise
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        """A tool returned."""
-        self.recorder.end(run_id, ValueEnd(translate.tool_output(output)))
+        """A tool returned; a ``ToolMessage`` with status ``error`` is a failed tool."""
+        end = ValueEnd(translate.tool_output(output))
+        if getattr(output, "status", None) == "error":
+            self.recorder.fail(run_id, ToolReportedError(str(end.output)[:512]), end)
+        else:
+            self.recorder.end(run_id, end)
 
     @never_raise
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:

@@ -59,6 +59,7 @@ class OpenSpan:
         holder: The span this one holds open (a stream writer holds its engine call).
         attachment: The recorder's handle of the context attached while the span's code runs.
         prompt: The name and version of a prompt template formatted in this span.
+        output_schema: The output schema of a ``structured_predict`` call in this span.
     """
 
     id: str
@@ -86,6 +87,8 @@ class OpenSpan:
     holder: str | None = None
     attachment: Attachment | None = None
     prompt: tuple[str, str | None] | None = None
+    #: The JSON Schema of a ``structured_predict`` output class run in this span.
+    output_schema: Any = None
     created: float = field(default_factory=time.monotonic)
 
     @property

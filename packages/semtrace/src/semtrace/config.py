@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from semtrace.quality.sensitive import SensitiveRule
+
 logger = logging.getLogger(__name__)
 
 # Each constant's value is the variable's own name.
@@ -219,6 +221,8 @@ class Settings:
         drop_operations: Operations not recorded as spans (``DROP_PRESETS`` has presets).
         max_open_runs: Most runs held open at once.
         run_timeout_s: Seconds after which a run that never ended is ended and dropped.
+        sensitive_rules: Your own rules for the ``sensitive_output`` check, on top of the
+            built-in detectors (``dataclasses.replace(Settings.resolve(), sensitive_rules=...)``).
     """
 
     capture: CaptureMode = CaptureMode.NO_CONTENT
@@ -232,6 +236,7 @@ class Settings:
     drop_operations: frozenset[str] = frozenset()
     max_open_runs: int = DEFAULT_MAX_OPEN_RUNS
     run_timeout_s: float = DEFAULT_RUN_TIMEOUT_S
+    sensitive_rules: tuple[SensitiveRule, ...] = ()
 
     def __post_init__(self) -> None:
         if self.max_content_length < 16:
@@ -243,6 +248,10 @@ class Settings:
         parse_drop_operations(self.drop_operations)
         if self.redact is not None and not callable(self.redact):
             raise ValueError("redact must be a callable taking and returning a str")
+        rules = tuple(self.sensitive_rules)
+        if not all(isinstance(r, SensitiveRule) for r in rules):
+            raise ValueError("sensitive_rules must hold SensitiveRule objects")
+        object.__setattr__(self, "sensitive_rules", rules)
 
     @classmethod
     def resolve(

@@ -32,14 +32,15 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from semtrace import semconv, spans
+from semtrace import diagnosis, semconv, spans, userfeedback
 from semtrace.callcontext import current as current_context
 from semtrace.config import Settings
 from semtrace.content import ContentPolicy, valid_utf8
 from semtrace.cost import Cost, PriceTable
 from semtrace.metrics import Instruments
-from semtrace.quality import signals
+from semtrace.quality import checks, signals
 from semtrace.quality.evaluators import BackgroundEvaluations, Evaluator, validate
+from semtrace.quality.sensitive import SENSITIVE_OUTPUT, kinds
 from semtrace.quality.signals import Thresholds
 from semtrace.quality.types import Evaluation
 from semtrace.records import (
@@ -52,6 +53,7 @@ from semtrace.records import (
     RetrievalEnd,
     RetrievalStart,
     Start,
+    ToolStart,
     Usage,
     WorkflowStart,
 )
@@ -173,6 +175,15 @@ class Recorder:
         with self._trace_lock:
             run.trace.open_runs += 1
         self._add(run_id, run)
+        if run.is_root:
+            _try(
+                "Recorder.start feedback",
+                userfeedback.note_root,
+                run_id,
+                span,
+                self._tracer,
+                self._instruments.feedback_score,
+            )
         _try("Recorder.start content", self._after_start, run)
 
     def _open_span(
@@ -372,11 +383,13 @@ class Recorder:
                 trace_state.pending_root = None
         if run.is_root:
             _try("Recorder roll-ups", self._set_roll_ups, run.span, trace_state)
+            _try("Recorder diagnosis", self._diagnose, run.span, trace_state)
         try:
             run.span.end(end_time=end_ns)
         finally:
             if pending is not None:
                 _try("Recorder roll-ups", self._set_roll_ups, pending[0], trace_state)
+                _try("Recorder diagnosis", self._diagnose, pending[0], trace_state)
                 pending[0].end(end_time=pending[1])
 
     @staticmethod
@@ -404,6 +417,8 @@ class Recorder:
                 _try("Recorder.end metrics", self._record_model_metrics, run, record, error, attrs)
             if run.recording and error is None and record is not None:
                 _try("Recorder.end signals", self._record_signals, run, record, attrs)
+            if run.recording and self.settings.quality_signals:
+                _try("Recorder.end checks", self._record_checks, run, record, error, attrs)
             if error is not None:
                 attrs[semconv.ERROR_TYPE] = _error_type(error)
                 _try("Recorder.end status", _mark_failed, run.span, error)
@@ -560,6 +575,47 @@ class Recorder:
             for evaluation in self._run_evaluators(run, record, operation):
                 self._record_evaluation(run, evaluation, attrs, operation, response_id)
 
+    def _record_checks(
+        self, run: Run, record: End | None, error: BaseException | None, attrs: spans.Attributes
+    ) -> None:
+        """The second-generation checks (:mod:`semtrace.quality.checks`) of one run."""
+        start, state = run.start, _checks(run)
+        operation: str
+        if isinstance(start, ModelStart):
+            if not isinstance(record, ModelEnd) or error is not None:
+                return
+            operation, response_id = start.operation, record.response_id
+            found = checks.after_model(
+                start, record, run.trace.question, run.trace.contexts, self.settings.sensitive_rules
+            )
+        else:
+            operation, response_id = spans.operation_of(start) or "step", None
+            found = checks.after_run(state, start, record, error, run.is_root)
+            if error is not None and (run.is_root or isinstance(start, ToolStart)) and not found:
+                # A failed tool is a tool_error unless the run fails too (error outranks it).
+                signal = diagnosis.root_error_signal(error) if run.is_root else diagnosis.TOOL_ERROR
+                diagnosis.note(state.findings, signal, run.span.get_span_context().span_id)
+        for evaluation in found:
+            if evaluation.name == SENSITIVE_OUTPUT:
+                attrs[semconv.SEMTRACE_QUALITY_SENSITIVE_KINDS] = kinds(evaluation)
+            self._record_evaluation(run, evaluation, attrs, operation, response_id)
+
+    def _diagnose(self, span: trace.Span, trace_state: TraceState) -> None:
+        """The trace's diagnosis on its root span, and one count of it."""
+        found = diagnosis.diagnose(trace_state.checks.findings) if trace_state.checks else None
+        if found is None:
+            self._instruments.traces.add(1, {semconv.SEMTRACE_DIAGNOSIS: diagnosis.NONE})
+            return
+        name, signal, span_id = found
+        span.set_attributes(
+            {
+                semconv.SEMTRACE_DIAGNOSIS: name,
+                semconv.SEMTRACE_DIAGNOSIS_SIGNAL: signal,
+                semconv.SEMTRACE_DIAGNOSIS_SPAN_ID: format(span_id, "016x"),
+            }
+        )
+        self._instruments.traces.add(1, {semconv.SEMTRACE_DIAGNOSIS: name})
+
     def _run_evaluators(self, run: Run, record: End, operation: str) -> list[Evaluation]:
         """Run inline evaluators now and queue background ones; return the inline results."""
         sample = signals.sample(run.start, record, run.trace, operation)
@@ -602,7 +658,7 @@ class Recorder:
         event: bool = True,
     ) -> None:
         key = semconv.SEMTRACE_QUALITY_PREFIX + ev.name
-        is_flag = ev.name in signals.FLAGS
+        is_flag = ev.name in signals.FLAGS or ev.name in checks.FLAGS
         if is_flag and ev.value < 0.5:
             # A flag not raised: its false value says it all. No label, no event and no
             # metric point: a flag's rate is its count over the operation's
@@ -612,6 +668,8 @@ class Recorder:
             return
         attrs[key] = True if is_flag else round(ev.value, 4)
         attrs[key + ".label"] = ev.label
+        if ev.label == "fail":
+            diagnosis.note(_checks(run).findings, ev.name, run.span.get_span_context().span_id)
         self._instruments.quality_score.record(
             ev.value,
             {
@@ -640,6 +698,14 @@ class Attachment:
 
     context: otel_context.Context
     token: contextvars.Token[otel_context.Context]
+
+
+def _checks(run: Run) -> checks.TraceChecks:
+    """The run's trace's check state, created on first use."""
+    state = run.trace.checks
+    if state is None:
+        state = run.trace.checks = checks.TraceChecks()
+    return state
 
 
 def _try(site: str, fn: Any, *args: Any) -> None:

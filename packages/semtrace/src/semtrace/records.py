@@ -148,6 +148,11 @@ class ModelStart:
     params: Mapping[str, Any] = field(default_factory=dict)
     tools: Sequence[ToolDefinition] = ()
     stream: bool = False
+    #: Structured output requested: ``"json"`` (the text must be JSON) or ``"tool_call"``
+    #: (the answer must come as a tool call); None when none was.
+    output_format: str | None = None
+    #: The JSON Schema the structured output must match, when the request gave one.
+    output_schema: Any = None
 
 
 @dataclass(slots=True)

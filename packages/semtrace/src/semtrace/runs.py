@@ -31,6 +31,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span
 from opentelemetry.util.types import AttributeValue
 
+from semtrace.quality.checks import TraceChecks
 from semtrace.records import Start
 
 
@@ -53,6 +54,8 @@ class TraceState:
     output_tokens: int = 0
     cost: float = 0.0
     currency: str | None = None
+    #: the second-generation checks' per-trace state (created on first use)
+    checks: TraceChecks | None = None
 
 
 @dataclass(slots=True)
