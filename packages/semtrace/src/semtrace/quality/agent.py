@@ -145,7 +145,9 @@ def final_text(output: Any, depth: int = 0) -> str | None:
     if isinstance(output, str):
         return output
     if isinstance(output, Mapping):
-        for key in ("messages", "output", "response", "answer", "result", "text"):
+        if output.get("tool_calls"):
+            return ""  # a message (as a dict) that asks for a tool
+        for key in ("messages", "output", "response", "answer", "result", "text", "content"):
             if key in output:
                 return final_text(output[key], depth + 1)
         return None

@@ -28,6 +28,11 @@ _MIN_WORDS: Final = 24
 _MIN_CHARS: Final = 60
 _WORD_N: Final = 4
 _CHAR_N: Final = 8
+# A loop that started late still fills the answer's last words with copies of itself.
+_END_WORDS: Final = 48
+_MAX_PERIOD: Final = 20
+_MAX_CUT: Final = 3
+_MIN_LOOP_WORDS: Final = 12
 # Natural prose repeats almost none of its word 4-grams (distinct share > 0.9); templated
 # lists and tables stay above 0.6; a loop of three or more copies falls below 0.4.
 _MAX_DISTINCT_SHARE: Final = 0.4
@@ -55,10 +60,18 @@ def repetition(answer: str) -> Evaluation | None:
         text = _CODE_FENCE.sub(" ", text)
     words = text.split()
     if len(words) >= _MIN_WORDS:
-        tail = words[len(words) // 2 :]
-        if len(set(words)) * 2 > len(words) and len(set(tail)) * 2 > len(tail):
+        period = _ends_in_loop(words)
+        if period:
+            return Evaluation(
+                REPETITION,
+                1.0,
+                "fail",
+                f"the answer ends repeating the same {period} word(s) over and over",
+            )
+        tail, end = words[len(words) // 2 :], words[-_END_WORDS:]
+        if all(len(set(w)) * 2 > len(w) for w in (words, tail, end)):
             return None  # varied vocabulary, to the end: three copies of anything halve it
-        sequences: list[list[object]] = [_word_grams(words), _word_grams(tail)]
+        sequences: list[list[object]] = [_word_grams(w) for w in (words, tail, end)]
         unit = "word"
     elif len(words) * 12 < len(text):
         # Few spaces for its length: Chinese, Japanese, Thai... compare characters.
@@ -68,7 +81,7 @@ def repetition(answer: str) -> Evaluation | None:
     else:
         return None
     for grams in sequences:
-        # The whole answer, then its second half: a loop often starts part-way through.
+        # The whole answer, its second half, its last words: a loop often starts late.
         if len(grams) < _MIN_WORDS // 2:
             continue
         counts = Counter(grams)
@@ -83,6 +96,33 @@ def repetition(answer: str) -> Evaluation | None:
                 f"the most frequent occurs {top} times",
             )
     return None
+
+
+def _ends_in_loop(words: list[str]) -> int:
+    """The period (in words) of copies repeated back to back at the end, else 0.
+
+    A model stuck in a loop repeats until its token limit, so the answer ends inside the
+    loop, perhaps mid-copy: the last few words are tried as a cut-off copy. Needs at
+    least ``_MIN_COPIES`` copies and ``_MIN_LOOP_WORDS`` words in all.
+    """
+    window = words[-_END_WORDS:]
+    for cut in range(_MAX_CUT + 1):
+        body = words[: len(words) - cut] if cut else words
+        if not body or window.count(body[-1]) < _MIN_COPIES:
+            continue  # the copies would all end with this word: cheap to rule out
+        for period in range(1, _MAX_PERIOD + 1):
+            if len(body) < _MIN_COPIES * period:
+                break
+            unit = body[-period:]
+            copies = 1
+            while (
+                copies * period + period <= len(body)
+                and body[len(body) - (copies + 1) * period : len(body) - copies * period] == unit
+            ):
+                copies += 1
+            if copies >= _MIN_COPIES and copies * period >= _MIN_LOOP_WORDS:
+                return period
+    return 0
 
 
 def _word_grams(words: list[str]) -> list[object]:
