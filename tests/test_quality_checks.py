@@ -494,3 +494,31 @@ def test_console_tree_shows_the_diagnosis_and_points_at_its_span(telemetry: Tele
     assert "diagnosis=agent_loop (tool_loop)" in lines[0]
     marked = [line for line in lines if line.endswith("◀ diagnosis")]
     assert len(marked) == 1 and "execute_tool add" in marked[0] and "⚠ tool_loop" in marked[0]
+
+
+# --- groundedness against on-topic fabrication ---
+
+PARAPHRASE = (
+    "The with statement wraps the execution of a block with methods a context manager "
+    "defines, so common try, except and finally usage patterns can be encapsulated for reuse."
+)
+FABRICATED = {
+    "invented": GOOD + " Pass `reuse_mode=True` to encapsulate it in version 3.4.",
+    "negated": "The with statement is not used to wrap the execution of a block with methods "
+    "defined by a context manager.",
+    "added_claim": GOOD + " Common finally blocks are compiled into bytecode before it runs.",
+}
+
+
+@pytest.mark.parametrize("run", FRAMEWORKS)
+def test_paraphrase_is_grounded(telemetry: Telemetry, run: Runner) -> None:
+    run(telemetry, RIGHT, PARAPHRASE)
+    assert flags(telemetry)["groundedness.label"] == "pass"
+
+
+@pytest.mark.parametrize("run", FRAMEWORKS)
+@pytest.mark.parametrize("kind", sorted(FABRICATED))
+def test_on_topic_fabrication_is_not_grounded(telemetry: Telemetry, run: Runner, kind: str) -> None:
+    run(telemetry, RIGHT, FABRICATED[kind])
+    assert flags(telemetry)["groundedness.label"] == "fail"
+    assert diagnosis_of(telemetry)[0] == "unsupported_answer"

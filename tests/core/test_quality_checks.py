@@ -270,3 +270,30 @@ def test_diagnosis_points_at_the_first_span_it_arose_on() -> None:
 
 def test_every_signal_maps_to_a_ranked_diagnosis() -> None:
     assert set(diagnosis.SIGNALS.values()) <= set(diagnosis.PRECEDENCE)
+
+
+CONTEXT = [
+    "Return a new list containing all items from the iterable in ascending order. "
+    "The key argument is not required. Added in version 2.4 with a default of 64."
+]
+
+
+@pytest.mark.parametrize(
+    ("answer", "novel", "contradicted"),
+    [
+        pytest.param("It gives back a new list of the items, ascending.", 0, 0, id="paraphrase"),
+        pytest.param("It gives back a new list; pass `reverse_all=True`.", 1, 0, id="name"),
+        pytest.param("Added in version 2.6 with a default of 64.", 1, 0, id="number"),
+        pytest.param("The key argument is required.", 0, 1, id="negation-dropped"),
+        pytest.param(
+            "Return a new list with all items of the iterable in descending order.", 0, 1,
+            id="antonym",
+        ),
+        pytest.param("What does `sorted` do? It returns a new list.", 0, 0, id="name-in-question"),
+    ],
+)  # fmt: skip
+def test_claims(answer: str, novel: int, contradicted: int) -> None:
+    from semtrace.quality import claims
+
+    found = claims.check(answer, CONTEXT, question="What does `sorted` do?")
+    assert (found.novel, found.contradicted) == (novel, contradicted)
