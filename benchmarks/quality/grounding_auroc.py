@@ -64,12 +64,15 @@ def main() -> int:
     for kind in KINDS:
         bad = [s for s, c in zip(scores, cases, strict=True) if c["variant"] == kind]
         print(f"{kind} labelled fail: {sum(s < 0.5 for s in bad)} of {len(bad)}")
-    start = time.perf_counter()
+    # Each case's contexts are analysed once first, as the retrieval span of a trace does.
+    spent = 0.0
     for case in cases:
+        groundedness(str(case["answer"]), case["contexts"], str(case["question"]))  # type: ignore[arg-type]
+        start = time.perf_counter()
         groundedness(str(case["answer"]) + " ", case["contexts"], str(case["question"]))  # type: ignore[arg-type]
-    per_call = (time.perf_counter() - start) / len(cases) * 1e6
+        spent += time.perf_counter() - start
     print(
-        f"\nmean time per call (answer uncached, contexts cached as in a trace): {per_call:.0f} µs"
+        f"\nmean time per call (contexts analysed, answer not): {spent / len(cases) * 1e6:.0f} µs"
     )
     return 0
 
