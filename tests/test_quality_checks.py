@@ -522,3 +522,68 @@ def test_on_topic_fabrication_is_not_grounded(telemetry: Telemetry, run: Runner,
     run(telemetry, RIGHT, FABRICATED[kind])
     assert flags(telemetry)["groundedness.label"] == "fail"
     assert diagnosis_of(telemetry)[0] == "unsupported_answer"
+
+
+# --- consistency (opt-in) ---
+
+
+def consistency_on() -> Settings:
+    return dataclasses.replace(Settings.resolve(), consistency=True)
+
+
+def consistency_scores(telemetry: Telemetry) -> list[Any]:
+    key = semconv.SEMTRACE_QUALITY_PREFIX + "consistency"
+    return [s.attributes.get(key) for s in telemetry.spans() if s.name.startswith(("chat", "text"))]
+
+
+DRIFT = "Lambda expressions create anonymous functions that hold one expression only."
+
+
+def test_langchain_consistency_scores_repeat_calls_of_one_prompt(telemetry: Telemetry) -> None:
+    from langchain_core.prompts import ChatPromptTemplate
+
+    handler = CallbackHandler(
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
+        settings=consistency_on(),
+    )
+    prompt = ChatPromptTemplate.from_messages([("human", "{q}")]).with_config(
+        metadata={"prompt_name": "explain", "prompt_version": "3"}
+    )
+    for answer in (GOOD, GOOD, DRIFT):
+        (prompt | fake_chat(answer)).invoke({"q": QUESTION}, config={"callbacks": [handler]})
+    first, same, drifted = consistency_scores(telemetry)
+    assert first is None and same == 1.0 and drifted < 0.5
+    last = [s for s in telemetry.spans() if s.name.startswith("chat")][-1]
+    assert last.attributes[semconv.SEMTRACE_QUALITY_PREFIX + "consistency.label"] == "fail"  # type: ignore[index]
+    assert [e.attributes[semconv.GEN_AI_EVALUATION_NAME] for e in last.events].count(
+        "consistency"
+    ) == 1  # type: ignore[index]
+
+
+def test_llamaindex_consistency_scores_repeat_calls(telemetry: Telemetry) -> None:
+    instrumentor = LlamaIndexInstrumentor()
+    instrumentor.instrument(tracer_provider=telemetry.tracer_provider, settings=consistency_on())
+    try:
+        for answer in (GOOD, GOOD, DRIFT):
+            AnswerLLM(answer=answer).complete(QUESTION)
+    finally:
+        instrumentor.uninstrument()
+    first, same, drifted = consistency_scores(telemetry)
+    assert first is None and same == 1.0 and drifted < 0.5
+
+
+def test_consistency_is_off_by_default(telemetry: Telemetry, handler: CallbackHandler) -> None:
+    for answer in (GOOD, DRIFT):
+        fake_chat(answer).invoke(QUESTION, config={"callbacks": [handler]})
+    assert consistency_scores(telemetry) == [None, None]
+
+
+def test_consistency_memory_is_bounded() -> None:
+    from semtrace.quality.consistency import ConsistencyTracker
+
+    tracker = ConsistencyTracker(max_inputs=3, per_input=2)
+    for i in range(10):
+        for _ in range(4):
+            tracker.observe("p", f"input {i}", GOOD)
+    assert len(tracker) == 3

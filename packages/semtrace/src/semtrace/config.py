@@ -48,6 +48,8 @@ SEMTRACE_DROP_OPERATIONS: Final = "SEMTRACE_DROP_OPERATIONS"
 SEMTRACE_MAX_OPEN_RUNS: Final = "SEMTRACE_MAX_OPEN_RUNS"
 #: Seconds after which a run that never ended is ended and dropped (default 3600).
 SEMTRACE_RUN_TIMEOUT: Final = "SEMTRACE_RUN_TIMEOUT"
+#: ``true`` turns on the opt-in ``consistency`` signal (default off).
+SEMTRACE_CONSISTENCY: Final = "SEMTRACE_CONSISTENCY"
 
 DEFAULT_ENCODING: Final = "o200k_base"
 DEFAULT_MAX_CONTENT_LENGTH: Final = 16384
@@ -223,6 +225,8 @@ class Settings:
         run_timeout_s: Seconds after which a run that never ended is ended and dropped.
         sensitive_rules: Your own rules for the ``sensitive_output`` check, on top of the
             built-in detectors (``dataclasses.replace(Settings.resolve(), sensitive_rules=...)``).
+        consistency: Score each model call's output against the earlier outputs of the same
+            prompt for the same input (``SEMTRACE_CONSISTENCY``; bounded memory).
     """
 
     capture: CaptureMode = CaptureMode.NO_CONTENT
@@ -237,6 +241,7 @@ class Settings:
     max_open_runs: int = DEFAULT_MAX_OPEN_RUNS
     run_timeout_s: float = DEFAULT_RUN_TIMEOUT_S
     sensitive_rules: tuple[SensitiveRule, ...] = ()
+    consistency: bool = False
 
     def __post_init__(self) -> None:
         if self.max_content_length < 16:
@@ -319,4 +324,5 @@ class Settings:
             ),
             max_open_runs=int(_env_number(SEMTRACE_MAX_OPEN_RUNS, DEFAULT_MAX_OPEN_RUNS, 1)),
             run_timeout_s=_env_number(SEMTRACE_RUN_TIMEOUT, DEFAULT_RUN_TIMEOUT_S, 0.001),
+            consistency=_env_bool(SEMTRACE_CONSISTENCY, False),
         )

@@ -39,6 +39,7 @@ from semtrace.content import ContentPolicy, valid_utf8
 from semtrace.cost import Cost, PriceTable
 from semtrace.metrics import Instruments
 from semtrace.quality import checks, signals
+from semtrace.quality.consistency import ConsistencyTracker
 from semtrace.quality.evaluators import BackgroundEvaluations, Evaluator, validate
 from semtrace.quality.sensitive import SENSITIVE_OUTPUT, kinds
 from semtrace.quality.signals import Thresholds
@@ -123,6 +124,7 @@ class Recorder:
         self._inline = tuple(e for e in checked if not e.background)
         self._deferred = tuple(e for e in checked if e.background)
         self.background = BackgroundEvaluations(self._record_later) if self._deferred else None
+        self._consistency = ConsistencyTracker() if self.settings.consistency else None
 
     @property
     def open_runs(self) -> int:
@@ -588,6 +590,8 @@ class Recorder:
             found = checks.after_model(
                 start, record, run.trace.question, run.trace.contexts, self.settings.sensitive_rules
             )
+            if self._consistency is not None:
+                found += checks.consistency(self._consistency, start, record, run.span)
         else:
             operation, response_id = spans.operation_of(start) or "step", None
             found = checks.after_run(state, start, record, error, run.is_root)
@@ -598,7 +602,8 @@ class Recorder:
         for evaluation in found:
             if evaluation.name == SENSITIVE_OUTPUT:
                 attrs[semconv.SEMTRACE_QUALITY_SENSITIVE_KINDS] = kinds(evaluation)
-            self._record_evaluation(run, evaluation, attrs, operation, response_id)
+            event = evaluation.label == "fail" or self.settings.all_evaluation_events
+            self._record_evaluation(run, evaluation, attrs, operation, response_id, event)
 
     def _diagnose(self, span: trace.Span, trace_state: TraceState) -> None:
         """The trace's diagnosis on its root span, and one count of it."""

@@ -36,8 +36,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from semtrace import semconv
 from semtrace.diagnosis import Findings
 from semtrace.quality import agent, degenerate, sensitive, structured
+from semtrace.quality.consistency import ConsistencyTracker
 from semtrace.quality.sensitive import SensitiveRule
 from semtrace.quality.types import Evaluation
 from semtrace.records import (
@@ -136,6 +138,25 @@ def after_run(
     if is_root:
         found.append(agent.swallowed_errors(checks.failed_tools))
     return [e for e in found if e is not None]
+
+
+def consistency(
+    tracker: ConsistencyTracker, start: ModelStart, end: ModelEnd, span: Any
+) -> list[Evaluation]:
+    """The opt-in consistency score of one model call (:mod:`.consistency`)."""
+    answer = "\n".join(p.content for m in end.output for p in m.parts if isinstance(p, TextPart))
+    if not answer.strip():
+        return []
+    # The prompt's name and version are on the span (the recorder put them there at start).
+    attributes = getattr(span, "attributes", None) or {}
+    prompt = (
+        attributes.get(semconv.GEN_AI_PROMPT_NAME),
+        attributes.get(semconv.SEMTRACE_PROMPT_VERSION),
+        start.model,
+    )
+    text = "\n".join(p.content for m in start.messages for p in m.parts if isinstance(p, TextPart))
+    found = tracker.observe(prompt, text, answer)
+    return [found] if found is not None else []
 
 
 def _last_user_text(start: ModelStart) -> str:
