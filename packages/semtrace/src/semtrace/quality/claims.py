@@ -25,7 +25,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import chain
 from typing import Final, NamedTuple
 
 from semtrace.quality import _text
@@ -83,8 +82,8 @@ class _Sentence(NamedTuple):
 
 
 class _Context(NamedTuple):
-    sentences: tuple[_Sentence, ...]
-    by_stem: dict[str, tuple[int, ...]]  # content stem -> sentences holding it
+    sentences: tuple[str, ...]  # normalised
+    words: tuple[frozenset[str], ...]  # each sentence's content words
     numbers: frozenset[str]
 
 
@@ -145,12 +144,10 @@ def _contradicted(answer: str, docs: list[_Context]) -> int:
     norm = _text.normalize(answer).replace("\u2019", "'")
     found = 0
     for raw in _text.sentences(norm, MAX_SENTENCES):
-        sentence = _sentence(raw)
-        if len(sentence.stems) < _MIN_ALIGNED_STEMS:
+        aligned = _aligned(_content_words(raw), docs)
+        if aligned is None:
             continue
-        best = _aligned(sentence, docs)
-        if best is None:
-            continue
+        sentence, best = _sentence(raw), _sentence(aligned)
         # Counted, not just present: "true if ..., false otherwise" has both words.
         flipped = sentence.negations != best.negations
         swapped = any(
@@ -162,22 +159,31 @@ def _contradicted(answer: str, docs: list[_Context]) -> int:
     return found
 
 
-def _aligned(sentence: _Sentence, docs: list[_Context]) -> _Sentence | None:
-    """The context sentence sharing most of ``sentence``'s stems, if it shares enough."""
-    best: _Sentence | None = None
+def _aligned(words: frozenset[str], docs: list[_Context]) -> str | None:
+    """The context sentence sharing most of ``words``, if it shares enough.
+
+    Compared on unstemmed content words (a regex and set operations, no Python loop per
+    word): every context sentence takes part, but only the aligned pair is analysed.
+    """
+    if len(words) < _MIN_ALIGNED_STEMS:
+        return None
+    best: str | None = None
     best_shared = 0
     for doc in docs:
-        index = doc.by_stem
-        votes = Counter(chain.from_iterable(index.get(s, ()) for s in sentence.stems))
-        if votes:
-            i, shared = votes.most_common(1)[0]
+        for sentence, held in zip(doc.sentences, doc.words, strict=True):
+            shared = len(words & held)
             if shared > best_shared:
-                best, best_shared = doc.sentences[i], shared
-    if best is None or best_shared < ALIGNED * len(sentence.stems):
+                best, best_shared = sentence, shared
+    if best is None or best_shared < ALIGNED * len(words):
         return None
     return best
 
 
+def _content_words(norm: str) -> frozenset[str]:
+    return frozenset(_text.words(norm)) - _text.STOPWORDS - OPPOSITE.keys()
+
+
+@lru_cache(maxsize=1024)
 def _sentence(norm: str) -> _Sentence:
     opposites = Counter([w for w in _text.words(norm) if w in OPPOSITE])
     return _Sentence(
@@ -190,13 +196,9 @@ def _sentence(norm: str) -> _Sentence:
 @lru_cache(maxsize=256)
 def _context(text: str) -> _Context:
     norm = _text.normalize(text).replace("\u2019", "'")
-    sentences = tuple(_sentence(s) for s in _text.sentences(" ".join(norm.split()), 512))
-    index: dict[str, list[int]] = {}
-    for i, sentence in enumerate(sentences):
-        for stem in sentence.stems:
-            index.setdefault(stem, []).append(i)
+    sentences = tuple(_text.sentences(" ".join(norm.split()), 512))
     return _Context(
         sentences,
-        {k: tuple(v) for k, v in index.items()},
+        tuple(_content_words(s) for s in sentences),
         frozenset(_NUMBER.findall(text)),
     )

@@ -102,7 +102,8 @@ _BUILTIN: Final = (
             r"|AIza[0-9A-Za-z_-]{35}|xox[abposr]-[A-Za-z0-9-]{10,}|hf_[A-Za-z0-9]{30,})\b"
         ),
         None,
-        ("sk-", "pk-", "rk-", "AKIA", "gh", "_live_", "_test_", "AIza", "xox", "hf_"),
+        ("sk-", "pk-", "rk-", "AKIA", "_live_", "_test_", "AIza", "xox", "hf_")
+        + ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     ),
     (
         "token",
