@@ -144,6 +144,8 @@ _SCRIPTS: Final = (
     ("Han", re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")),
 )
 _LATIN: Final = re.compile(r"[A-Za-z\u00c0-\u024f]")
+# Stops at the twelfth letter rather than listing them all.
+_ENOUGH_LATIN: Final = re.compile(r"[A-Za-z](?:[^A-Za-z]*[A-Za-z]){11}")
 # Apostrophes split words: French elisions (l', d', qu') become function words of their own.
 _WORDS: Final = re.compile(r"[^\W\d_]+")
 
@@ -190,6 +192,7 @@ _STOPWORDS: Final = {
     )
 }
 _MIN_LETTERS: Final = 12
+_LANGUAGE_CHARS: Final = 1_500
 _MIN_STOPWORDS: Final = 2
 _MARGIN: Final = 2
 
@@ -240,7 +243,7 @@ def _strip_code(text: str) -> str:
 def _script(text: str) -> str | None:
     """The script most of the text's letters are in; None for too few letters."""
     if text.isascii():
-        return "Latin" if len(_LATIN.findall(text)) >= _MIN_LETTERS else None
+        return "Latin" if _ENOUGH_LATIN.search(text) else None
     counts = {name: len(pattern.findall(text)) for name, pattern in _SCRIPTS}
     counts["Latin"] = len(_LATIN.findall(text))
     if counts["Kana"]:
@@ -253,7 +256,8 @@ def _script(text: str) -> str | None:
 
 
 def _latin_language(text: str) -> str | None:
-    found = set(_WORDS.findall(text.lower()))
+    # Function words are frequent: the first stretch of the text tells the language.
+    found = set(_WORDS.findall(text[:_LANGUAGE_CHARS].lower()))
     hits = sorted(((len(found & words), lang) for lang, words in _STOPWORDS.items()), reverse=True)
     (best, lang), (second, _) = hits[0], hits[1]
     if best >= _MIN_STOPWORDS and best >= second + _MARGIN:

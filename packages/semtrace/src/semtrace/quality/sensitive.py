@@ -102,8 +102,10 @@ _BUILTIN: Final = (
             r"|AIza[0-9A-Za-z_-]{35}|xox[abposr]-[A-Za-z0-9-]{10,}|hf_[A-Za-z0-9]{30,})\b"
         ),
         None,
-        ("sk-", "pk-", "rk-", "AKIA", "_live_", "_test_", "AIza", "xox", "hf_")
-        + ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        (
+            *("sk-", "pk-", "rk-", "AKIA", "_live_", "_test_", "AIza", "xox", "hf_"),
+            *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        ),
     ),
     (
         "token",
@@ -144,7 +146,8 @@ _BUILTIN: Final = (
         None,
     ),
 )
-_DIGITS: Final = re.compile(r"\d{2}")
+# The fewest digits a phone number (then a card number, an IBAN) is written with.
+_MIN_DIGITS: Final = 9
 
 
 def sensitive_output(
@@ -163,10 +166,10 @@ def sensitive_output(
     """
     text = answer[:MAX_CHARS]
     candidates: list[tuple[str, list[str] | bool]] = []
-    has_digits = _DIGITS.search(text) is not None
+    digits = sum(map(text.count, "0123456789"))  # ten C-level counts: no per-char loop
     for name, pattern, valid, markers in _BUILTIN:
         if markers is None:
-            if not has_digits:
+            if digits < _MIN_DIGITS:
                 continue
         elif not any(m in text for m in markers):
             continue
