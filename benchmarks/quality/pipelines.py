@@ -8,6 +8,8 @@ really finds it there). Also measured: the signals' cost per trace, as a share o
 semtrace's whole overhead on the same pipelines, in instructions under callgrind.
 
 Run:  uv run python benchmarks/quality/pipelines.py [--limit N] [--no-cost]
+      uv run python benchmarks/quality/pipelines.py --set grounding --no-cost  (the harder
+      groundedness set of build_grounding_cases.py)
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from semtrace_langchain import CallbackHandler  # noqa: E402
 from semtrace_llamaindex import LlamaIndexInstrumentor  # noqa: E402
 
 Case = dict[str, Any]
+GROUNDING_DATA = HERE.parent / "data" / "grounding_cases.jsonl"
 SIGNALS = ("retrieval_relevance", "groundedness", "answer_relevance", "non_answer")
 
 
@@ -155,10 +158,22 @@ def collect(cases: list[Case], framework: str) -> list[dict[str, float]]:
     return out
 
 
-def table(cases: list[Case], results: dict[str, list[dict[str, float]]]) -> list[str]:
+GROUNDING_COMPARISONS = (
+    ("groundedness", "invented"),
+    ("groundedness", "negated"),
+    ("groundedness", "added_claim"),
+    ("groundedness", "any unsupported"),
+)
+
+
+def table(
+    cases: list[Case],
+    results: dict[str, list[dict[str, float]]],
+    comparisons: Sequence[tuple[str, str]] = COMPARISONS,
+) -> list[str]:
     lines = ["| signal | good vs | " + " | ".join(f"AUROC {f}" for f in results) + " |",
              "|---|---|" + "---:|" * len(results)]  # fmt: skip
-    for signal, negative in COMPARISONS:
+    for signal, negative in comparisons:
         row = [signal, negative]
         for found in results.values():
             pos = [
@@ -172,10 +187,13 @@ def table(cases: list[Case], results: dict[str, list[dict[str, float]]]) -> list
                 f.get(signal, 0.0)
                 for c, f in zip(cases, found, strict=True)
                 if c["variant"] == negative
+                or (negative == "any unsupported" and c["variant"] != "good")
             ]
             row.append(f"{auroc(pos, neg):.3f} (n={len(pos)}+{len(neg)})" if pos and neg else "n/a")
         lines.append("| " + " | ".join(row) + " |")
     for framework, found in results.items():
+        if comparisons is not COMPARISONS:
+            break
         flagged = [f.get("non_answer", 0.0) >= 0.5 for f in found]
         refusals = [c["variant"] == "refusal" for c in cases]
         tp = sum(a and b for a, b in zip(flagged, refusals, strict=True))
@@ -273,13 +291,17 @@ def main() -> int:
     parser.add_argument(
         "--no-cost", action="store_true", help="skip the cost (needs valgrind, ~3 minutes)"
     )
+    parser.add_argument(
+        "--set", choices=("rag", "grounding"), default="rag", help="which labelled set"
+    )
     args = parser.parse_args()
-    cases = load()
+    grounding = args.set == "grounding"
+    cases = load(GROUNDING_DATA) if grounding else load()
     if args.limit:
         cases = cases[: args.limit]
     results = {"langchain": collect(cases, "langchain"), "llamaindex": collect(cases, "llamaindex")}
     print(f"{len(cases)} cases through real pipelines\n")
-    print("\n".join(table(cases, results)))
+    print("\n".join(table(cases, results, GROUNDING_COMPARISONS if grounding else COMPARISONS)))
     if not args.no_cost:
         print()
         print("\n".join(cost(cases, per_variant=2 if args.limit else 10)))

@@ -17,10 +17,11 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 from semtrace.options import Options
+from semtrace.quality.agent import ToolReportedError
 from semtrace.records import AgentStart, RetrievalEnd, Start, StepStart, ValueEnd, WorkflowStart
 from semtrace.safety import never_raise
 
-from semtrace_langchain import translate
+from semtrace_langchain import structured, translate
 from semtrace_langchain.execution import (
     attach_retrieval,
     install_execution_context,
@@ -116,6 +117,7 @@ class CallbackHandler(BaseCallbackHandler):
         record = translate.model_start(
             prompt, metadata, kwargs.get("invocation_params"), model=take_model_facts()
         )
+        record.output_format, record.output_schema = structured.requested(kwargs)
         self._start(run_id, parent_run_id, record, metadata, tags)
 
     @never_raise
@@ -214,8 +216,12 @@ class CallbackHandler(BaseCallbackHandler):
 
     @never_raise
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        """A tool returned."""
-        self.recorder.end(run_id, ValueEnd(translate.tool_output(output)))
+        """A tool returned; a ``ToolMessage`` with status ``error`` is a failed tool."""
+        end = ValueEnd(translate.tool_output(output))
+        if getattr(output, "status", None) == "error":
+            self.recorder.fail(run_id, ToolReportedError(str(end.output)[:512]), end)
+        else:
+            self.recorder.end(run_id, end)
 
     @never_raise
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:

@@ -18,7 +18,7 @@ from pydantic import PrivateAttr
 from semtrace.records import RetrievalEnd, Start
 from semtrace.safety import never_raise
 
-from semtrace_llamaindex import translate
+from semtrace_llamaindex import structured, translate
 from semtrace_llamaindex.classify import Op
 from semtrace_llamaindex.table import OpenSpan
 from semtrace_llamaindex.tracker import Tracker
@@ -87,6 +87,11 @@ def _prompt(tracker: Tracker, event: Any) -> None:
     tracker.note_prompt(event.span_id, translate.prompt_ref(event.template))
 
 
+def _structured(tracker: Tracker, event: Any) -> None:
+    _prompt(tracker, event)
+    tracker.note_output_schema(event.span_id, structured.output_schema(event.output_cls))
+
+
 def _cancelled(tracker: Tracker, event: Any) -> None:
     tracker.cancelled(event.span_id)
 
@@ -107,7 +112,7 @@ ROUTES: Final[dict[str, Route]] = {
     "RetrievalEndEvent": _nodes_end,
     "SpanCancelledEvent": _cancelled,
     "LLMPredictStartEvent": _prompt,
-    "LLMStructuredPredictStartEvent": _prompt,
+    "LLMStructuredPredictStartEvent": _structured,
 }
 
 

@@ -61,6 +61,7 @@ class OpenSpan:
         attachment: The recorder's handle of the context attached while the span's code runs.
         prompt: The name and version of a prompt template formatted in this span.
         stream: What a model's streamed chunks said (finish reason, usage, id, model).
+        output_schema: The output schema of a ``structured_predict`` call in this span.
     """
 
     id: str
@@ -89,6 +90,8 @@ class OpenSpan:
     attachment: Attachment | None = None
     prompt: tuple[str, str | None] | None = None
     stream: StreamSummary | None = None
+    #: The JSON Schema of a ``structured_predict`` output class run in this span.
+    output_schema: Any = None
     created: float = field(default_factory=time.monotonic)
 
     @property

@@ -35,10 +35,10 @@ from opentelemetry.util.types import AttributeValue
 from semtrace import Recorder, Settings, semconv
 from semtrace.callcontext import current as current_context
 from semtrace.normalize import StreamSummary
-from semtrace.records import End, ModelEnd, RetrievalEnd, Start, StepStart, ValueEnd
+from semtrace.records import End, ModelEnd, ModelStart, RetrievalEnd, Start, StepStart, ValueEnd
 from semtrace.safety import never_raise, record_fault
 
-from semtrace_llamaindex import classify, streams, translate
+from semtrace_llamaindex import classify, streams, structured, translate
 from semtrace_llamaindex.classify import Kind, Op
 from semtrace_llamaindex.table import OpenSpan, SpanTable
 
@@ -240,6 +240,8 @@ class Tracker:
             self._settle(span)
             return
         record = build(span)
+        if op is Op.MODEL and isinstance(record, ModelStart):
+            structured.apply(record, self._table, span)
         span.op, span.instance, span.args = op, None, None
         context = self._run_context(None, None) if span.anchor is None else None
         if op is Op.MODEL:
@@ -251,6 +253,12 @@ class Tracker:
         span = self._table.get(span_id)
         if span is not None and ref is not None:
             span.prompt = ref
+
+    def note_output_schema(self, span_id: str | None, schema: Any) -> None:
+        """A ``structured_predict`` for output schema ``schema`` runs in span ``span_id``."""
+        span = self._table.get(span_id)
+        if span is not None and schema is not None:
+            span.output_schema = schema
 
     def chunk(self, span_id: str | None, response: Any = None) -> None:
         """A model span streamed a chunk (``response``: the in-progress event's).
@@ -424,7 +432,10 @@ class Tracker:
             return RetrievalEnd(translate.documents(result))
         if span.op is Op.EMBEDDING:
             return translate.embedding_end(result)
-        return ValueEnd(translate.output(result)) if self.capture else None
+        # An agent's output is needed for the no_final_answer check, capture or not.
+        if self.capture or span.op is Op.AGENT:
+            return ValueEnd(translate.output(result))
+        return None
 
     def _hold_for_result(self, span: OpenSpan, result: Any) -> None:
         """Keep ``span`` open while what it returned is still streaming."""

@@ -21,6 +21,7 @@ from semtrace.quality.types import Evaluation, Sample
 from semtrace.recorder import Recorder
 from semtrace.safety import fault_count
 from semtrace.sampling import Limits, Policy, TailSamplingProcessor
+from semtrace.userfeedback import TraceRef, current_trace, feedback, trace_capture
 from semtrace.version import __version__
 
 __all__ = [
@@ -35,11 +36,15 @@ __all__ = [
     "Settings",
     "TailSamplingProcessor",
     "Thresholds",
+    "TraceRef",
     "__version__",
     "configure",
     "context",
+    "current_trace",
     "fault_count",
+    "feedback",
     "flush",
     "redact_secrets",
     "shutdown",
+    "trace_capture",
 ]

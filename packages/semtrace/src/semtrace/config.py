@@ -23,9 +23,11 @@ from __future__ import annotations
 import enum
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
+
+from semtrace.quality.sensitive import SensitiveRule
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ SEMTRACE_DEFAULT_PRICES: Final = "SEMTRACE_DEFAULT_PRICES"
 #: Backend view added at OTLP export: langfuse | phoenix | none (default: langfuse when the
 #: OTLP traces endpoint is Langfuse's ``/api/public/otel``, else none). See semtrace.views.
 SEMTRACE_BACKEND_VIEW: Final = "SEMTRACE_BACKEND_VIEW"
+#: ``true`` turns on the opt-in ``consistency`` signal (default off).
+SEMTRACE_CONSISTENCY: Final = "SEMTRACE_CONSISTENCY"
 
 DEFAULT_ENCODING: Final = "o200k_base"
 DEFAULT_MAX_CONTENT_LENGTH: Final = 16384
@@ -275,6 +279,10 @@ class Settings:
         drop_operations: Operations not recorded as spans (``DROP_PRESETS`` has presets).
         max_open_runs: Most runs held open at once.
         run_timeout_s: Seconds after which a run that never ended is ended and dropped.
+        sensitive_rules: Your own rules for the ``sensitive_output`` check, on top of the
+            built-in detectors.
+        consistency: Score each model call's output against the earlier outputs of the same
+            prompt for the same input (``SEMTRACE_CONSISTENCY``; bounded memory).
     """
 
     capture: CaptureMode = CaptureMode.NO_CONTENT
@@ -288,6 +296,8 @@ class Settings:
     drop_operations: frozenset[str] = frozenset()
     max_open_runs: int = DEFAULT_MAX_OPEN_RUNS
     run_timeout_s: float = DEFAULT_RUN_TIMEOUT_S
+    sensitive_rules: tuple[SensitiveRule, ...] = ()
+    consistency: bool = False
 
     def __post_init__(self) -> None:
         if self.max_content_length < 16:
@@ -299,6 +309,10 @@ class Settings:
         parse_drop_operations(self.drop_operations)
         if self.redact is not None and not callable(self.redact):
             raise ValueError("redact must be a callable taking and returning a str")
+        rules = tuple(self.sensitive_rules)
+        if not all(isinstance(r, SensitiveRule) for r in rules):
+            raise ValueError("sensitive_rules must hold SensitiveRule objects")
+        object.__setattr__(self, "sensitive_rules", rules)
 
     @classmethod
     def resolve(
@@ -315,6 +329,8 @@ class Settings:
         default_encoding: str | None = None,
         max_open_runs: int | None = None,
         run_timeout_s: float | None = None,
+        consistency: bool | None = None,
+        sensitive_rules: Sequence[SensitiveRule] | None = None,
     ) -> Settings:
         """Build settings from explicit arguments, else environment variables, else defaults.
 
@@ -335,6 +351,9 @@ class Settings:
             default_encoding: None reads ``SEMTRACE_DEFAULT_ENCODING``.
             max_open_runs: None reads ``SEMTRACE_MAX_OPEN_RUNS``.
             run_timeout_s: None reads ``SEMTRACE_RUN_TIMEOUT``.
+            consistency: The opt-in ``consistency`` signal; None reads
+                ``SEMTRACE_CONSISTENCY`` (default off).
+            sensitive_rules: Your own ``sensitive_output`` rules (no variable).
 
         Returns:
             The settings.
@@ -385,4 +404,8 @@ class Settings:
                 if run_timeout_s is None
                 else run_timeout_s
             ),
+            consistency=(
+                _env_bool(SEMTRACE_CONSISTENCY, False) if consistency is None else consistency
+            ),
+            sensitive_rules=tuple(sensitive_rules or ()),
         )

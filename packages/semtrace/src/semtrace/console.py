@@ -148,6 +148,10 @@ def summarize(span: ReadableSpan) -> str:
         if text is not None:
             parts.append(f"{label}={text}")
     parts.extend(_quality_texts(attrs))
+    found = attrs.get(semconv.SEMTRACE_DIAGNOSIS)
+    if found is not None:
+        signal = attrs.get(semconv.SEMTRACE_DIAGNOSIS_SIGNAL)
+        parts.append(f"diagnosis={_fmt_value(found)}" + (f" ({signal})" if signal else ""))
     error = _error_text(span)
     if error is not None:
         parts.append(error)
@@ -226,6 +230,7 @@ def render_tree(
     top = sorted(children.pop(root.context.span_id, []) + orphans, key=_sort_key)
 
     lines = [summarize(root) + ("  (parent not seen)" if incomplete else "")]
+    pointer = (root.attributes or {}).get(semconv.SEMTRACE_DIAGNOSIS_SPAN_ID)
     seen = {root.context.span_id}
     # Iterative depth-first walk: deep chains cannot hit the recursion limit.
     stack: list[tuple[ReadableSpan, str, bool]] = [
@@ -237,6 +242,8 @@ def render_tree(
             continue
         seen.add(span.context.span_id)
         text = summarize(span)
+        if pointer is not None and format(span.context.span_id, "016x") == pointer:
+            text += "  <- diagnosis" if ascii_only else "  ◀ diagnosis"
         if id(span) in orphan_ids:
             text += "  (parent not seen)"
         lines.append(f"{prefix}{elbow if last else tee}{text}")

@@ -59,6 +59,18 @@ class Instruments:
             unit="{currency}",
             description="Cost of GenAI calls from the price table, by model and currency.",
         )
+        self.traces = meter.create_counter(
+            semconv.METRIC_TRACES,
+            unit="{trace}",
+            description="Traces by semtrace.diagnosis (none when every signal passed).",
+        )
+        self.feedback_score = _histogram(
+            meter,
+            semconv.METRIC_FEEDBACK_SCORE,
+            "1",
+            "User feedback scores attached to traces with semtrace.feedback().",
+            (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+        )
         self.quality_score = _histogram(
             meter,
             semconv.METRIC_QUALITY_SCORE,

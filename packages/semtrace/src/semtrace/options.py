@@ -26,6 +26,7 @@ from typing import Any, Final
 from semtrace.config import CaptureMode, Redactor, Settings
 from semtrace.cost import PriceTable
 from semtrace.quality.evaluators import Evaluator
+from semtrace.quality.sensitive import SensitiveRule
 from semtrace.quality.signals import Thresholds
 from semtrace.recorder import Recorder
 
@@ -64,6 +65,8 @@ class Options:
         max_open_runs: Most runs held open at once; None reads ``SEMTRACE_MAX_OPEN_RUNS``.
         run_timeout_s: Seconds before a run that never ended is ended; None reads
             ``SEMTRACE_RUN_TIMEOUT``.
+        consistency: The opt-in ``consistency`` signal; None reads ``SEMTRACE_CONSISTENCY``.
+        sensitive_rules: Your own ``sensitive_output`` rules (``SensitiveRule``).
         thresholds: Pass/fail thresholds of the quality signals.
         evaluators: Your own evaluators, run inline or in the background.
         prices: Price table (a ``PriceTable``, a JSON/TOML path or a mapping) for
@@ -89,6 +92,8 @@ class Options:
     default_encoding: str | None = None
     max_open_runs: int | None = None
     run_timeout_s: float | None = None
+    consistency: bool | None = None
+    sensitive_rules: Sequence[SensitiveRule] | None = None
     thresholds: Thresholds | None = None
     evaluators: Sequence[Evaluator] = ()
     prices: PriceTable | str | Path | Mapping[str, Any] | None = None

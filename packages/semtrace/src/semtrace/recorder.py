@@ -33,14 +33,16 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from semtrace import callcontext, semconv, spans
+from semtrace import callcontext, diagnosis, semconv, spans, userfeedback
 from semtrace.config import Settings
 from semtrace.content import ContentPolicy, bounded_text, safe_str, valid_utf8
 from semtrace.cost import Cost, PriceTable
 from semtrace.metrics import Instruments
 from semtrace.private_apis import instrumentation_suppressed
-from semtrace.quality import signals
+from semtrace.quality import checks, signals
+from semtrace.quality.consistency import ConsistencyTracker
 from semtrace.quality.evaluators import BackgroundEvaluations, Evaluator, validate
+from semtrace.quality.sensitive import SENSITIVE_OUTPUT, kinds
 from semtrace.quality.signals import Thresholds
 from semtrace.quality.types import Evaluation
 from semtrace.records import (
@@ -53,6 +55,7 @@ from semtrace.records import (
     RetrievalEnd,
     RetrievalStart,
     Start,
+    ToolStart,
     Usage,
     WorkflowStart,
 )
@@ -126,6 +129,7 @@ class Recorder:
         self._inline = tuple(e for e in checked if not e.background)
         self._deferred = tuple(e for e in checked if e.background)
         self.background = BackgroundEvaluations(self._record_later) if self._deferred else None
+        self._consistency = ConsistencyTracker() if self.settings.consistency else None
 
     @property
     def open_runs(self) -> int:
@@ -178,6 +182,15 @@ class Recorder:
         with self._trace_lock:
             run.trace.open_runs += 1
         self._add(run_id, run)
+        if run.is_root:
+            _try(
+                "Recorder.start feedback",
+                userfeedback.note_root,
+                run_id,
+                span,
+                self._tracer,
+                self._instruments.feedback_score,
+            )
         _try("Recorder.start content", self._after_start, run)
 
     def _open_span(
@@ -380,11 +393,13 @@ class Recorder:
                 open_trace.pending_root = None
         if run.is_root:
             _try("Recorder roll-ups", self._set_roll_ups, run.span, open_trace)
+            _try("Recorder diagnosis", self._diagnose, run.span, open_trace)
         try:
             run.span.end(end_time=end_ns)
         finally:
             if pending is not None:
                 _try("Recorder roll-ups", self._set_roll_ups, pending[0], open_trace)
+                _try("Recorder diagnosis", self._diagnose, pending[0], open_trace)
                 pending[0].end(end_time=pending[1])
 
     @staticmethod
@@ -413,6 +428,8 @@ class Recorder:
                 self._record_model_metrics(run, record, error, attrs, duration_s)
             if run.recording and error is None and record is not None:
                 _try("Recorder.end signals", self._record_signals, run, record, attrs)
+            if run.recording and self.settings.quality_signals:
+                _try("Recorder.end checks", self._record_checks, run, record, error, attrs)
             if error is not None:
                 attrs[semconv.ERROR_TYPE] = _error_type(error)
                 _try("Recorder.end status", _mark_failed, run.span, error)
@@ -595,6 +612,50 @@ class Recorder:
             for evaluation in self._run_evaluators(run, record, operation):
                 self._record_evaluation(run, evaluation, attrs, operation, response_id)
 
+    def _record_checks(
+        self, run: Run, record: End | None, error: BaseException | None, attrs: spans.Attributes
+    ) -> None:
+        """The second-generation checks (:mod:`semtrace.quality.checks`) of one run."""
+        start, state = run.start, _checks(run)
+        operation: str
+        if isinstance(start, ModelStart):
+            if not isinstance(record, ModelEnd) or error is not None:
+                return
+            operation, response_id = start.operation, record.response_id
+            found = checks.after_model(
+                start, record, run.trace.question, run.trace.contexts, self.settings.sensitive_rules
+            )
+            if self._consistency is not None:
+                found += checks.consistency(self._consistency, start, record, run.span)
+        else:
+            operation, response_id = spans.operation_of(start) or "step", None
+            found = checks.after_run(state, start, record, error, run.is_root)
+            if error is not None and (run.is_root or isinstance(start, ToolStart)) and not found:
+                # A failed tool is a tool_error unless the run fails too (error outranks it).
+                signal = diagnosis.root_error_signal(error) if run.is_root else diagnosis.TOOL_ERROR
+                diagnosis.note(state.findings, signal, run.span.get_span_context().span_id)
+        for evaluation in found:
+            if evaluation.name == SENSITIVE_OUTPUT:
+                attrs[semconv.SEMTRACE_QUALITY_SENSITIVE_KINDS] = kinds(evaluation)
+            event = evaluation.label == "fail" or self.settings.all_evaluation_events
+            self._record_evaluation(run, evaluation, attrs, operation, response_id, event)
+
+    def _diagnose(self, span: trace.Span, open_trace: OpenTrace) -> None:
+        """The trace's diagnosis on its root span, and one count of it."""
+        found = diagnosis.diagnose(open_trace.checks.findings) if open_trace.checks else None
+        if found is None:
+            self._instruments.traces.add(1, {semconv.SEMTRACE_DIAGNOSIS: diagnosis.NONE})
+            return
+        name, signal, span_id = found
+        span.set_attributes(
+            {
+                semconv.SEMTRACE_DIAGNOSIS: name,
+                semconv.SEMTRACE_DIAGNOSIS_SIGNAL: signal,
+                semconv.SEMTRACE_DIAGNOSIS_SPAN_ID: format(span_id, "016x"),
+            }
+        )
+        self._instruments.traces.add(1, {semconv.SEMTRACE_DIAGNOSIS: name})
+
     def _run_evaluators(self, run: Run, record: End, operation: str) -> list[Evaluation]:
         """Run inline evaluators now and queue background ones; return the inline results."""
         sample = signals.sample(run.start, record, run.trace, operation)
@@ -637,7 +698,7 @@ class Recorder:
         event: bool = True,
     ) -> None:
         key = semconv.SEMTRACE_QUALITY_PREFIX + ev.name
-        is_flag = ev.name in signals.FLAGS
+        is_flag = ev.name in signals.FLAGS or ev.name in checks.FLAGS
         if is_flag and ev.value < 0.5:
             # A flag not raised: its false value says it all. No label, no event and no
             # metric point: a flag's rate is its count over the operation's
@@ -647,6 +708,8 @@ class Recorder:
             return
         attrs[key] = True if is_flag else round(ev.value, 4)
         attrs[key + ".label"] = ev.label
+        if ev.label == "fail":
+            diagnosis.note(_checks(run).findings, ev.name, run.span.get_span_context().span_id)
         self._instruments.quality_score.record(
             ev.value,
             {
@@ -675,6 +738,14 @@ class Attachment:
 
     context: otel_context.Context
     token: contextvars.Token[otel_context.Context]
+
+
+def _checks(run: Run) -> checks.TraceChecks:
+    """The run's trace's check state, created on first use."""
+    state = run.trace.checks
+    if state is None:
+        state = run.trace.checks = checks.TraceChecks()
+    return state
 
 
 def _try(site: str, fn: Any, *args: Any) -> None:

@@ -152,6 +152,11 @@ class ModelStart:
     #: (see :func:`semtrace.normalize.server`).
     server_address: str | None = None
     server_port: int | None = None
+    #: Structured output requested: ``"json"`` (the text must be JSON) or ``"tool_call"``
+    #: (the answer must come as a tool call); None when none was.
+    output_format: str | None = None
+    #: The JSON Schema the structured output must match, when the request gave one.
+    output_schema: Any = None
 
 
 @dataclass(slots=True)

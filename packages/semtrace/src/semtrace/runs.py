@@ -31,6 +31,7 @@ from opentelemetry.trace import Span
 from opentelemetry.util.types import AttributeValue
 
 from semtrace.bounded import BoundedTable
+from semtrace.quality.checks import TraceChecks
 from semtrace.records import Document, Start
 
 #: How much retrieved text a trace keeps for the groundedness check.
@@ -59,6 +60,8 @@ class OpenTrace:
     output_tokens: int = 0
     cost: float = 0.0
     currency: str | None = None
+    #: the second-generation checks' per-trace state (created on first use)
+    checks: TraceChecks | None = None
 
     def note_retrieval(self, query: str | None, documents: Sequence[Document]) -> None:
         """Remember a retrieval's query (the trace's question, if none yet) and its texts."""

@@ -68,7 +68,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 from opentelemetry.trace import StatusCode
 
-from semtrace import semconv
+from semtrace import diagnosis, semconv
 from semtrace.processors import WrappingProcessor, is_local_root
 from semtrace.quality.signals import FLAGS, SCORES
 from semtrace.safety import record_fault
@@ -82,6 +82,8 @@ REASON_SLOW: Final = "slow"
 REASON_COST: Final = "cost"
 REASON_TOKENS: Final = "tokens"
 REASON_BASE_RATE: Final = "base_rate"
+#: ``diagnosis:{semtrace.diagnosis}`` for traces kept by ``Policy.keep_diagnoses``.
+REASON_DIAGNOSIS_PREFIX: Final = "diagnosis:"
 #: Kept because judging the trace raised: a trace is never lost to a sampler bug.
 REASON_FAULT: Final = "fault"
 # Quality reasons are the signal names themselves (``groundedness``, ``non_answer``, …).
@@ -127,6 +129,10 @@ class Policy:
             ``fail`` label means kept.
         min_retrieval_relevance: The same for retrieval relevance. Default 0.5.
         min_answer_relevance: The same for answer relevance. Default 0.3.
+        keep_diagnoses: Keep a trace whose root carries one of these ``semtrace.diagnosis``
+            values (reason ``diagnosis:{value}``). Default: every diagnosis, so the
+            failures the newer checks find (loops, leaks, invalid output) are kept too.
+            Checked after every other rule. Stored as a frozenset.
         base_rate: The fraction of the other traces kept, in [0, 1]: those whose trace
             id's low 64 bits are below ``base_rate * 2**64``, as ``TraceIdRatioBased``
             decides, so every process agrees. Default 0.1.
@@ -143,6 +149,7 @@ class Policy:
     min_groundedness: float | None = 0.5
     min_retrieval_relevance: float | None = 0.5
     min_answer_relevance: float | None = 0.3
+    keep_diagnoses: AbstractSet[str] = frozenset(diagnosis.PRECEDENCE)
     base_rate: float = 0.1
 
     def __post_init__(self) -> None:
@@ -155,6 +162,7 @@ class Policy:
             _check_unit(name, getattr(self, name), optional=True)
         _check_unit("base_rate", self.base_rate, optional=False)
         object.__setattr__(self, "keep_flags", _flag_set(self.keep_flags))
+        object.__setattr__(self, "keep_diagnoses", _diagnosis_set(self.keep_diagnoses))
 
     def floors(self) -> tuple[tuple[str, float], ...]:
         """The enabled score floors as ``(signal, threshold)``, in checking order."""
@@ -194,6 +202,8 @@ class Policy:
                 lowest = facts.lowest.get(name)
                 if lowest is not None and lowest < floor:
                     return name
+        if facts.diagnosis is not None and facts.diagnosis in self.keep_diagnoses:
+            return REASON_DIAGNOSIS_PREFIX + facts.diagnosis
         return None
 
     # Derived once (a frozen dataclass's cached_property writes to the instance dict).
@@ -554,7 +564,7 @@ class TailSamplingProcessor(WrappingProcessor):
 class _Facts:
     """What the policy looks at, gathered in one pass over a trace's spans."""
 
-    __slots__ = ("cost", "end_ns", "error", "lowest", "raised", "start_ns", "tokens")
+    __slots__ = ("cost", "diagnosis", "end_ns", "error", "lowest", "raised", "start_ns", "tokens")
 
     def __init__(self) -> None:
         self.error = False
@@ -564,6 +574,7 @@ class _Facts:
         self.tokens = 0.0
         self.lowest: dict[str, float] = {}
         self.raised: set[str] = set()
+        self.diagnosis: str | None = None
 
     @classmethod
     def of(cls, spans: Iterable[ReadableSpan]) -> _Facts:
@@ -598,6 +609,9 @@ class _Facts:
                 self._note(watched[0], watched[1], attrs[key])
 
     def _note(self, kind: str, name: str, value: object) -> None:
+        if kind == _DIAGNOSIS:
+            self.diagnosis = str(value)
+            return
         if kind == _FLAG:
             if value is True or (value is not False and _raised(value)):
                 self.raised.add(name)
@@ -613,7 +627,7 @@ class _Facts:
             self.tokens += number
 
 
-_SCORE, _FLAG, _COST, _TOKENS = "score", "flag", "cost", "tokens"
+_SCORE, _FLAG, _COST, _TOKENS, _DIAGNOSIS = "score", "flag", "cost", "tokens", "diagnosis"
 #: Attribute key -> (kind, signal name) for the attributes a policy reads.
 _WATCHED: Final[dict[str, tuple[str, str]]] = {
     **{semconv.SEMTRACE_QUALITY_PREFIX + n: (_SCORE, n) for n in SCORES},
@@ -621,6 +635,7 @@ _WATCHED: Final[dict[str, tuple[str, str]]] = {
     semconv.SEMTRACE_USAGE_COST_AMOUNT: (_COST, ""),
     semconv.GEN_AI_USAGE_INPUT_TOKENS: (_TOKENS, ""),
     semconv.GEN_AI_USAGE_OUTPUT_TOKENS: (_TOKENS, ""),
+    semconv.SEMTRACE_DIAGNOSIS: (_DIAGNOSIS, ""),
 }
 
 
@@ -723,6 +738,15 @@ def _flag_set(value: object) -> frozenset[str]:
     if unknown:
         raise ValueError(f"unknown flags in keep_flags: {unknown}; known: {sorted(FLAGS)}")
     return flags
+
+
+def _diagnosis_set(value: object) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, AbstractSet | list | tuple):
+        raise ValueError(f"keep_diagnoses must be a set of diagnoses, not {value!r}")
+    unknown = set(value) - set(diagnosis.PRECEDENCE)
+    if unknown:
+        raise ValueError(f"unknown diagnoses {sorted(unknown)}; known: {diagnosis.PRECEDENCE}")
+    return frozenset(value)
 
 
 def _traces_counter(meter_provider: MeterProvider | None) -> metrics.Counter | None:

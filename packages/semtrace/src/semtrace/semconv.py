@@ -160,6 +160,22 @@ SEMTRACE_SAMPLING_DECISION: Final = "semtrace.sampling.decision"
 SEMTRACE_SAMPLING_REASON: Final = "semtrace.sampling.reason"
 SEMTRACE_SAMPLING_TRIGGER: Final = "semtrace.sampling.trigger"
 
+# --- the per-trace diagnosis (semtrace.diagnosis), on the root span, and its counter ---
+#: The most likely failure of the trace (``semtrace.diagnosis.PRECEDENCE``); absent if none.
+SEMTRACE_DIAGNOSIS: Final = "semtrace.diagnosis"
+#: The span where it arose, as 16 lower-case hex digits.
+SEMTRACE_DIAGNOSIS_SPAN_ID: Final = "semtrace.diagnosis.span_id"
+#: The signal that raised it (``groundedness``, ``tool_loop``, ``error``...).
+SEMTRACE_DIAGNOSIS_SIGNAL: Final = "semtrace.diagnosis.signal"
+#: Traces by ``semtrace.diagnosis`` (``none`` when everything passed).
+METRIC_TRACES: Final = "semtrace.traces"
+#: The detectors a raised ``sensitive_output`` flag names (never the values).
+SEMTRACE_QUALITY_SENSITIVE_KINDS: Final = "semtrace.quality.sensitive_output.kinds"
+# --- user feedback (semtrace.feedback) ---
+EVALUATION_USER_FEEDBACK: Final = "user_feedback"
+METRIC_FEEDBACK_SCORE: Final = "semtrace.feedback.score"
+SEMTRACE_FEEDBACK_SPAN_ID: Final = "semtrace.feedback.span_id"
+
 # --- Which attribute is whose ---
 #: Attributes the OpenTelemetry semantic conventions define (``tests/core/test_semconv.py``
 #: finds each in the installed ``opentelemetry-semantic-conventions`` package).
@@ -249,5 +265,10 @@ OWN_ATTRIBUTES: Final = frozenset(
         SEMTRACE_SAMPLING_DECISION,
         SEMTRACE_SAMPLING_REASON,
         SEMTRACE_SAMPLING_TRIGGER,
+        SEMTRACE_DIAGNOSIS,
+        SEMTRACE_DIAGNOSIS_SPAN_ID,
+        SEMTRACE_DIAGNOSIS_SIGNAL,
+        SEMTRACE_QUALITY_SENSITIVE_KINDS,
+        SEMTRACE_FEEDBACK_SPAN_ID,
     }
 )

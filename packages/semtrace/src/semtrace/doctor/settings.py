@@ -211,6 +211,9 @@ def tokenizer_finding() -> Finding:
             summary + f"; {settings.default_encoding} will be downloaded at first use, and "
             "calls whose provider reports no usage get no count if that fails",
             details,
-            fix="point TIKTOKEN_CACHE_DIR at a folder holding the BPE files (docs: Token counts, offline hosts)",
+            fix=(
+                "point TIKTOKEN_CACHE_DIR at a folder holding the BPE files "
+                "(docs: Token counts, offline hosts)"
+            ),
         )
     return Finding("tokenizer", "Token counting", Severity.OK, summary, details)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, NamedTuple, TypeVar
 
-from semtrace.quality import _text
+from semtrace.quality import _text, claims
 
 T = TypeVar("T")
 
@@ -34,6 +34,8 @@ MAX_DOCUMENTS = 64
 MAX_SENTENCES = 64
 MAX_QUERY_TERMS = 64
 SUPPORTED_SENTENCE = 0.5
+# One invented name or one contradiction takes a fully supported answer below 0.5.
+_PENALTY: Final = 0.4
 
 # Phrases assistants use to decline. A bare "X does not contain Y" is an ordinary fact
 # about Python, so absence phrases must name the context ("the documents do not ...") and
@@ -213,17 +215,23 @@ def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
     return Score(_clamp(value), why)
 
 
-def groundedness(answer: str, contexts: Sequence[str]) -> Score:
+def groundedness(answer: str, contexts: Sequence[str], question: str = "") -> Score:
     """How much of the answer is supported by the retrieved context.
 
     Each answer sentence is scored by the share of its content terms that occur in the
     context and the share of its adjacent content-term pairs that occur there as
     phrases; pairs make the test much harder to pass by coincidence than single words.
-    The value is the mean sentence support, weighted by sentence length.
+    The value averages the mean sentence support (weighted by sentence length) with the
+    least supported sentence's, so one claim the context never makes weighs. It is then
+    multiplied by 0.4 (below the default threshold) for each identifier or number the
+    context does not hold and for each sentence
+    that contradicts the context (:mod:`semtrace.quality.claims`), twice at most each:
+    on-topic fabrication reuses the context's words, not its names or its polarity.
 
     Args:
         answer: The generated answer.
         contexts: The passages the answer should be grounded in.
+        question: The user question, whose names the answer may repeat.
 
     Returns:
         A ``Score``; ``1.0`` when the answer has no content to check, ``0.0`` when
@@ -239,19 +247,27 @@ def groundedness(answer: str, contexts: Sequence[str]) -> Score:
     pairs = [d.pairs for d in docs]
     total = weight = 0.0
     supported = 0
+    weakest = 1.0
     for stems in parsed:
         uniq = set(stems)
         uni = _share_in_any(uniq, vocabularies)
         sent_pairs = _text.bigrams(list(stems))
         phrase = _share_in_any(sent_pairs, pairs) if sent_pairs else uni
         support = 0.5 * uni + 0.5 * phrase
+        weakest = min(weakest, support)
         supported += support >= SUPPORTED_SENTENCE
         total += support * len(uniq)
         weight += len(uniq)
-    return Score(
-        _clamp(total / weight),
-        f"{supported} of {len(parsed)} answer sentences supported by the context",
-    )
+    value = 0.5 * (total / weight) + 0.5 * weakest
+    why = f"{supported} of {len(parsed)} answer sentences supported by the context"
+    found = claims.check(answer, contexts, question)
+    if found.novel or found.contradicted:
+        value *= _PENALTY ** (min(found.novel, 2) + min(found.contradicted, 2))
+        why += (
+            f"; {found.novel} name(s) or number(s) not in the context,"
+            f" {found.contradicted} sentence(s) contradicting it"
+        )
+    return Score(_clamp(value), why)
 
 
 def answer_relevance(question: str, answer: str) -> Score:

@@ -133,7 +133,8 @@ def after_model(
         return out
     contexts = _contexts_in_prompt(start, trace.contexts)
     if contexts:
-        out.append(_evaluation(thresholds, GROUNDEDNESS, scoring.groundedness(answer, contexts)))
+        grounded = scoring.groundedness(answer, contexts, trace.question or "")
+        out.append(_evaluation(thresholds, GROUNDEDNESS, grounded))
     if trace.question:
         out.append(
             _evaluation(

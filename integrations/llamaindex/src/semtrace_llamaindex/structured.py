@@ -1,0 +1,42 @@
+"""What a LlamaIndex ``structured_predict`` asked of its model call, for ``invalid_format``.
+
+``structured_predict`` (and its async and streaming forms) announces the output class
+in ``LLMStructuredPredictStartEvent``, in a span above the model call it makes. A
+function-calling model is given the class as a tool (its arguments are then checked
+against the tool's schema); any other model must answer with JSON matching it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from semtrace.quality.structured import FORMAT_JSON
+from semtrace.records import ModelStart
+from semtrace.safety import record_fault
+
+from semtrace_llamaindex.table import OpenSpan, SpanTable
+
+_DEPTH: Final = 8
+
+
+def output_schema(output_cls: Any) -> Any:
+    """The JSON Schema of a pydantic output class; None when it has none."""
+    try:
+        return output_cls.model_json_schema()
+    except Exception:
+        return None
+
+
+def apply(record: ModelStart, table: SpanTable, span: OpenSpan) -> None:
+    """Mark ``record`` as structured when a ``structured_predict`` above it asked for JSON."""
+    try:
+        holder = table.get(span.parent)
+        for _ in range(_DEPTH):
+            if holder is None or holder.output_schema is not None:
+                break
+            holder = table.get(holder.parent)
+        if holder is None or holder.output_schema is None or record.tools:
+            return  # no request, or a tool-calling program: its tool's schema is checked
+        record.output_format, record.output_schema = FORMAT_JSON, holder.output_schema
+    except Exception:
+        record_fault("structured.apply")

@@ -1,0 +1,204 @@
+"""Claims an answer makes that its context does not: the on-topic fabrication checks.
+
+Word overlap cannot tell a faithful answer from one that reuses the context's words to
+say something else. Two things in such answers can be checked cheaply and exactly:
+
+- **specifics**: identifiers (``os.path.join``, ``max_workers``, ``ValueError``,
+  anything in backticks) and numbers (``3.11``, ``64``) are either in the context (or
+  the question) or invented; a paraphrase rewords prose, it does not invent names;
+- **polarity**: an answer sentence that matches a context sentence closely but drops
+  or adds a negation, or swaps a word for its opposite (true/false, before/after,
+  first/last...), contradicts it.
+
+Pure, stdlib-only and bounded like :mod:`semtrace.quality.scoring`: the context's
+sentences are analysed once per distinct text (cached) and indexed by stem, so each
+answer sentence is compared only with the context sentences it shares words with.
+
+Example:
+    >>> check("Call `join_all()` to merge.", ["Call join() to merge paths."]).novel
+    1
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Final, NamedTuple
+
+from semtrace.quality import _text
+
+MAX_CHARS: Final = 8_000
+MAX_SENTENCES: Final = 64
+MAX_CONTEXT_CHARS: Final = 20_000
+MAX_DOCUMENTS: Final = 64
+MAX_QUESTION_CHARS: Final = 2_000
+# An answer sentence "says the same thing" as a context sentence when this share of its
+# content stems is in it: then a polarity difference is a contradiction, not a new claim.
+ALIGNED: Final = 0.6
+_MIN_ALIGNED_STEMS: Final = 3
+
+_SPECIFIC: Final = re.compile(
+    r"``([^`\n]{1,80})``|`([^`\n]{1,80})`"  # anything the answer marked as code
+    r"|\b\d+(?:\.\d+)*\b"  # numbers and versions
+    r"|\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b"  # dotted names
+    r"|\b[A-Za-z0-9]*_\w*\b"  # snake_case names, dunders
+    r"|\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z0-9]+[A-Z]\w*\b"  # camelCase, PascalCase
+)
+_NUMBER: Final = re.compile(r"\b\d+(?:\.\d+)*\b")
+_NEGATION: Final = re.compile(r"\b(?:not|never|cannot|neither|nor|without)\b|n't\b|\bnon-")
+_OPPOSITES: Final = (
+    ("true", "false"), ("before", "after"), ("first", "last"), ("minimum", "maximum"),
+    ("min", "max"), ("ascending", "descending"), ("increase", "decrease"),
+    ("include", "exclude"), ("always", "never"), ("smaller", "larger"), ("less", "more"),
+    ("fewer", "more"), ("start", "end"), ("beginning", "end"), ("left", "right"),
+    ("upper", "lower"), ("uppercase", "lowercase"), ("positive", "negative"),
+    ("absolute", "relative"), ("success", "failure"), ("same", "different"),
+    ("all", "none"), ("new", "existing"), ("shorter", "longer"), ("enable", "disable"),
+    ("enabled", "disabled"), ("synchronous", "asynchronous"), ("blocking", "non-blocking"),
+    ("mutable", "immutable"), ("inclusive", "exclusive"), ("empty", "non-empty"),
+)  # fmt: skip
+OPPOSITE: Final = {a: b for a, b in _OPPOSITES} | {b: a for a, b in _OPPOSITES}
+
+
+class Findings(NamedTuple):
+    """What :func:`check` found.
+
+    Attributes:
+        novel: Identifiers and numbers of the answer found nowhere in the context.
+        contradicted: Answer sentences that match a context sentence with the opposite
+            polarity.
+    """
+
+    novel: int
+    contradicted: int
+
+
+class _Sentence(NamedTuple):
+    stems: frozenset[str]
+    opposites: Counter[str]  # how often each word with an opposite occurs
+    negations: int
+
+
+class _Context(NamedTuple):
+    sentences: tuple[str, ...]  # normalised
+    words: tuple[frozenset[str], ...]  # each sentence's content words
+    numbers: frozenset[str]
+
+
+def check(answer: str, contexts: Sequence[str], question: str = "") -> Findings:
+    """Count invented specifics and contradicted sentences of ``answer``.
+
+    Args:
+        answer: The generated answer.
+        contexts: The passages the answer should be grounded in.
+        question: The question: names it mentions are not invented by the answer.
+
+    Returns:
+        The counts; ``Findings(0, 0)`` when there is nothing to check.
+    """
+    text = answer[:MAX_CHARS]
+    clipped = _clip(contexts)
+    docs = [_context(c) for c in clipped]
+    if not text.strip() or not docs:
+        return Findings(0, 0)
+    given = "\n".join([*clipped, question[:MAX_QUESTION_CHARS]])
+    return Findings(_novel(text, given, docs), _contradicted(text, docs))
+
+
+def _clip(contexts: Sequence[str]) -> list[str]:
+    """The contexts within the caps :mod:`semtrace.quality.scoring` applies."""
+    out: list[str] = []
+    budget = MAX_CONTEXT_CHARS
+    for doc in contexts[:MAX_DOCUMENTS] if not isinstance(contexts, str) else [contexts]:
+        if budget <= 0:
+            break
+        if isinstance(doc, str) and doc.strip():
+            out.append(doc[:budget])
+            budget -= len(out[-1])
+    return out
+
+
+def _novel(answer: str, given: str, docs: list[_Context]) -> int:
+    numbers: set[str] = set()
+    for doc in docs:
+        numbers |= doc.numbers
+    seen: set[str] = set()
+    novel = 0
+    for match in _SPECIFIC.finditer(answer):
+        token = (match.group(1) or match.group(2) or match.group(0)).strip().rstrip("().,:;")
+        if not token or token in seen:
+            continue
+        seen.add(token)
+        if _NUMBER.fullmatch(token):
+            novel += token not in numbers and token not in given
+        elif token not in given:
+            # Code spans holding prose ("`True` or `False`") are judged word by word.
+            parts = token.replace("(", " ").replace(")", " ").split()
+            novel += not all(p in given for p in parts)
+    return novel
+
+
+def _contradicted(answer: str, docs: list[_Context]) -> int:
+    norm = _text.normalize(answer).replace("\u2019", "'")
+    found = 0
+    for raw in _text.sentences(norm, MAX_SENTENCES):
+        aligned = _aligned(_content_words(raw), docs)
+        if aligned is None:
+            continue
+        sentence, best = _sentence(raw), _sentence(aligned)
+        # Counted, not just present: "true if ..., false otherwise" has both words.
+        flipped = sentence.negations != best.negations
+        swapped = any(
+            n > best.opposites.get(w, 0)
+            and best.opposites.get(OPPOSITE[w], 0) > sentence.opposites.get(OPPOSITE[w], 0)
+            for w, n in sentence.opposites.items()
+        )
+        found += flipped or swapped
+    return found
+
+
+def _aligned(words: frozenset[str], docs: list[_Context]) -> str | None:
+    """The context sentence sharing most of ``words``, if it shares enough.
+
+    Compared on unstemmed content words (a regex and set operations, no Python loop per
+    word): every context sentence takes part, but only the aligned pair is analysed.
+    """
+    if len(words) < _MIN_ALIGNED_STEMS:
+        return None
+    best: str | None = None
+    best_shared = 0
+    for doc in docs:
+        for sentence, held in zip(doc.sentences, doc.words, strict=True):
+            shared = len(words & held)
+            if shared > best_shared:
+                best, best_shared = sentence, shared
+    if best is None or best_shared < ALIGNED * len(words):
+        return None
+    return best
+
+
+def _content_words(norm: str) -> frozenset[str]:
+    return frozenset(_text.words(norm)) - _text.STOPWORDS - OPPOSITE.keys()
+
+
+@lru_cache(maxsize=1024)
+def _sentence(norm: str) -> _Sentence:
+    opposites = Counter([w for w in _text.words(norm) if w in OPPOSITE])
+    return _Sentence(
+        frozenset(_text.content_stems(norm)) - OPPOSITE.keys(),
+        opposites,
+        len(_NEGATION.findall(norm)),
+    )
+
+
+@lru_cache(maxsize=256)
+def _context(text: str) -> _Context:
+    norm = _text.normalize(text).replace("\u2019", "'")
+    sentences = tuple(_text.sentences(" ".join(norm.split()), 512))
+    return _Context(
+        sentences,
+        tuple(_content_words(s) for s in sentences),
+        frozenset(_NUMBER.findall(text)),
+    )
