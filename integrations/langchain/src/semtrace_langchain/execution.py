@@ -29,7 +29,6 @@ import contextvars
 import threading
 from typing import Any
 
-from opentelemetry.instrumentation.utils import unwrap
 from semtrace import Recorder, normalize
 from semtrace.safety import record_fault
 from wrapt import wrap_function_wrapper
@@ -248,6 +247,9 @@ def uninstall_execution_context() -> None:
         if not _installed:
             return
         import importlib
+
+        # Imported here: opentelemetry.instrumentation.utils costs an import nobody else needs.
+        from opentelemetry.instrumentation.utils import unwrap
 
         targets = [(m, c, f) for m, c, f, _ in (*_TARGETS, *_RETRIEVER_TARGETS)]
         for module, cls, method in (*targets, *_model_targets()):
