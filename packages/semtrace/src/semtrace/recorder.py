@@ -458,8 +458,7 @@ class Recorder:
         future = run.input_count
         if future is not None and not future.done():
             return functools.partial(_when_done, future)
-        load = counter.pending_load(start.model)
-        return load.when_loaded if load is not None else None
+        return counter.pending_load(start.model)
 
     def _end_attributes(self, run: Run, record: End, attrs: spans.Attributes) -> None:
         attrs.update(spans.at_end(run.start, record))

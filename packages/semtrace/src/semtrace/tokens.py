@@ -216,6 +216,26 @@ def _warm_up(name: str) -> None:
         logger.debug("semtrace: warming up tiktoken encoding %r failed", name, exc_info=True)
 
 
+def _resolve_then(model: str | None, default: str, callback: Callable[[], None]) -> bool:
+    """Name ``model``'s encoding and start its load on a thread; ``callback`` once loaded.
+
+    ``callback`` runs exactly once: when a local load is done, or at once when the
+    encoding is ready already or must be downloaded (never waited for).
+    """
+
+    def resolve() -> None:
+        try:
+            load = _load(encoding_name_for(model, default))
+            if load.local and load.when_loaded(callback):
+                return
+        except Exception:
+            logger.debug("semtrace: resolving the encoding of %r failed", model, exc_info=True)
+        callback()
+
+    threading.Thread(target=resolve, name="semtrace-tiktoken-resolve", daemon=True).start()
+    return True
+
+
 def get_encoding(name: str) -> Any:
     """The tiktoken encoding ``name`` if it is or soon will be usable without the network.
 
@@ -298,17 +318,23 @@ class TokenCounter:
             target=_warm_up, args=(name,), name="semtrace-tiktoken-warm-up", daemon=True
         ).start()
 
-    def pending_load(self, model: str | None) -> _EncodingLoad | None:
-        """The local load ``model``'s encoding still waits for; None if counting would not wait.
+    def pending_load(self, model: str | None) -> Callable[[Callable[[], None]], bool] | None:
+        """What counting for ``model`` would wait for, as a deferral's register; None if nothing.
 
         A download is never waited for, not even off the caller's path: it may take
         minutes, or hang on a host without network, and spans must not stay open that long.
+        The first time a model (or an encoding) is seen, naming its encoding imports
+        tiktoken and looking into the local cache reads its source: both happen on a
+        thread of their own, not the caller's.
         """
-        name = encoding_name_for(model, self.default_encoding)
-        if name in _ready:
-            return None
-        load = _load(name)
-        return load if load.local and not load.done.is_set() else None
+        name = _encoding_by_model.get((model or "", self.default_encoding))
+        if name is not None:
+            if name in _ready:
+                return None
+            load = _loads.get((name, _tiktoken_cache_dir()))
+            if load is not None:
+                return load.when_loaded if load.local and not load.done.is_set() else None
+        return functools.partial(_resolve_then, model, self.default_encoding)
 
     def count_text(self, model: str | None, text: str) -> Count | None:
         """Tokens in one text, or None when no encoding is available."""
