@@ -113,6 +113,9 @@ def main() -> int:
     example_main = load_main(args.example.resolve())
     example_main()
     if args.dump:
+        from semtrace import deferred
+
+        deferred.drain()  # spans whose end waited for the tokenizer end before the dump
         tmp = args.dump.with_name(args.dump.name + ".tmp")
         tmp.write_text(json.dumps(recording.spans, indent=1))
         os.replace(tmp, args.dump)

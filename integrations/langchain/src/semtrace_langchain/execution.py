@@ -25,11 +25,12 @@ is noted when LangChain asks the model for its tracing params, just before it ca
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import sys
 import threading
 from typing import Any
 
-from opentelemetry.instrumentation.utils import unwrap
 from semtrace import Recorder, normalize
 from semtrace.safety import record_fault
 from wrapt import wrap_function_wrapper
@@ -52,6 +53,8 @@ _ENDPOINT_TARGETS = (
 )
 _lock = threading.Lock()
 _installed = False
+# Model targets whose module was not imported when the context was installed.
+_late: list[tuple[str, str, str, bool]] = []
 # The innermost retriever call in flight here: where on_retriever_start puts its attachment.
 _retrieval_slot: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
     "semtrace_retrieval_slot", default=None
@@ -222,11 +225,14 @@ def install_execution_context() -> None:
     with _lock:
         if _installed:
             return
-        for module, cls, method, is_async in _TARGETS:
-            try:
-                wrap_function_wrapper(module, f"{cls}.{method}", _async if is_async else _sync)
-            except (ImportError, AttributeError):
-                continue  # an older langchain-core without this method: no nesting there
+        for target in _TARGETS:
+            if target[0] in sys.modules:
+                _wrap_model(*target)
+            else:
+                # Not imported by the app (yet): importing it here would make constructing
+                # a handler pay for it (BaseLLM's module pulls in tenacity, ~50 ms cold).
+                # Its start callback wraps it, before the method is looked up.
+                _late.append(target)
         for module, cls, method, is_async in _RETRIEVER_TARGETS:
             wrapper = _retriever_async if is_async else _retriever_sync
             try:
@@ -241,6 +247,26 @@ def install_execution_context() -> None:
         _installed = True
 
 
+def _wrap_model(module: str, cls: str, method: str, is_async: bool) -> None:
+    # An older langchain-core without this method: no nesting there.
+    with contextlib.suppress(ImportError, AttributeError):
+        wrap_function_wrapper(module, f"{cls}.{method}", _async if is_async else _sync)
+
+
+def install_late_targets() -> None:
+    """From a model's start callback: wrap the targets whose module was imported since.
+
+    A model's ``generate`` calls the start callback before it looks up the wrapped method,
+    so the call that imported the module already runs inside its span.
+    """
+    if not _late:
+        return
+    with _lock:
+        for target in [t for t in _late if t[0] in sys.modules]:
+            _late.remove(target)
+            _wrap_model(*target)
+
+
 def uninstall_execution_context() -> None:
     """Remove the wrappers."""
     global _installed
@@ -249,10 +275,14 @@ def uninstall_execution_context() -> None:
             return
         import importlib
 
+        # Imported here: opentelemetry.instrumentation.utils costs an import nobody else needs.
+        from opentelemetry.instrumentation.utils import unwrap
+
         targets = [(m, c, f) for m, c, f, _ in (*_TARGETS, *_RETRIEVER_TARGETS)]
         for module, cls, method in (*targets, *_model_targets()):
             try:
                 unwrap(getattr(importlib.import_module(module), cls), method)
             except (ImportError, AttributeError):
                 continue
+        _late.clear()
         _installed = False

@@ -25,6 +25,7 @@ from semtrace_langchain import structured, translate
 from semtrace_langchain.execution import (
     attach_retrieval,
     install_execution_context,
+    install_late_targets,
     take_model_facts,
 )
 from semtrace_langchain.version import __version__
@@ -113,6 +114,7 @@ class CallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         """A chat model call started."""
+        install_late_targets()
         prompt = messages[0] if messages else []
         record = translate.model_start(
             prompt, metadata, kwargs.get("invocation_params"), model=take_model_facts()
@@ -133,6 +135,7 @@ class CallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         """A text-completion model call started."""
+        install_late_targets()
         record = translate.model_start(
             prompts[:1],
             metadata,

@@ -27,6 +27,7 @@ from typing import Any
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
+from semtrace import deferred
 from semtrace.private_apis import ON_ENDING, forward_on_ending
 from semtrace.safety import record_fault
 
@@ -59,13 +60,15 @@ class WrappingProcessor(SpanProcessor):
         self._forward_end(span)
 
     def shutdown(self) -> None:
-        """Shut every downstream processor down."""
+        """End the spans whose end was deferred, then shut every downstream processor down."""
+        deferred.drain(deferred.EXIT_WAIT_S)
         for processor in self._downstream:
             self._call("shutdown", processor.shutdown)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Flush every downstream processor within ``timeout_millis`` in all."""
+        """End deferred spans, then flush every downstream processor: ``timeout_millis`` in all."""
         deadline = time.monotonic_ns() + timeout_millis * 1_000_000
+        deferred.drain(timeout_millis / 1000)
         flushed = True
         for processor in self._downstream:
             left_ms = (deadline - time.monotonic_ns()) // 1_000_000

@@ -60,13 +60,11 @@ from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
-from semtrace import views
-from semtrace.config import Settings
+from semtrace import deferred, views
 from semtrace.console import ConsoleTreeExporter
 from semtrace.dedupe import DuplicateModelSpanFilter
 from semtrace.private_apis import is_unset_meter_provider
 from semtrace.quality.evaluators import wait_for_evaluations
-from semtrace.tokens import load_encoding
 
 __all__ = ["Providers", "configure", "flush", "shutdown"]
 
@@ -281,8 +279,6 @@ def configure(
 
         if backend_view is not None:
             views.make_view(backend_view)  # a wrong name raises now, endpoint or not
-        # Start loading the default tokenizer now, at start-up, not at the first model call.
-        load_encoding(Settings.resolve().default_encoding)
         current_tp = trace.get_tracer_provider()
         current_mp = metrics.get_meter_provider()
         set_tp = isinstance(current_tp, trace.ProxyTracerProvider)
@@ -377,6 +373,8 @@ def flush(timeout_millis: int = 30_000) -> bool:
     deadline = time.monotonic() + timeout_millis / 1000
     # Background evaluators still working would add spans after the flush: wait first.
     ok = wait_for_evaluations(timeout_millis / 1000)
+    # So would span ends deferred until their token counts are ready.
+    ok = deferred.drain(max(0.0, deadline - time.monotonic())) and ok
     tracer_provider, meter_provider = _targets()
     try:
         if isinstance(tracer_provider, SdkTracerProvider):
@@ -399,6 +397,7 @@ def shutdown() -> None:
     life of the process, and ``configure()`` keeps returning the shut-down providers.
     There is no need to call it at exit: that happens on its own.
     """
+    deferred.drain(deferred.EXIT_WAIT_S)
     for provider in (_owned_tracer_provider, _owned_meter_provider):
         if provider is not None:
             try:

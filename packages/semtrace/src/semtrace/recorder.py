@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import threading
 import time
 import traceback
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from semtrace import callcontext, diagnosis, semconv, spans, userfeedback
+from semtrace import callcontext, deferred, diagnosis, semconv, spans, userfeedback
 from semtrace.config import Settings
 from semtrace.content import ContentPolicy, bounded_text, safe_str, valid_utf8
 from semtrace.cost import Cost, PriceTable
@@ -114,8 +115,10 @@ class Recorder:
         self._runs = RunTable(self.settings.max_open_runs, self.settings.run_timeout_s)
         self._counter: TokenCounter | None = None
         if self.settings.count_tokens:
+            # No warm-up: the first call the provider did not count starts the load, and
+            # only its end waits (deferred). An app whose provider reports usage never pays
+            # for tiktoken, and a cold start's first invocation does not share the GIL with it.
             self._counter = TokenCounter(self.settings.default_encoding)
-            self._counter.warm_up()
         self._policy: ContentPolicy | None = None
         if self.settings.capture.enabled:
             self._policy = ContentPolicy(self.settings.max_content_length, self.settings.redact)
@@ -415,10 +418,23 @@ class Recorder:
             span.set_attribute(semconv.SEMTRACE_TRACE_COST_AMOUNT, round(open_trace.cost, 10))
             span.set_attribute(semconv.SEMTRACE_TRACE_COST_CURRENCY, open_trace.currency)
 
-    def _finish(self, run: Run, record: End | None, error: BaseException | None) -> None:
+    def _finish(
+        self,
+        run: Run,
+        record: End | None,
+        error: BaseException | None,
+        ended: tuple[int, float] | None = None,
+    ) -> None:
         # The span ends when the framework said it did, not after our own bookkeeping.
-        end_ns = time.time_ns()
-        duration_s = (time.perf_counter_ns() - run.started_ns) / 1e9
+        end_ns, duration_s = ended or (
+            time.time_ns(),
+            (time.perf_counter_ns() - run.started_ns) / 1e9,
+        )
+        awaited = self._awaited(run, record, error)
+        if awaited is not None and deferred.defer(
+            awaited, lambda: self._finish(run, record, error, (end_ns, duration_s))
+        ):
+            return  # ended, with its counts, once the encoding or the prompt's count is ready
         attrs: spans.Attributes = {}
         try:
             # Each piece is isolated: a fault loses that piece, never the span.
@@ -437,6 +453,29 @@ class Recorder:
                 _try("Recorder.end set_attributes", run.span.set_attributes, attrs)
         finally:
             self._end_span(run, end_ns)
+
+    def _awaited(
+        self, run: Run, record: End | None, error: BaseException | None
+    ) -> deferred.Register | None:
+        """What counting this run's tokens would wait for now, if anything.
+
+        Only a successful model or embedding call the provider reported no usage for is
+        counted; it waits for its prompt's background count, then for its encoding's load.
+        """
+        counter = self._counter
+        if counter is None or error is not None:
+            return None
+        if not isinstance(record, (ModelEnd, EmbeddingEnd)):
+            return None
+        if record.usage is not None and record.usage.reported:
+            return None
+        start = run.start
+        if not isinstance(start, (ModelStart, EmbeddingStart)):
+            return None
+        future = run.input_count
+        if future is not None and not future.done():
+            return functools.partial(_when_done, future)
+        return counter.pending_load(start.model)
 
     def _end_attributes(self, run: Run, record: End, attrs: spans.Attributes) -> None:
         attrs.update(spans.at_end(run.start, record))
@@ -784,6 +823,14 @@ def _background_count(future: Future[Any] | None) -> Count | None:
         return None
     except Exception:  # the count itself failed: the caller counts again, or gives up
         return None
+
+
+def _when_done(future: Future[Any], callback: Callable[[], None]) -> bool:
+    """A :data:`deferred.Register` for a future: ``callback`` runs once it is done."""
+    if future.done():
+        return False
+    future.add_done_callback(lambda _: callback())
+    return True
 
 
 def _count_done(_: Future[Any]) -> None:

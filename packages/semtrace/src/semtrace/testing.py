@@ -26,7 +26,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from semtrace import semconv
+from semtrace import deferred, semconv
 from semtrace.private_apis import tiktoken_download_url
 
 
@@ -102,7 +102,8 @@ class Telemetry:
         self.meter_provider = MeterProvider(metric_readers=[self.metric_reader])
 
     def spans(self) -> tuple[ReadableSpan, ...]:
-        """Finished spans, in the order they ended."""
+        """Finished spans, in the order they ended (deferred span ends are waited for)."""
+        deferred.drain()
         return tuple(self.exporter.get_finished_spans())
 
     def span(self, name: str) -> ReadableSpan:
@@ -151,7 +152,8 @@ class Telemetry:
         return lines
 
     def metric_points(self, name: str) -> list[Any]:
-        """Data points of metric ``name`` collected so far."""
+        """Data points of metric ``name`` collected so far (deferred ones included)."""
+        deferred.drain()
         data = self.metric_reader.get_metrics_data()
         points: list[Any] = []
         for resource in data.resource_metrics if data else ():
@@ -163,6 +165,7 @@ class Telemetry:
 
     def assert_spans_well_formed(self) -> None:
         """Every span started has ended, once, before its trace's root ended."""
+        deferred.drain()
         problems = self.checker.all_violations()
         problems += [f"{name}: never ended" for name in self.checker.open_spans()]
         if problems:
@@ -173,7 +176,8 @@ class Telemetry:
         self.exporter.clear()
 
     def shutdown(self) -> None:
-        """Shut both providers down."""
+        """Shut both providers down, after the deferred span ends."""
+        deferred.drain()
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
 

@@ -6,14 +6,18 @@ models it is an estimate with a documented encoding, and spans say so
 (``semtrace.usage.source = "tiktoken"``, ``semtrace.usage.encoding``).
 
 Encodings are loaded in a background thread: tiktoken downloads its BPE files on
-first use, and that must never stall or fail the caller. A load from tiktoken's local
-cache (``TIKTOKEN_CACHE_DIR``) is waited for, once; a load that needs the network never
-is, and if it fails the counts are omitted and one warning is logged.
+first use, and that must never stall or fail the caller. The caller never waits for a
+load: a call that ends while its encoding loads has the rest of its end deferred
+(:meth:`TokenCounter.pending_load`, :mod:`semtrace.deferred`) until the load is done, and
+is counted then. A download is never waited for: until it arrives, or if it fails, counts
+are omitted (one warning is logged).
 
-Warming up at start-up (``configure()``, an instrumentor) only reads the local cache: an
-instrumentor started by ``opentelemetry-instrument`` runs before the application sets
-``TIKTOKEN_CACHE_DIR``, and must not download (or warn about) files the application is
-about to provide. A load belongs to the cache folder in effect when it started, so
+Nothing is loaded at start-up: the first call whose provider reported no usage starts the
+load. An app whose provider reports usage never loads tiktoken, and a cold start's first
+invocation does not share the GIL with 0.3 s of parsing. An explicit warm-up
+(:meth:`TokenCounter.warm_up`) only reads the local cache: it may run before the
+application sets ``TIKTOKEN_CACHE_DIR``, and must not download (or warn about) files the
+application is about to provide. A load belongs to the cache folder in effect when it started, so
 setting ``TIKTOKEN_CACHE_DIR`` later starts a fresh load from the new folder.
 
 Example:
@@ -33,7 +37,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -75,6 +79,7 @@ _SHORT_CACHE_MAX_ENTRIES: Final = 4096
 # from them, both encodings).
 _SPLIT_MIN_CHARS: Final = 256
 # Waiting for an encoding read from the local cache is bounded; a network load is never waited.
+# Only work deferred past its bound (too much already waiting) still waits here.
 _LOCAL_LOAD_WAIT_S: Final = 10.0
 
 
@@ -87,7 +92,27 @@ class _EncodingLoad:
         self.failed = False
         self.done = threading.Event()
         self.local = _in_local_cache(name)
+        self._waiting: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
         threading.Thread(target=self._load, name=f"semtrace-tiktoken-{name}", daemon=True).start()
+
+    def when_loaded(self, callback: Callable[[], None]) -> bool:
+        """Run ``callback`` on the loading thread once the load is done (a deferral's register).
+
+        Returns:
+            False if the load is done already (``callback`` will not run).
+        """
+        with self._lock:
+            if self.done.is_set():
+                return False
+            self._waiting.append(callback)
+        return True
+
+    def _release(self) -> None:
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        for callback in waiting:
+            callback()  # deferred.defer's callbacks never raise
 
     def _load(self) -> None:
         try:
@@ -107,7 +132,9 @@ class _EncodingLoad:
                 exc,
             )
         finally:
-            self.done.set()
+            with self._lock:
+                self.done.set()
+            self._release()
 
 
 _failed_once = False
@@ -182,6 +209,33 @@ def load_encoding(name: str) -> _EncodingLoad | None:
     return _load(name)
 
 
+def _warm_up(name: str) -> None:
+    try:
+        load_encoding(name)
+    except Exception:  # a warm-up that fails costs nothing: the first count loads again
+        logger.debug("semtrace: warming up tiktoken encoding %r failed", name, exc_info=True)
+
+
+def _resolve_then(model: str | None, default: str, callback: Callable[[], None]) -> bool:
+    """Name ``model``'s encoding and start its load on a thread; ``callback`` once loaded.
+
+    ``callback`` runs exactly once: when a local load is done, or at once when the
+    encoding is ready already or must be downloaded (never waited for).
+    """
+
+    def resolve() -> None:
+        try:
+            load = _load(encoding_name_for(model, default))
+            if load.local and load.when_loaded(callback):
+                return
+        except Exception:
+            logger.debug("semtrace: resolving the encoding of %r failed", model, exc_info=True)
+        callback()
+
+    threading.Thread(target=resolve, name="semtrace-tiktoken-resolve", daemon=True).start()
+    return True
+
+
 def get_encoding(name: str) -> Any:
     """The tiktoken encoding ``name`` if it is or soon will be usable without the network.
 
@@ -254,8 +308,33 @@ class TokenCounter:
         self._short: dict[tuple[str, str], int] = {}
 
     def warm_up(self, model: str | None = None) -> None:
-        """Start loading the encoding ``model`` will need, off the caller's path."""
-        load_encoding(encoding_name_for(model, self.default_encoding))
+        """Start loading the encoding ``model`` will need, off the caller's path.
+
+        Even the look into the local cache (tiktoken's download URL, a file check) runs on
+        a thread of its own: constructing a handler must cost the app nothing noticeable.
+        """
+        name = encoding_name_for(model, self.default_encoding)
+        threading.Thread(
+            target=_warm_up, args=(name,), name="semtrace-tiktoken-warm-up", daemon=True
+        ).start()
+
+    def pending_load(self, model: str | None) -> Callable[[Callable[[], None]], bool] | None:
+        """What counting for ``model`` would wait for, as a deferral's register; None if nothing.
+
+        A download is never waited for, not even off the caller's path: it may take
+        minutes, or hang on a host without network, and spans must not stay open that long.
+        The first time a model (or an encoding) is seen, naming its encoding imports
+        tiktoken and looking into the local cache reads its source: both happen on a
+        thread of their own, not the caller's.
+        """
+        name = _encoding_by_model.get((model or "", self.default_encoding))
+        if name is not None:
+            if name in _ready:
+                return None
+            load = _loads.get((name, _tiktoken_cache_dir()))
+            if load is not None:
+                return load.when_loaded if load.local and not load.done.is_set() else None
+        return functools.partial(_resolve_then, model, self.default_encoding)
 
     def count_text(self, model: str | None, text: str) -> Count | None:
         """Tokens in one text, or None when no encoding is available."""
