@@ -15,6 +15,9 @@ from typing import NamedTuple
 
 # `[^\W_]` splits on underscores too, so `__enter__` and `with_stmt` yield real words.
 _WORD = re.compile(r"[^\W_]+")
+# The same split for ASCII text, in C without the regex engine: every byte that is not an
+# ASCII letter or digit becomes a space (a quarter of the findall's cost).
+_ASCII_NON_WORD = bytes(c if chr(c).isalnum() and c < 128 else 32 for c in range(256))
 # Code-ish spans the user marked explicitly; their words count even if they are stopwords
 # (`with`, `if`, `in` are the subject of the question, not filler).
 _MARKED = re.compile(
@@ -110,6 +113,8 @@ def _stem_word(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens of ``text`` (already normalised by the caller)."""
+    if text.isascii():
+        return text.encode().translate(_ASCII_NON_WORD).decode().split()
     return _WORD.findall(text)
 
 

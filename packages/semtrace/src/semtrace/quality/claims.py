@@ -46,6 +46,10 @@ _SPECIFIC: Final = re.compile(
     r"|\b[A-Za-z0-9]*_\w*\b"  # snake_case names, dunders
     r"|\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z0-9]+[A-Z]\w*\b"  # camelCase, PascalCase
 )
+# What every match of _SPECIFIC contains somewhere (a backtick, a digit, an underscore, a
+# dot between name characters, a capital after a lower-case letter or digit): one cheap
+# scan rules the costly pattern out for plain prose, which is most answers.
+_MAYBE_SPECIFIC: Final = re.compile(r"[`\d_]|\w\.[A-Za-z_]|[a-z0-9][A-Z]")
 _NUMBER: Final = re.compile(r"\b\d+(?:\.\d+)*\b")
 _NEGATION: Final = re.compile(r"\b(?:not|never|cannot|neither|nor|without)\b|n't\b|\bnon-")
 _OPPOSITES: Final = (
@@ -60,6 +64,7 @@ _OPPOSITES: Final = (
     ("mutable", "immutable"), ("inclusive", "exclusive"), ("empty", "non-empty"),
 )  # fmt: skip
 OPPOSITE: Final = {a: b for a, b in _OPPOSITES} | {b: a for a, b in _OPPOSITES}
+_NOT_CONTENT: Final = frozenset(_text.STOPWORDS | OPPOSITE.keys())
 
 
 class Findings(NamedTuple):
@@ -103,8 +108,11 @@ def check(answer: str, contexts: Sequence[str], question: str = "") -> Findings:
     docs = [_context(c) for c in clipped]
     if not text.strip() or not docs:
         return Findings(0, 0)
-    given = "\n".join([*clipped, question[:MAX_QUESTION_CHARS]])
-    return Findings(_novel(text, given, docs), _contradicted(text, docs))
+    novel = 0
+    if _MAYBE_SPECIFIC.search(text):
+        given = "\n".join([*clipped, question[:MAX_QUESTION_CHARS]])
+        novel = _novel(text, given, docs)
+    return Findings(novel, _contradicted(text, docs))
 
 
 def _clip(contexts: Sequence[str]) -> list[str]:
@@ -167,20 +175,18 @@ def _aligned(words: frozenset[str], docs: list[_Context]) -> str | None:
     """
     if len(words) < _MIN_ALIGNED_STEMS:
         return None
-    best: str | None = None
-    best_shared = 0
-    for doc in docs:
-        for sentence, held in zip(doc.sentences, doc.words, strict=True):
-            shared = len(words & held)
-            if shared > best_shared:
-                best, best_shared = sentence, shared
-    if best is None or best_shared < ALIGNED * len(words):
+    held = [h for doc in docs for h in doc.words]
+    shared = list(map(len, map(words.intersection, held)))
+    best_shared = max(shared, default=0)
+    if not best_shared or best_shared < ALIGNED * len(words):
         return None
-    return best
+    # index() finds the first sentence with the most shared words, as a strict ">" scan would.
+    index = shared.index(best_shared)
+    return [s for doc in docs for s in doc.sentences][index]
 
 
 def _content_words(norm: str) -> frozenset[str]:
-    return frozenset(_text.words(norm)) - _text.STOPWORDS - OPPOSITE.keys()
+    return frozenset(_text.words(norm)) - _NOT_CONTENT
 
 
 @lru_cache(maxsize=1024)

@@ -191,6 +191,9 @@ _STOPWORDS: Final = {
         ),
     )
 }
+_FUNCTION_WORDS: Final = frozenset().union(*_STOPWORDS.values())
+_LANGUAGES: Final = tuple(_STOPWORDS)
+_ASCII_NON_LETTER: Final = bytes(c if chr(c).isalpha() and c < 128 else 32 for c in range(256))
 _MIN_LETTERS: Final = 12
 _LANGUAGE_CHARS: Final = 1_500
 _MIN_STOPWORDS: Final = 2
@@ -228,7 +231,9 @@ def language_mismatch(question: str, answer: str) -> Evaluation | None:
         )
     if q_script != "Latin":
         return None
-    q_lang, a_lang = _latin_language(q), _latin_language(a)
+    # An undecidable question settles it: the answer's language is not worth reading.
+    q_lang = _latin_language(q)
+    a_lang = _latin_language(a) if q_lang is not None else None
     if q_lang is None or a_lang is None or q_lang == a_lang:
         return None
     return Evaluation(
@@ -257,9 +262,19 @@ def _script(text: str) -> str | None:
 
 def _latin_language(text: str) -> str | None:
     # Function words are frequent: the first stretch of the text tells the language.
-    found = set(_WORDS.findall(text[:_LANGUAGE_CHARS].lower()))
-    hits = sorted(((len(found & words), lang) for lang, words in _STOPWORDS.items()), reverse=True)
-    (best, lang), (second, _) = hits[0], hits[1]
-    if best >= _MIN_STOPWORDS and best >= second + _MARGIN:
-        return lang
+    head = text[:_LANGUAGE_CHARS].lower()
+    if head.isascii():  # the words _WORDS finds, split in C (no regex engine)
+        found = set(head.encode().translate(_ASCII_NON_LETTER).decode().split())
+    else:
+        found = set(_WORDS.findall(head))
+    found &= _FUNCTION_WORDS
+    if len(found) < _MIN_STOPWORDS:
+        return None  # too few function words for any language to be clear
+    hits = [len(found & words) for words in _STOPWORDS.values()]
+    best = max(hits)
+    if best < _MIN_STOPWORDS or hits.count(best) > 1:
+        return None  # a tie is never a margin
+    second = max((h for h in hits if h != best), default=0)
+    if best >= second + _MARGIN:
+        return _LANGUAGES[hits.index(best)]
     return None
