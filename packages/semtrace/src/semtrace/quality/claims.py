@@ -50,6 +50,15 @@ _SPECIFIC: Final = re.compile(
 # dot between name characters, a capital after a lower-case letter or digit): one cheap
 # scan rules the costly pattern out for plain prose, which is most answers.
 _MAYBE_SPECIFIC: Final = re.compile(r"[`\d_]|\w\.[A-Za-z_]|[a-z0-9][A-Z]")
+# The same test for ASCII text without the regex engine (which tries every position):
+# letters and digits become their class, then substring searches find the same shapes.
+_ASCII_CLASSES: Final = {
+    c: "a" if "a" <= chr(c) <= "z" else "A" if "A" <= chr(c) <= "Z" else "0" if chr(c).isdigit()
+    else chr(c) if chr(c) in "`_." else " "
+    for c in range(128)
+}  # fmt: skip
+_ASCII_SPECIFIC: Final = ("`", "0", "_", "aA", "a.a", "a.A", "A.a", "A.A")
+_NEGATION_WORDS: Final = ("not", "never", "cannot", "neither", "nor", "without", "n't", "non-")
 _NUMBER: Final = re.compile(r"\b\d+(?:\.\d+)*\b")
 _NEGATION: Final = re.compile(r"\b(?:not|never|cannot|neither|nor|without)\b|n't\b|\bnon-")
 _OPPOSITES: Final = (
@@ -81,7 +90,6 @@ class Findings(NamedTuple):
 
 
 class _Sentence(NamedTuple):
-    stems: frozenset[str]
     opposites: Counter[str]  # how often each word with an opposite occurs
     negations: int
 
@@ -109,10 +117,18 @@ def check(answer: str, contexts: Sequence[str], question: str = "") -> Findings:
     if not text.strip() or not docs:
         return Findings(0, 0)
     novel = 0
-    if _MAYBE_SPECIFIC.search(text):
+    if _maybe_specific(text):
         given = "\n".join([*clipped, question[:MAX_QUESTION_CHARS]])
         novel = _novel(text, given, docs)
     return Findings(novel, _contradicted(text, docs))
+
+
+def _maybe_specific(text: str) -> bool:
+    """Whether ``text`` may hold a match of ``_SPECIFIC`` (False: it holds none)."""
+    if text.isascii():
+        classes = text.translate(_ASCII_CLASSES)
+        return any(shape in classes for shape in _ASCII_SPECIFIC)
+    return _MAYBE_SPECIFIC.search(text) is not None
 
 
 def _clip(contexts: Sequence[str]) -> list[str]:
@@ -193,9 +209,9 @@ def _content_words(norm: str) -> frozenset[str]:
 def _sentence(norm: str) -> _Sentence:
     opposites = Counter([w for w in _text.words(norm) if w in OPPOSITE])
     return _Sentence(
-        frozenset(_text.content_stems(norm)) - OPPOSITE.keys(),
         opposites,
-        len(_NEGATION.findall(norm)),
+        # Each match holds one of the words: most sentences have none, and skip the regex.
+        len(_NEGATION.findall(norm)) if any(w in norm for w in _NEGATION_WORDS) else 0,
     )
 
 
