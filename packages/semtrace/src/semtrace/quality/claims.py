@@ -73,6 +73,7 @@ _OPPOSITES: Final = (
     ("mutable", "immutable"), ("inclusive", "exclusive"), ("empty", "non-empty"),
 )  # fmt: skip
 OPPOSITE: Final = {a: b for a, b in _OPPOSITES} | {b: a for a, b in _OPPOSITES}
+_NO_OPPOSITES: Final[Counter[str]] = Counter()  # shared, never changed
 _NOT_CONTENT: Final = frozenset(_text.STOPWORDS | OPPOSITE.keys())
 
 
@@ -207,7 +208,11 @@ def _content_words(norm: str) -> frozenset[str]:
 
 @lru_cache(maxsize=1024)
 def _sentence(norm: str) -> _Sentence:
-    opposites = Counter([w for w in _text.words(norm) if w in OPPOSITE])
+    words = _text.words(norm)
+    # Most sentences hold no word with an opposite: a C-level test spares the Counter.
+    opposites = _NO_OPPOSITES
+    if not OPPOSITE.keys().isdisjoint(words):
+        opposites = Counter([w for w in words if w in OPPOSITE])
     return _Sentence(
         opposites,
         # Each match holds one of the words: most sentences have none, and skip the regex.
