@@ -23,9 +23,11 @@ references and log ids need no lookup at all.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import math
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
@@ -86,7 +88,10 @@ class _Sink(NamedTuple):
 _capturing: contextvars.ContextVar[Captured | None] = contextvars.ContextVar(
     "semtrace_trace_capture", default=None
 )
-_roots: OrderedDict[Hashable, tuple[TraceRef, _Sink]] = OrderedDict()
+# Run id -> the root's span context (its ids, already allocated by the span) and sink.
+# A UUID run id is its own key: formatting it as a string on every root would cost more
+# than the rest of the registration; lookups try both forms.
+_roots: OrderedDict[Hashable, tuple[SpanContext, _Sink]] = OrderedDict()
 _lock = threading.Lock()
 _default: _Sink | None = None
 
@@ -118,14 +123,15 @@ def note_root(run_id: Hashable, span: trace.Span, tracer: trace.Tracer, histogra
     ctx = span.get_span_context()
     if not ctx.is_valid:
         return
-    ref = TraceRef(ctx.trace_id, ctx.span_id)
-    sink = _Sink(tracer, histogram)
-    _default = sink
+    sink = _default
+    if sink is None or sink.tracer is not tracer or sink.histogram is not histogram:
+        sink = _default = _Sink(tracer, histogram)
     captured = _capturing.get()
     if captured is not None and len(captured.refs) < MAX_RUN_IDS:
-        captured.refs.append(ref)
+        captured.refs.append(TraceRef(ctx.trace_id, ctx.span_id))
+    key = run_id if type(run_id) is uuid.UUID else str(run_id)
     with _lock:
-        _roots[str(run_id)] = (ref, sink)
+        _roots[key] = (ctx, sink)
         while len(_roots) > MAX_RUN_IDS:
             _roots.popitem(last=False)
 
@@ -173,9 +179,18 @@ def _resolve(target: Any) -> tuple[TraceRef | None, _Sink | None]:
         if isinstance(trace_id, int) and isinstance(span_id, int):
             return TraceRef(trace_id, span_id), None
         return None, None
+    keys: list[Hashable] = [target if isinstance(target, uuid.UUID) else str(target)]
+    if isinstance(target, uuid.UUID):
+        keys.append(str(target))  # a run id the framework gave as a string
+    else:
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            keys.append(uuid.UUID(str(target)))
     with _lock:
-        found = _roots.get(str(target))
-    return found if found is not None else (None, None)
+        found = next((f for f in map(_roots.get, keys) if f is not None), None)
+    if found is None:
+        return None, None
+    ctx, sink = found
+    return TraceRef(ctx.trace_id, ctx.span_id), sink
 
 
 def _record(

@@ -115,12 +115,24 @@ def step_limit(error: BaseException | None, output_text: str | None = None) -> E
     hit = False
     if error is not None:
         names = {cls.__name__ for cls in type(error).__mro__}
-        hit = bool(names & _LIMIT_ERRORS) or _LIMIT_TEXT.search(_message(error)) is not None
+        hit = bool(names & _LIMIT_ERRORS) or _limit_text(_message(error))
     elif output_text:
-        hit = _LIMIT_TEXT.search(output_text[:400]) is not None
+        hit = _limit_text(output_text[:400])
     if not hit:
         return None
     return Evaluation(STEP_LIMIT, 1.0, "fail", "the run stopped at its step or recursion limit")
+
+
+def _limit_text(text: str) -> bool:
+    """Whether ``text`` says a limit was reached (``_LIMIT_TEXT``)."""
+    if text.isascii():
+        # Every match holds "limit" or "iteration": most outputs hold neither, and skip
+        # the regex (which tests every position). ASCII only: IGNORECASE matches more
+        # than lower() outside it.
+        lowered = text.lower()
+        if "limit" not in lowered and "iteration" not in lowered:
+            return False
+    return _LIMIT_TEXT.search(text) is not None
 
 
 def no_final_answer(output: Any) -> Evaluation | None:

@@ -46,6 +46,19 @@ _SPECIFIC: Final = re.compile(
     r"|\b[A-Za-z0-9]*_\w*\b"  # snake_case names, dunders
     r"|\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z0-9]+[A-Z]\w*\b"  # camelCase, PascalCase
 )
+# What every match of _SPECIFIC contains somewhere (a backtick, a digit, an underscore, a
+# dot between name characters, a capital after a lower-case letter or digit): one cheap
+# scan rules the costly pattern out for plain prose, which is most answers.
+_MAYBE_SPECIFIC: Final = re.compile(r"[`\d_]|\w\.[A-Za-z_]|[a-z0-9][A-Z]")
+# The same test for ASCII text without the regex engine (which tries every position):
+# letters and digits become their class, then substring searches find the same shapes.
+_ASCII_CLASSES: Final = {
+    c: "a" if "a" <= chr(c) <= "z" else "A" if "A" <= chr(c) <= "Z" else "0" if chr(c).isdigit()
+    else chr(c) if chr(c) in "`_." else " "
+    for c in range(128)
+}  # fmt: skip
+_ASCII_SPECIFIC: Final = ("`", "0", "_", "aA", "a.a", "a.A", "A.a", "A.A")
+_NEGATION_WORDS: Final = ("not", "never", "cannot", "neither", "nor", "without", "n't", "non-")
 _NUMBER: Final = re.compile(r"\b\d+(?:\.\d+)*\b")
 _NEGATION: Final = re.compile(r"\b(?:not|never|cannot|neither|nor|without)\b|n't\b|\bnon-")
 _OPPOSITES: Final = (
@@ -60,6 +73,8 @@ _OPPOSITES: Final = (
     ("mutable", "immutable"), ("inclusive", "exclusive"), ("empty", "non-empty"),
 )  # fmt: skip
 OPPOSITE: Final = {a: b for a, b in _OPPOSITES} | {b: a for a, b in _OPPOSITES}
+_NO_OPPOSITES: Final[Counter[str]] = Counter()  # shared, never changed
+_NOT_CONTENT: Final = frozenset(_text.STOPWORDS | OPPOSITE.keys())
 
 
 class Findings(NamedTuple):
@@ -76,7 +91,6 @@ class Findings(NamedTuple):
 
 
 class _Sentence(NamedTuple):
-    stems: frozenset[str]
     opposites: Counter[str]  # how often each word with an opposite occurs
     negations: int
 
@@ -103,8 +117,19 @@ def check(answer: str, contexts: Sequence[str], question: str = "") -> Findings:
     docs = [_context(c) for c in clipped]
     if not text.strip() or not docs:
         return Findings(0, 0)
-    given = "\n".join([*clipped, question[:MAX_QUESTION_CHARS]])
-    return Findings(_novel(text, given, docs), _contradicted(text, docs))
+    novel = 0
+    if _maybe_specific(text):
+        given = "\n".join([*clipped, question[:MAX_QUESTION_CHARS]])
+        novel = _novel(text, given, docs)
+    return Findings(novel, _contradicted(text, docs))
+
+
+def _maybe_specific(text: str) -> bool:
+    """Whether ``text`` may hold a match of ``_SPECIFIC`` (False: it holds none)."""
+    if text.isascii():
+        classes = text.translate(_ASCII_CLASSES)
+        return any(shape in classes for shape in _ASCII_SPECIFIC)
+    return _MAYBE_SPECIFIC.search(text) is not None
 
 
 def _clip(contexts: Sequence[str]) -> list[str]:
@@ -167,29 +192,31 @@ def _aligned(words: frozenset[str], docs: list[_Context]) -> str | None:
     """
     if len(words) < _MIN_ALIGNED_STEMS:
         return None
-    best: str | None = None
-    best_shared = 0
-    for doc in docs:
-        for sentence, held in zip(doc.sentences, doc.words, strict=True):
-            shared = len(words & held)
-            if shared > best_shared:
-                best, best_shared = sentence, shared
-    if best is None or best_shared < ALIGNED * len(words):
+    held = [h for doc in docs for h in doc.words]
+    shared = list(map(len, map(words.intersection, held)))
+    best_shared = max(shared, default=0)
+    if not best_shared or best_shared < ALIGNED * len(words):
         return None
-    return best
+    # index() finds the first sentence with the most shared words, as a strict ">" scan would.
+    index = shared.index(best_shared)
+    return [s for doc in docs for s in doc.sentences][index]
 
 
 def _content_words(norm: str) -> frozenset[str]:
-    return frozenset(_text.words(norm)) - _text.STOPWORDS - OPPOSITE.keys()
+    return frozenset(_text.words(norm)) - _NOT_CONTENT
 
 
 @lru_cache(maxsize=1024)
 def _sentence(norm: str) -> _Sentence:
-    opposites = Counter([w for w in _text.words(norm) if w in OPPOSITE])
+    words = _text.words(norm)
+    # Most sentences hold no word with an opposite: a C-level test spares the Counter.
+    opposites = _NO_OPPOSITES
+    if not OPPOSITE.keys().isdisjoint(words):
+        opposites = Counter([w for w in words if w in OPPOSITE])
     return _Sentence(
-        frozenset(_text.content_stems(norm)) - OPPOSITE.keys(),
         opposites,
-        len(_NEGATION.findall(norm)),
+        # Each match holds one of the words: most sentences have none, and skip the regex.
+        len(_NEGATION.findall(norm)) if any(w in norm for w in _NEGATION_WORDS) else 0,
     )
 
 

@@ -166,7 +166,11 @@ def sensitive_output(
     """
     text = answer[:MAX_CHARS]
     candidates: list[tuple[str, list[str] | bool]] = []
-    digits = sum(map(text.count, "0123456789"))  # ten C-level counts: no per-char loop
+    if text.isascii():  # the digits are what deleting them removes: one C pass
+        raw = text.encode()
+        digits = len(raw) - len(raw.translate(None, b"0123456789"))
+    else:
+        digits = sum(map(text.count, "0123456789"))  # ten C-level counts: no per-char loop
     for name, pattern, valid, markers in _BUILTIN:
         if markers is None:
             if digits < _MIN_DIGITS:
