@@ -281,6 +281,30 @@ class Price:
             The amount in :attr:`currency`, or None if neither input nor output was
             reported or the counts break the convention.
         """
+        terms = self._terms(usage)
+        return None if terms is None else sum(terms.values()) / TOKENS_PER_RATE
+
+    def parts(self, usage: Usage) -> dict[str, float] | None:
+        """What each kind of token in ``usage`` cost: the terms of :meth:`amount`.
+
+        For exporters that show a cost breakdown (the Langfuse view), never on the hot
+        path. Reasoning tokens are part of ``output``, as the providers bill them.
+
+        Returns:
+            ``input`` (uncached), ``cache_read``, ``cache_write`` and ``output`` amounts in
+            :attr:`currency`, or None where :meth:`amount` is None.
+        """
+        terms = self._terms(usage)
+        if terms is None:
+            return None
+        return {kind: value / TOKENS_PER_RATE for kind, value in terms.items()}
+
+    def _terms(self, usage: Usage) -> dict[str, float] | None:
+        """Tokens times rate per kind (before dividing by the rate unit), or None.
+
+        None where neither input nor output was reported, or the counts break the
+        convention (cache tokens are part of input, reasoning tokens part of output).
+        """
         if not usage.reported:
             return None
         inp = usage.input_tokens or 0
@@ -294,40 +318,11 @@ class Price:
             return None
         chosen = self.rates_for(inp)
         r = self._resolved if chosen is self else _rates(chosen)
-        total = (
-            (inp - cached - written) * r.input
-            + cached * r.cache_read
-            + written * r.cache_write
-            + (out - reasoning) * r.output
-            + reasoning * r.reasoning
-        )
-        return total / TOKENS_PER_RATE
-
-    def parts(self, usage: Usage) -> dict[str, float] | None:
-        """What each kind of token in ``usage`` cost: the terms of :meth:`amount`.
-
-        For exporters that show a cost breakdown (the Langfuse view), never on the hot
-        path. Reasoning tokens are part of ``output``, as the providers bill them.
-
-        Returns:
-            ``input`` (uncached), ``cache_read``, ``cache_write`` and ``output`` amounts in
-            :attr:`currency`, or None where :meth:`amount` is None.
-        """
-        total = self.amount(usage)
-        if total is None:
-            return None
-        inp = usage.input_tokens or 0
-        out = usage.output_tokens or 0
-        cached = usage.cache_read_input_tokens or 0
-        written = usage.cache_creation_input_tokens or 0
-        reasoning = usage.reasoning_output_tokens or 0
-        chosen = self.rates_for(inp)
-        r = self._resolved if chosen is self else _rates(chosen)
         return {
-            "input": (inp - cached - written) * r.input / TOKENS_PER_RATE,
-            "cache_read": cached * r.cache_read / TOKENS_PER_RATE,
-            "cache_write": written * r.cache_write / TOKENS_PER_RATE,
-            "output": ((out - reasoning) * r.output + reasoning * r.reasoning) / TOKENS_PER_RATE,
+            "input": (inp - cached - written) * r.input,
+            "cache_read": cached * r.cache_read,
+            "cache_write": written * r.cache_write,
+            "output": (out - reasoning) * r.output + reasoning * r.reasoning,
         }
 
 

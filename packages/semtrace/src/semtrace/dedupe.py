@@ -88,7 +88,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanContext
 
 from semtrace import semconv
-from semtrace.processors import WrappingProcessor
+from semtrace.processors import WrappingProcessor, copy_span
 from semtrace.safety import record_fault
 from semtrace.spans import MODEL_OPERATIONS
 
@@ -306,20 +306,7 @@ class DuplicateModelSpanFilter(WrappingProcessor):
 
 def _reparented(span: ReadableSpan, parent: SpanContext) -> ReadableSpan:
     """A copy of ``span`` whose parent is ``parent`` (dropped-item counts read as 0)."""
-    return ReadableSpan(
-        name=span.name,
-        context=span.context,
-        parent=parent,
-        resource=span.resource,
-        attributes=span.attributes,
-        events=span.events,
-        links=span.links,
-        kind=span.kind,
-        status=span.status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )
+    return copy_span(span, parent=parent)
 
 
 def install(tracer_provider: Any, **options: Any) -> DuplicateModelSpanFilter | None:

@@ -21,11 +21,13 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import SpanContext
+from opentelemetry.util.types import AttributeValue
 
 from semtrace import deferred
 from semtrace.private_apis import ON_ENDING, forward_on_ending
@@ -109,3 +111,34 @@ def is_local_root(span: ReadableSpan) -> bool:
     """Whether ``span`` is its process's root of the trace: no parent, or a remote one."""
     parent = span.parent
     return parent is None or parent.is_remote
+
+
+def copy_span(
+    span: ReadableSpan,
+    *,
+    parent: SpanContext | None = None,
+    extra_attributes: Mapping[str, AttributeValue] | None = None,
+) -> ReadableSpan:
+    """A copy of the finished ``span``, re-parented and/or with attributes added.
+
+    The SDK's spans are immutable once ended; processors and exporters that change one
+    (the duplicate filter re-parents, the backend views add attributes) export a copy.
+    Dropped-item counts read as 0 on the copy.
+    """
+    attributes = span.attributes
+    if extra_attributes:
+        attributes = {**(attributes or {}), **extra_attributes}
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=parent if parent is not None else span.parent,
+        resource=span.resource,
+        attributes=attributes,
+        events=span.events,
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )

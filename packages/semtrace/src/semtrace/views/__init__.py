@@ -33,6 +33,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.util.types import AttributeValue
 
 from semtrace.config import env_backend_view, parse_backend_view
+from semtrace.processors import copy_span
 from semtrace.safety import record_fault
 
 __all__ = ["ViewExporter", "choose_view", "make_view"]
@@ -89,20 +90,7 @@ class ViewExporter(SpanExporter):
 
 def with_attributes(span: ReadableSpan, extra: Mapping[str, AttributeValue]) -> ReadableSpan:
     """A copy of the finished ``span`` with ``extra`` added to its attributes."""
-    return ReadableSpan(
-        name=span.name,
-        context=span.context,
-        parent=span.parent,
-        resource=span.resource,
-        attributes={**(span.attributes or {}), **extra},
-        events=span.events,
-        links=span.links,
-        kind=span.kind,
-        status=span.status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )
+    return copy_span(span, extra_attributes=extra)
 
 
 def make_view(name: str) -> View | None:
