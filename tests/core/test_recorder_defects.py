@@ -6,13 +6,10 @@ Every test here failed on the code before the fix.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
 from semtrace import Recorder, Settings, semconv
-from semtrace import recorder as recorder_module
 from semtrace.quality import signals
 from semtrace.quality.signals import Thresholds
 from semtrace.records import (
@@ -60,44 +57,10 @@ def test_a_fault_in_usage_or_cost_keeps_the_duration_point(telemetry: Telemetry)
     before = fault_count("Recorder.end usage")
     recorder.start("call", None, _chat())
     recorder.end("call", _answer(Usage(input_tokens=3, output_tokens=1)))
+    (point,) = telemetry.metric_points(semconv.METRIC_OPERATION_DURATION)  # drains the worker
     assert fault_count("Recorder.end usage") == before + 1
-    (point,) = telemetry.metric_points(semconv.METRIC_OPERATION_DURATION)
     assert point.count == 1
     assert point.attributes[semconv.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
-
-
-@pytest.fixture
-def busy_counting_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """The background counting thread stuck on other work until the event is set."""
-    monkeypatch.setattr(recorder_module, "_BACKGROUND_COUNT_WAIT_S", 0.05, raising=False)
-    release = threading.Event()
-    pool = ThreadPoolExecutor(1, thread_name_prefix="test-busy-tokens")
-    try:
-        pool.submit(release.wait)
-        monkeypatch.setattr(recorder_module, "_counting_pool", pool)
-        yield release
-    finally:
-        release.set()
-        pool.shutdown(wait=True)
-
-
-def test_a_busy_counting_thread_does_not_block_the_end_of_a_call(
-    telemetry: Telemetry, busy_counting_pool: threading.Event
-) -> None:
-    assert wait_until_loaded(ENCODING)
-    recorder = _recorder(telemetry, count_tokens=True)
-    long_prompt = "The quick brown fox jumps over the lazy dog. " * 500  # counted in background
-    recorder.start("call", None, _chat(long_prompt))
-    ended = threading.Thread(target=recorder.end, args=("call", _answer()), daemon=True)
-    ended.start()
-    ended.join(timeout=30)  # a hang guard, not a timing check: it waits 0.05 s
-    hung = ended.is_alive()
-    busy_counting_pool.set()
-    ended.join()
-    assert not hung, "the end of the call waited for the busy counting thread"
-    (span,) = telemetry.spans()
-    assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] > 500  # counted once it could be
-    assert span.attributes[semconv.SEMTRACE_USAGE_SOURCE] == semconv.USAGE_SOURCE_TIKTOKEN
 
 
 class _RendezvousEncoding:

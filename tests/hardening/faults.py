@@ -432,6 +432,7 @@ def probe(scenario_ids: list[str] | None = None) -> dict[str, list[str]]:
     Regenerates :data:`REACHED` (``uv run python -m tests.hardening.faults``).
     """
     import pytest
+    from semtrace import deferred
     from semtrace.testing import Telemetry
 
     from tests.hardening import scenarios
@@ -451,6 +452,7 @@ def probe(scenario_ids: list[str] | None = None) -> dict[str, list[str]]:
                 )
             try:
                 scenario(handle)
+                deferred.drain()  # the worker's part of the runs calls them too
             finally:
                 patch.undo()
         telemetry.shutdown()

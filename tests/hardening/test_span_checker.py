@@ -15,7 +15,8 @@ from tests.hardening.conftest import watch_sdk_misuse
 
 
 def tracer(telemetry: Telemetry) -> trace.Tracer:
-    return telemetry.tracer_provider.get_tracer("checker-test")
+    """semtrace's own tracer: its roots are the ones that must end last."""
+    return telemetry.tracer_provider.get_tracer("semtrace_langchain")
 
 
 def problems(telemetry: Telemetry) -> str:
@@ -45,6 +46,15 @@ def test_a_span_ended_after_its_root_is_caught() -> None:
     root.end()
     child.end()
     assert "late child: ended after its trace's root" in problems(telemetry)
+
+
+def test_an_apps_root_may_end_before_semtraces_spans_under_it() -> None:
+    telemetry = Telemetry()
+    request = telemetry.tracer_provider.get_tracer("app").start_span("POST /ask")
+    chain = tracer(telemetry).start_span("chain", context=trace.set_span_in_context(request))
+    request.end()  # the app's thread; semtrace's worker ends the chain's span just after
+    chain.end()
+    telemetry.assert_spans_well_formed()
 
 
 def test_a_late_background_evaluation_span_is_allowed() -> None:

@@ -64,6 +64,8 @@ SEMTRACE_DEFAULT_PRICES: Final = "SEMTRACE_DEFAULT_PRICES"
 SEMTRACE_BACKEND_VIEW: Final = "SEMTRACE_BACKEND_VIEW"
 #: ``true`` turns on the opt-in ``consistency`` signal (default off).
 SEMTRACE_CONSISTENCY: Final = "SEMTRACE_CONSISTENCY"
+#: "false" turns runs into telemetry on the caller's thread, not the worker's (default true).
+SEMTRACE_BACKGROUND: Final = "SEMTRACE_BACKGROUND"
 
 DEFAULT_ENCODING: Final = "o200k_base"
 DEFAULT_MAX_CONTENT_LENGTH: Final = 16384
@@ -283,6 +285,8 @@ class Settings:
             built-in detectors.
         consistency: Score each model call's output against the earlier outputs of the same
             prompt for the same input (``SEMTRACE_CONSISTENCY``; bounded memory).
+        background: Turn ended runs into telemetry (counts, signals, content, cost, metric
+            points, span ends) on semtrace's worker thread, not the caller's.
     """
 
     capture: CaptureMode = CaptureMode.NO_CONTENT
@@ -298,6 +302,7 @@ class Settings:
     run_timeout_s: float = DEFAULT_RUN_TIMEOUT_S
     sensitive_rules: tuple[SensitiveRule, ...] = ()
     consistency: bool = False
+    background: bool = True
 
     def __post_init__(self) -> None:
         if self.max_content_length < 16:
@@ -331,6 +336,7 @@ class Settings:
         run_timeout_s: float | None = None,
         consistency: bool | None = None,
         sensitive_rules: Sequence[SensitiveRule] | None = None,
+        background: bool | None = None,
     ) -> Settings:
         """Build settings from explicit arguments, else environment variables, else defaults.
 
@@ -354,6 +360,7 @@ class Settings:
             consistency: The opt-in ``consistency`` signal; None reads
                 ``SEMTRACE_CONSISTENCY`` (default off).
             sensitive_rules: Your own ``sensitive_output`` rules (no variable).
+            background: The worker thread; None reads ``SEMTRACE_BACKGROUND`` (default on).
 
         Returns:
             The settings.
@@ -408,4 +415,5 @@ class Settings:
                 _env_bool(SEMTRACE_CONSISTENCY, False) if consistency is None else consistency
             ),
             sensitive_rules=tuple(sensitive_rules or ()),
+            background=_env_bool(SEMTRACE_BACKGROUND, True) if background is None else background,
         )

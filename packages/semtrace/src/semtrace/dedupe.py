@@ -209,7 +209,7 @@ class DuplicateModelSpanFilter(WrappingProcessor):
         if not self._is_hidden(span):
             self._forward_ending(span)
 
-    def on_end(self, span: ReadableSpan) -> None:
+    def _on_end(self, span: ReadableSpan) -> None:
         """Forward the end: not a duplicate's, and a duplicate's child re-parented."""
         forwarded = self._at_end(span)
         if forwarded is not None:

@@ -1,33 +1,39 @@
-"""Work that waits for something off the caller's thread: a span's end deferred until it can.
+"""Telemetry work done off the caller's thread: one bounded worker, and waits for readiness.
 
-A model call that ends before the tiktoken encoding has loaded (the first calls after
-start-up), or before the background count of its long prompt is done, cannot be counted
-yet. Rather than make the caller wait, the recorder hands the rest of the run's end
-(counts, cost, metric points, signals, and the span's end with its true end time) to
-:func:`defer`, which runs it on whichever thread makes the awaited thing ready.
+The caller's thread only records facts (ids, timestamps, the records); turning them into
+telemetry (content JSON, token counts, cost, signals, checks, metric points and the span's
+end with its true end time) is handed here, so an application thread waiting on a model
+pays for none of it.
 
-Bounded: at most :data:`MAX_PENDING` pieces of work wait at once; past that,
-:func:`defer` declines and the caller does the work itself, waiting as before, so nothing
-is ever dropped. :func:`drain` waits for all of it: ``semtrace.flush()``, the shutdown of a
-provider ``configure()`` set up, the in-memory test helpers and interpreter exit call it.
+* :func:`submit` queues work for the worker thread. At most :data:`MAX_QUEUED` pieces
+  wait; past that (or if no thread can be started, as at interpreter exit) it declines
+  and the caller runs the work itself: nothing is ever dropped.
+* :func:`defer` runs work once something it needs is ready, on the thread that readies
+  it: a model call counted before its tiktoken encoding has loaded waits for the load
+  this way, on no thread at all. Bounded by :data:`MAX_PENDING` the same way.
+
+One worker, first in first out: a trace's runs end in the order they ended on the
+caller's side, so a root still ends after its children. Work names its trace, so that
+a span semtrace did not make (the app's request span around a chain) can wait for the
+trace's work before it is exported (:func:`after_trace`). :func:`drain` waits for all of
+it: ``semtrace.flush()``, the shutdown of a provider ``configure()`` set up, the
+in-memory test helpers and interpreter exit call it.
 
 Example:
-    >>> import threading
     >>> from semtrace import deferred
-    >>> ready = threading.Event()
-    >>> waiters = []
-    >>> deferred.defer(lambda cb: waiters.append(cb) or True, lambda: print("ended"))
+    >>> deferred.submit(lambda: print("done off the caller's thread"))
     True
-    >>> for cb in waiters:
-    ...     cb()
-    ended
-    >>> deferred.drain(1.0)
+    >>> deferred.drain(5.0)
+    done off the caller's thread
     True
 """
 
 from __future__ import annotations
 
 import atexit
+import collections
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -36,80 +42,197 @@ from typing import Final
 from semtrace.safety import record_fault
 
 # Each waiting piece holds one run (its span, start and end records): bounded like the runs.
+MAX_QUEUED: Final = 1024
 MAX_PENDING: Final = 1024
 # Longest interpreter exit waits for deferred span ends (a local encoding loads in ~1 s).
 EXIT_WAIT_S: Final = 10.0
 
+Work = Callable[[], None]
 Register = Callable[[Callable[[], None]], bool]
 """Arranges for a callback to run once something is ready; False if it is ready already."""
 
-_ready = threading.Condition()
-_pending = 0
+_lock = threading.Condition(threading.Lock())
+_queue: collections.deque[tuple[Work, int]] = collections.deque()
+_waiting = 0  # pieces handed to defer() whose readiness has not come yet
+_running = 0  # pieces the worker has taken off the queue and not finished
+_worker: threading.Thread | None = None
 _exit_hooked = False
+_by_trace: dict[int, int] = {}  # trace id -> pieces of its work not done yet
+_after: dict[int, list[Work]] = {}  # trace id -> what runs once they are
 
 
-def defer(register: Register, work: Callable[[], None]) -> bool:
+def submit(work: Work, trace_id: int = 0) -> bool:
+    """Queue ``work`` for the worker thread.
+
+    Args:
+        work: What to run; a fault in it is counted, never raised.
+        trace_id: The trace the work belongs to, for :func:`after_trace` (0: none).
+
+    Returns:
+        True if queued; False if the caller must run it itself (the queue is full, or no
+        thread can be started).
+    """
+    global _worker
+    if sys.is_finalizing():
+        return False  # the worker may be gone already: the caller ends its own runs
+    with _lock:
+        if len(_queue) >= MAX_QUEUED:
+            return False
+        if _worker is None:
+            try:
+                _worker = _start_worker()
+            except RuntimeError:  # "can't create new thread at interpreter shutdown"
+                return False
+        _queue.append(_piece(work, trace_id))
+        if len(_queue) == 1:
+            _lock.notify_all()  # the worker sleeps only on an empty queue
+    _hook_exit()
+    return True
+
+
+def defer(register: Register, work: Work, trace_id: int = 0) -> bool:
     """Run ``work`` once what ``register`` waits for is ready, on the thread that readies it.
 
     Args:
         register: Called with a callback; arranges for it to run once ready and returns
             True, or returns False if it is ready already (the callback will not run).
         work: What to run then; a fault in it is counted, never raised.
+        trace_id: The trace the work belongs to, for :func:`after_trace` (0: none).
 
     Returns:
         True if ``work`` was deferred (or already ran); False if the caller must run it:
         nothing to wait for, or too much work already waiting.
     """
-    global _pending
-    with _ready:
-        if _pending >= MAX_PENDING:
+    global _waiting
+    with _lock:
+        if _waiting >= MAX_PENDING:
             return False
-        _pending += 1
+        _waiting += 1
+        _note(trace_id)
     _hook_exit()
 
     def run() -> None:
-        try:
-            work()
-        except Exception:
-            record_fault("deferred work")
-        finally:
-            _done()
+        _run(work, "deferred work")
+        _settle(trace_id, waiting=True)
 
     try:
         if register(run):
             return True
     except Exception:
         record_fault("deferred register")
-    _done()
+    _settle(trace_id, waiting=True)
     return False
 
 
+def after_trace(trace_id: int, work: Work) -> bool:
+    """Run ``work`` once every piece of trace ``trace_id``'s work is done.
+
+    Returns:
+        True if it will (on the thread that finishes the last piece); False if the trace
+        has no work left, and the caller may go on at once.
+    """
+    with _lock:
+        if not _by_trace.get(trace_id):
+            return False
+        _after.setdefault(trace_id, []).append(work)
+        return True
+
+
 def pending() -> int:
-    """Pieces of work waiting."""
-    return _pending
+    """Pieces of work not done yet: queued, running, or waiting for their readiness."""
+    return len(_queue) + _running + _waiting
 
 
 def drain(timeout_s: float = 30.0) -> bool:
     """Wait until no deferred work is left, at most ``timeout_s``.
 
+    Called on the worker thread itself (by work that flushes), it returns at once rather
+    than wait for itself.
+
     Returns:
-        True if nothing is left waiting.
+        True if nothing is left.
     """
+    if threading.current_thread() is _worker:
+        return pending() == 0
     deadline = time.monotonic() + max(0.0, timeout_s)
-    with _ready:
-        return _ready.wait_for(lambda: _pending == 0, max(0.0, deadline - time.monotonic()))
+    with _lock:
+        return _lock.wait_for(lambda: pending() == 0, max(0.0, deadline - time.monotonic()))
 
 
-def _done() -> None:
-    global _pending
-    with _ready:
-        _pending -= 1
-        if _pending == 0:
-            _ready.notify_all()
+def _start_worker() -> threading.Thread:
+    thread = threading.Thread(target=_work, name="semtrace-telemetry", daemon=True)
+    thread.start()
+    return thread
+
+
+def _work() -> None:
+    """The worker: takes everything queued at once, runs it in order, sleeps when idle."""
+    while True:
+        # No reference to a batch outlives it: a finished run's records are freed at once.
+        _run_batch(_take())
+
+
+def _take() -> list[tuple[Work, int]]:
+    global _running
+    with _lock:
+        while not _queue:
+            _lock.wait()
+        batch = list(_queue)
+        _queue.clear()
+        _running = len(batch)
+        return batch
+
+
+def _run_batch(batch: list[tuple[Work, int]]) -> None:
+    while batch:
+        work, trace_id = batch.pop(0)
+        _run(work, "background work")
+        del work
+        _settle(trace_id, waiting=False)
+
+
+def _piece(work: Work, trace_id: int) -> tuple[Work, int]:
+    """A queued piece; noted under its trace (called with the lock held)."""
+    _note(trace_id)
+    return work, trace_id
+
+
+def _note(trace_id: int) -> None:
+    if trace_id:
+        _by_trace[trace_id] = _by_trace.get(trace_id, 0) + 1
+
+
+def _settle(trace_id: int, *, waiting: bool) -> None:
+    """One piece done: run what waited for its trace, then count it done."""
+    global _waiting, _running
+    after: list[Work] = []
+    with _lock:
+        if trace_id:
+            left = _by_trace.pop(trace_id, 1) - 1
+            if left:
+                _by_trace[trace_id] = left
+            else:
+                after = _after.pop(trace_id, [])
+    for work in after:  # before the count: drain() returns only once these ran too
+        _run(work, "after trace")
+    with _lock:
+        if waiting:
+            _waiting -= 1
+        else:
+            _running -= 1
+        if pending() == 0:
+            _lock.notify_all()
+
+
+def _run(work: Work, site: str) -> None:
+    try:
+        work()
+    except Exception:
+        record_fault(site)
 
 
 def _hook_exit() -> None:
-    """Drain at exit; hooked at the first deferral, so after the app's providers were made.
+    """Drain at exit; hooked at the first use, so after the app's providers were made.
 
     ``atexit`` runs the last hook registered first: this one runs before the SDK's own
     provider shutdown, whose exporters then still take the spans ended here.
@@ -118,3 +241,17 @@ def _hook_exit() -> None:
     if not _exit_hooked:
         _exit_hooked = True
         atexit.register(drain, EXIT_WAIT_S)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has no worker thread, and the parent's queued work is the parent's."""
+    global _lock, _queue, _waiting, _running, _worker, _by_trace, _after
+    _lock = threading.Condition(threading.Lock())
+    _queue = collections.deque()
+    _waiting = _running = 0
+    _worker = None
+    _by_trace, _after = {}, {}
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -67,12 +67,14 @@ class Options:
             ``SEMTRACE_RUN_TIMEOUT``.
         consistency: The opt-in ``consistency`` signal; None reads ``SEMTRACE_CONSISTENCY``.
         sensitive_rules: Your own ``sensitive_output`` rules (``SensitiveRule``).
+        background: Turn ended runs into telemetry on semtrace's worker thread, not the
+            caller's; None reads ``SEMTRACE_BACKGROUND`` (default: on).
         thresholds: Pass/fail thresholds of the quality signals.
         evaluators: Your own evaluators, run inline or in the background.
         prices: Price table (a ``PriceTable``, a JSON/TOML path or a mapping) for
             ``semtrace.usage.cost.*``; None reads ``SEMTRACE_PRICES``, else shipped prices.
         settings: Complete :class:`Settings`, instead of the settings arguments above
-            (``capture_content`` to ``run_timeout_s``); giving both raises ``TypeError``.
+            (``capture_content`` to ``background``); giving both raises ``TypeError``.
 
     Raises:
         TypeError: An unknown keyword, or ``settings`` together with a settings argument.
@@ -94,6 +96,7 @@ class Options:
     run_timeout_s: float | None = None
     consistency: bool | None = None
     sensitive_rules: Sequence[SensitiveRule] | None = None
+    background: bool | None = None
     thresholds: Thresholds | None = None
     evaluators: Sequence[Evaluator] = ()
     prices: PriceTable | str | Path | Mapping[str, Any] | None = None

@@ -7,6 +7,12 @@ is counted, never raised into the code that ended a span), the SDK's private
 ``_on_ending`` hook is passed on (see :mod:`semtrace.private_apis`), and
 ``force_flush`` shares one deadline among the downstream processors.
 
+They also keep a trace's local root after the rest of it. semtrace ends its spans on
+its worker thread (:mod:`semtrace.deferred`), a few milliseconds after the framework
+returned; an application span around the chain (a web request's) ends on the app's
+thread meanwhile. Its end is passed on once the worker is done with its trace, so the
+exporters, the tail sampler and the console tree still see the root last.
+
 Example:
     >>> from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     >>> from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
@@ -20,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -38,7 +45,7 @@ class WrappingProcessor(SpanProcessor):
     """Forwards every span processor call to ``downstream``; never raises.
 
     Subclasses decide what to forward by overriding ``on_start``, ``_on_ending`` or
-    ``on_end`` and calling the ``_forward_*`` methods.
+    ``_on_end`` and calling the ``_forward_*`` methods.
 
     Args:
         *downstream: The processors to forward to, in order.
@@ -58,6 +65,17 @@ class WrappingProcessor(SpanProcessor):
         self._forward_ending(span)
 
     def on_end(self, span: ReadableSpan) -> None:
+        """Pass the end on; a local root waits for the rest of its trace (see above)."""
+        try:
+            if is_local_root(span) and deferred.after_trace(
+                span.context.trace_id, functools.partial(self._on_end, span)
+            ):
+                return
+        except Exception:
+            self._fault("on_end")
+        self._on_end(span)
+
+    def _on_end(self, span: ReadableSpan) -> None:
         """Forward the end."""
         self._forward_end(span)
 

@@ -360,7 +360,8 @@ def _targets() -> tuple[object, object]:
 def flush(timeout_millis: int = 30_000) -> bool:
     """Export now whatever spans and metrics are queued.
 
-    Waits for queued background evaluations first, then flushes the providers
+    Waits for the runs semtrace's worker is still turning into telemetry and for queued
+    background evaluations first, then flushes the providers
     :func:`configure` set up, or, before it ran, the global ones if they are SDK
     providers. Call it at the end of a serverless handler or a CLI script.
 
@@ -371,10 +372,9 @@ def flush(timeout_millis: int = 30_000) -> bool:
         ``True`` if everything was flushed in time (or there was nothing to flush).
     """
     deadline = time.monotonic() + timeout_millis / 1000
-    # Background evaluators still working would add spans after the flush: wait first.
+    # Runs still being turned into telemetry on the worker, and background evaluators
+    # still working, would add spans after the flush: wait for both first.
     ok = wait_for_evaluations(timeout_millis / 1000)
-    # So would span ends deferred until their token counts are ready.
-    ok = deferred.drain(max(0.0, deadline - time.monotonic())) and ok
     tracer_provider, meter_provider = _targets()
     try:
         if isinstance(tracer_provider, SdkTracerProvider):

@@ -23,11 +23,9 @@ import functools
 import threading
 import time
 import traceback
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -58,23 +56,14 @@ from semtrace.records import (
     Start,
     ToolStart,
     Usage,
+    ValueEnd,
     WorkflowStart,
 )
 from semtrace.runs import OpenTrace, Run, RunTable, Skipped
 from semtrace.safety import never_raise, record_fault
 from semtrace.spans import fits_int64
-from semtrace.tokens import Count, TokenCounter
+from semtrace.tokens import TokenCounter
 from semtrace.version import __version__
-
-# Prompts this long are counted on a worker thread while the model works: tiktoken
-# releases the GIL, so a long count costs the caller nothing when the model is slow.
-_BACKGROUND_COUNT_CHARS: Final = 16_000
-_MAX_PENDING_COUNTS: Final = 32
-# Longest a model call's end waits for its prompt's background count.
-_BACKGROUND_COUNT_WAIT_S: Final = 1.0
-_counting_pool: ThreadPoolExecutor | None = None
-_pending_counts = 0
-_counting_lock = threading.Lock()
 
 
 class Recorder:
@@ -233,8 +222,6 @@ class Recorder:
             run.span.set_attributes(spans.content_at_start(record, self._policy))
         if isinstance(record, (WorkflowStart, AgentStart)) and run.trace.question is None:
             run.trace.question = spans.first_text(record.input)
-        if isinstance(record, ModelStart):
-            run.input_count = self._count_input_in_background(record)
 
     @never_raise
     def skip(self, run_id: Hashable, parent_id: Hashable | None) -> None:
@@ -353,8 +340,12 @@ class Recorder:
 
     @never_raise
     def close(self) -> None:
-        """Stop recording: end every open run's span (marked abandoned), start no more."""
+        """Stop recording: end every open run's span (marked abandoned), start no more.
+
+        Runs that ended already are finished first (their work may still be queued).
+        """
         self._closed = True
+        deferred.drain(deferred.EXIT_WAIT_S)
         for entry in self._runs.drain():
             if isinstance(entry, Run):
                 self._abandon(entry)
@@ -418,23 +409,44 @@ class Recorder:
             span.set_attribute(semconv.SEMTRACE_TRACE_COST_AMOUNT, round(open_trace.cost, 10))
             span.set_attribute(semconv.SEMTRACE_TRACE_COST_CURRENCY, open_trace.currency)
 
-    def _finish(
-        self,
-        run: Run,
-        record: End | None,
-        error: BaseException | None,
-        ended: tuple[int, float] | None = None,
-    ) -> None:
+    def _finish(self, run: Run, record: End | None, error: BaseException | None) -> None:
+        """Note when the run ended; the rest is the worker's (:mod:`semtrace.deferred`)."""
         # The span ends when the framework said it did, not after our own bookkeeping.
-        end_ns, duration_s = ended or (
-            time.time_ns(),
-            (time.perf_counter_ns() - run.started_ns) / 1e9,
-        )
+        ended = (time.time_ns(), (time.perf_counter_ns() - run.started_ns) / 1e9)
+        if self.settings.background:
+            if isinstance(record, ValueEnd):
+                # The app may change what it got back before the worker reads it.
+                record = ValueEnd(_snapshot(record.output))
+            work = functools.partial(self._complete_in_context, run, record, error, ended)
+            if deferred.submit(work, run.span.get_span_context().trace_id):
+                return
+        self._complete(run, record, error, ended)
+
+    def _complete_in_context(
+        self, run: Run, record: End | None, error: BaseException | None, ended: tuple[int, float]
+    ) -> None:
+        """:meth:`_complete` on the worker, with the run's span current.
+
+        As on the caller's side: metric points keep the span as their exemplar.
+        """
+        token = otel_context.attach(run.otel_context)
+        try:
+            self._complete(run, record, error, ended)
+        finally:
+            otel_context.detach(token)
+
+    def _complete(
+        self, run: Run, record: End | None, error: BaseException | None, ended: tuple[int, float]
+    ) -> None:
+        """Turn an ended run into telemetry, and end its span at its true end time."""
+        end_ns, duration_s = ended
         awaited = self._awaited(run, record, error)
         if awaited is not None and deferred.defer(
-            awaited, lambda: self._finish(run, record, error, (end_ns, duration_s))
+            awaited,
+            lambda: self._complete(run, record, error, ended),
+            run.span.get_span_context().trace_id,
         ):
-            return  # ended, with its counts, once the encoding or the prompt's count is ready
+            return  # ended, with its counts, once the encoding is ready
         attrs: spans.Attributes = {}
         try:
             # Each piece is isolated: a fault loses that piece, never the span.
@@ -460,7 +472,7 @@ class Recorder:
         """What counting this run's tokens would wait for now, if anything.
 
         Only a successful model or embedding call the provider reported no usage for is
-        counted; it waits for its prompt's background count, then for its encoding's load.
+        counted; it waits for its encoding's load.
         """
         counter = self._counter
         if counter is None or error is not None:
@@ -472,9 +484,6 @@ class Recorder:
         start = run.start
         if not isinstance(start, (ModelStart, EmbeddingStart)):
             return None
-        future = run.input_count
-        if future is not None and not future.done():
-            return functools.partial(_when_done, future)
         return counter.pending_load(start.model)
 
     def _end_attributes(self, run: Run, record: End, attrs: spans.Attributes) -> None:
@@ -582,9 +591,7 @@ class Recorder:
             return None, "", None
         start = run.start
         if isinstance(start, ModelStart) and isinstance(record, ModelEnd):
-            counted = _background_count(run.input_count)
-            if counted is None:
-                counted = counter.count_input(start.model, start.messages, start.tools)
+            counted = counter.count_input(start.model, start.messages, start.tools)
             output = counter.count_output(start.model, record.output)
             if counted is None or output is None:
                 return None, "", None
@@ -600,26 +607,6 @@ class Recorder:
                 counted.encoding,
             )
         return None, "", None
-
-    def _count_input_in_background(self, start: ModelStart) -> Future[Any] | None:
-        global _counting_pool, _pending_counts
-        counter = self._counter
-        if counter is None:
-            return None
-        size = sum(len(getattr(p, "content", "")) for m in start.messages for p in m.parts)
-        if size < _BACKGROUND_COUNT_CHARS:
-            return None  # cheap enough to count at the end, and only if the provider doesn't
-        with _counting_lock:  # the worker's callback decrements from another thread
-            if _pending_counts >= _MAX_PENDING_COUNTS:
-                return None
-            if _counting_pool is None:
-                _counting_pool = ThreadPoolExecutor(1, thread_name_prefix="semtrace-tokens")
-            _pending_counts += 1
-        future = _counting_pool.submit(
-            counter.count_input, start.model, start.messages, start.tools
-        )
-        future.add_done_callback(_count_done)
-        return future
 
     def _record_signals(self, run: Run, record: End, attrs: spans.Attributes) -> None:
         start = run.start
@@ -808,35 +795,17 @@ def _mark_failed(span: trace.Span, error: BaseException) -> None:
     )
 
 
-def _background_count(future: Future[Any] | None) -> Count | None:
-    """The prompt count started at the run's start, waited for at most a bounded time.
+def _snapshot(output: Any) -> Any:
+    """A copy of a run's output that the app changing its own value does not reach.
 
-    The one counting thread may be busy with other calls' prompts: past the wait, the
-    caller counts its own prompt instead (bounded by its size) rather than queue.
+    Shallow where it matters: a LangGraph state the app appends a message to, a dict it
+    sets keys on. Objects inside are shared; the app rarely changes those in place.
     """
-    if future is None:
-        return None
-    try:
-        return future.result(timeout=_BACKGROUND_COUNT_WAIT_S)  # type: ignore[no-any-return]
-    except FutureTimeout:
-        future.cancel()
-        return None
-    except Exception:  # the count itself failed: the caller counts again, or gives up
-        return None
-
-
-def _when_done(future: Future[Any], callback: Callable[[], None]) -> bool:
-    """A :data:`deferred.Register` for a future: ``callback`` runs once it is done."""
-    if future.done():
-        return False
-    future.add_done_callback(lambda _: callback())
-    return True
-
-
-def _count_done(_: Future[Any]) -> None:
-    global _pending_counts
-    with _counting_lock:
-        _pending_counts -= 1
+    if isinstance(output, dict):
+        return {k: list(v) if isinstance(v, list) else v for k, v in output.items()}
+    if isinstance(output, list):
+        return list(output)
+    return output
 
 
 def _error_type(error: BaseException) -> str:

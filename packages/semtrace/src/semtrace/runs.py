@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from opentelemetry.context import Context
 from opentelemetry.trace import Span
@@ -90,7 +89,6 @@ class Run:
     is_root: bool = False
     created: float = field(default_factory=time.monotonic)
     first_chunk_ns: int | None = None
-    input_count: Future[Any] | None = None
 
 
 @dataclass(slots=True)

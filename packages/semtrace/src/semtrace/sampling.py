@@ -68,7 +68,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 from opentelemetry.trace import StatusCode
 
-from semtrace import diagnosis, semconv
+from semtrace import deferred, diagnosis, semconv
 from semtrace.processors import WrappingProcessor, is_local_root
 from semtrace.quality.signals import FLAGS, SCORES
 from semtrace.safety import record_fault
@@ -368,7 +368,7 @@ class TailSamplingProcessor(WrappingProcessor):
 
     # --- SpanProcessor ---
 
-    def on_end(self, span: ReadableSpan) -> None:
+    def _on_end(self, span: ReadableSpan) -> None:
         """Hold the span, or decide its trace and forward the spans of a kept one."""
         try:
             with self._lock:
@@ -380,6 +380,7 @@ class TailSamplingProcessor(WrappingProcessor):
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Decide every held trace now, forward the kept ones, and flush downstream."""
+        deferred.drain(timeout_millis / 1000)  # spans semtrace's worker has still to end
         self._decide_all()
         return super().force_flush(timeout_millis)
 
@@ -388,6 +389,7 @@ class TailSamplingProcessor(WrappingProcessor):
 
         Spans that end afterwards are dropped, as the SDK's processors drop them.
         """
+        deferred.drain(deferred.EXIT_WAIT_S)  # spans semtrace's worker has still to end
         with self._lock:
             if self._closed:
                 return

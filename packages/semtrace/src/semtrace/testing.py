@@ -45,9 +45,10 @@ class SpanChecker(SpanProcessor):
     """Fails loudly on a span that never ends, ends twice, or ends after its trace's root.
 
     A span that ends after the local root of its trace has ended would be exported after
-    the rest of its trace, by then flushed. The one deliberate exception: the
-    ``evaluate {name}`` spans of background evaluators, which carry
-    ``gen_ai.evaluation.name`` and are documented to arrive late.
+    the rest of its trace, by then flushed. The deliberate exceptions: the
+    ``evaluate {name}`` spans of background evaluators and feedback spans, which carry
+    ``gen_ai.evaluation.name`` and are documented to arrive late; and roots semtrace did
+    not make.
     """
 
     def __init__(self) -> None:
@@ -75,7 +76,11 @@ class SpanChecker(SpanProcessor):
                 self.violations.append(f"{span.name}: ended twice or never started")
             if span.context.trace_id in self._ended_roots and not late:
                 self.violations.append(f"{span.name}: ended after its trace's root")
-            if span.parent is None or span.parent.is_remote:
+            if (span.parent is None or span.parent.is_remote) and _ours(span) and not late:
+                # A late span (feedback, a background evaluation) is a root of its own
+                # that may come before the rest of its trace has ended. An app's span
+                # around a chain ends as the app says; semtrace's processors keep it
+                # after the rest of its trace (semtrace.processors).
                 self._ended_roots.add(span.context.trace_id)
 
     def all_violations(self) -> list[str]:
@@ -87,6 +92,11 @@ class SpanChecker(SpanProcessor):
         """Names of spans started and not ended."""
         with self._lock:
             return sorted(self._open.values())
+
+
+def _ours(span: ReadableSpan) -> bool:
+    scope = span.instrumentation_scope
+    return scope is not None and scope.name.startswith("semtrace")
 
 
 class Telemetry:

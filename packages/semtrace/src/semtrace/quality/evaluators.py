@@ -33,6 +33,7 @@ from typing import Final, Protocol, runtime_checkable
 
 from opentelemetry.context import Context
 
+from semtrace import deferred
 from semtrace.quality.types import Evaluation, Sample
 from semtrace.safety import record_fault
 
@@ -76,10 +77,15 @@ _workers: weakref.WeakSet[BackgroundEvaluations] = weakref.WeakSet()
 def wait_for_evaluations(timeout: float = 10.0) -> bool:
     """Wait until every background evaluation queue in the process is empty.
 
+    Runs still being turned into telemetry on semtrace's worker may queue evaluations:
+    they are waited for first.
+
     Returns:
         True if they all emptied within ``timeout`` seconds.
     """
     deadline = time.monotonic() + timeout
+    if not deferred.drain(timeout):
+        return False
     return all(w.wait(max(0.0, deadline - time.monotonic())) for w in list(_workers))
 
 
@@ -104,7 +110,14 @@ class BackgroundEvaluations:
             self.dropped += 1
 
     def wait(self, timeout: float = 10.0) -> bool:
-        """Block until the queue is empty (tests, flush at exit). True if it emptied."""
+        """Block until the queue is empty (tests, flush at exit). True if it emptied.
+
+        Runs semtrace's worker has not finished yet may still queue evaluations: they
+        are waited for first.
+        """
+        deadline = time.monotonic() + timeout
+        if not deferred.drain(timeout):
+            return False
         done = threading.Event()
 
         def waiter() -> None:
@@ -112,7 +125,7 @@ class BackgroundEvaluations:
             done.set()
 
         threading.Thread(target=waiter, daemon=True).start()
-        return done.wait(timeout)
+        return done.wait(max(0.0, deadline - time.monotonic()))
 
     def _ensure_thread(self) -> None:
         if self._thread is None:

@@ -1,0 +1,171 @@
+"""Nothing waits on the caller's thread: ended runs become telemetry on semtrace's worker.
+
+The worker is held busy at a gate (a piece of work that waits for an event), so "the
+worker has not got to it yet" is certain rather than a race.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from semtrace import Recorder, Settings, deferred, semconv
+from semtrace.processors import WrappingProcessor
+from semtrace.records import Message, ModelEnd, ModelStart, TextPart, Usage, ValueEnd, WorkflowStart
+from semtrace.testing import Telemetry
+
+
+@pytest.fixture
+def busy_worker() -> Iterator[threading.Event]:
+    """The worker stuck on other work until the event is set."""
+    gate = threading.Event()
+    assert deferred.submit(lambda: None)  # the worker exists
+    assert deferred.drain(10)
+    assert deferred.submit(lambda: gate.wait(30))
+    try:
+        yield gate
+    finally:
+        gate.set()
+        assert deferred.drain(30)
+
+
+def _recorder(telemetry: Telemetry | TracerProvider, **settings: object) -> Recorder:
+    tracer_provider = getattr(telemetry, "tracer_provider", telemetry)
+    meter_provider = getattr(telemetry, "meter_provider", None)
+    return Recorder(
+        Settings(count_tokens=False, **settings),  # type: ignore[arg-type]
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+    )
+
+
+def _chat() -> ModelStart:
+    return ModelStart("openai", "gpt-4o-mini", [Message("user", [TextPart("What is a GIL?")])])
+
+
+def _answer() -> ModelEnd:
+    return ModelEnd(
+        [Message("assistant", [TextPart("A lock.")])], usage=Usage(input_tokens=5, output_tokens=2)
+    )
+
+
+def test_a_run_ends_on_the_worker_with_its_true_end_time(
+    telemetry: Telemetry, busy_worker: threading.Event
+) -> None:
+    recorder = _recorder(telemetry)
+    recorder.start("call", None, _chat())
+    recorder.end("call", _answer())  # returns at once: the worker is busy
+    returned_ns = time.time_ns()
+    assert telemetry.exporter.get_finished_spans() == ()
+    time.sleep(0.01)  # the worker gets to it later than the call ended
+    busy_worker.set()
+    (span,) = telemetry.spans()
+    assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 5
+    assert span.end_time <= returned_ns
+
+
+def test_a_full_queue_finishes_the_run_on_the_callers_thread(
+    telemetry: Telemetry, busy_worker: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deferred, "MAX_QUEUED", 0)
+    recorder = _recorder(telemetry)
+    recorder.start("call", None, _chat())
+    recorder.end("call", _answer())
+    (span,) = telemetry.exporter.get_finished_spans()  # not dropped, not waiting
+    assert span.attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 2
+
+
+def test_background_off_finishes_every_run_on_the_callers_thread(
+    telemetry: Telemetry, busy_worker: threading.Event
+) -> None:
+    recorder = _recorder(telemetry, background=False)
+    recorder.start("call", None, _chat())
+    recorder.end("call", _answer())
+    assert [s.name for s in telemetry.exporter.get_finished_spans()] == ["chat gpt-4o-mini"]
+
+
+def test_the_root_still_ends_after_its_children(
+    telemetry: Telemetry, busy_worker: threading.Event
+) -> None:
+    recorder = _recorder(telemetry)
+    recorder.start("root", None, WorkflowStart(name="rag"))
+    recorder.start("call", "root", _chat())
+    recorder.end("call", _answer())
+    recorder.end("root", ValueEnd(output="A lock."))
+    busy_worker.set()
+    assert [s.name for s in telemetry.spans()] == ["chat gpt-4o-mini", "invoke_workflow rag"]
+    telemetry.assert_spans_well_formed()
+
+
+def test_an_app_span_around_a_chain_is_passed_on_after_the_chains_spans(
+    busy_worker: threading.Event,
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(WrappingProcessor(SimpleSpanProcessor(exporter)))
+    recorder = _recorder(provider)
+    with provider.get_tracer("app").start_as_current_span("POST /ask"):
+        recorder.start("root", None, WorkflowStart(name="rag"))
+        recorder.end("root", ValueEnd(output="A lock."))
+    assert exporter.get_finished_spans() == ()  # the app's span waits for its trace
+    busy_worker.set()
+    assert deferred.drain(10)
+    assert [s.name for s in exporter.get_finished_spans()] == ["invoke_workflow rag", "POST /ask"]
+
+
+def test_what_the_app_changes_after_a_run_returned_is_not_recorded(
+    telemetry: Telemetry, busy_worker: threading.Event
+) -> None:
+    recorder = _recorder(telemetry, capture=semtrace_span_only())
+    state = {"messages": ["What is a GIL?", "A lock."]}
+    recorder.start("root", None, WorkflowStart(name="graph"))
+    recorder.end("root", ValueEnd(output=state))
+    state["messages"].append("Next question")  # the app reuses its state
+    state["step"] = 2  # type: ignore[assignment]
+    busy_worker.set()
+    (span,) = telemetry.spans()
+    recorded = span.attributes[semconv.SEMTRACE_OUTPUT_VALUE]
+    assert "A lock." in recorded
+    assert "Next question" not in recorded and "step" not in recorded
+
+
+def test_metric_points_keep_the_runs_span_as_their_exemplar(telemetry: Telemetry) -> None:
+    recorder = _recorder(telemetry)
+    recorder.start("call", None, _chat())
+    recorder.end("call", _answer())
+    (span,) = telemetry.spans()
+    (point,) = telemetry.metric_points(semconv.METRIC_OPERATION_DURATION)
+    assert [e.span_id for e in point.exemplars] == [span.context.span_id]
+
+
+def test_work_that_drains_from_the_worker_does_not_wait_for_itself() -> None:
+    results: list[bool] = []
+    assert deferred.submit(lambda: results.append(deferred.drain(30)))
+    assert deferred.drain(10)  # would time out if the worker waited for itself
+    assert len(results) == 1
+
+
+def test_a_forked_child_starts_with_no_work_of_its_parent(busy_worker: threading.Event) -> None:
+    context = multiprocessing.get_context("fork")
+    child = context.Process(target=_child_submits_and_drains)
+    child.start()  # the parent's worker is busy and holds queued work at the fork
+    child.join(30)
+    assert child.exitcode == 0
+
+
+def _child_submits_and_drains() -> None:
+    ran: list[int] = []
+    ok = deferred.pending() == 0 and deferred.submit(lambda: ran.append(1))
+    raise SystemExit(0 if ok and deferred.drain(10) and ran == [1] else 1)
+
+
+def semtrace_span_only() -> object:
+    from semtrace.config import CaptureMode
+
+    return CaptureMode.SPAN_ONLY
