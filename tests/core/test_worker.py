@@ -169,3 +169,21 @@ def semtrace_span_only() -> object:
     from semtrace.config import CaptureMode
 
     return CaptureMode.SPAN_ONLY
+
+
+def test_the_worker_gives_way_while_the_app_is_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deferred, "QUIET_S", 30.0)  # "busy" for the whole test
+    monkeypatch.setattr(deferred, "MAX_DELAY_S", 30.0)
+    ran = threading.Event()
+    assert deferred.submit(ran.set)  # a submit is the app being busy too
+    assert not ran.wait(0.2)
+    assert deferred.drain(10)  # a flush does not wait for the app to be quiet
+    assert ran.is_set()
+
+
+def test_work_waits_for_a_quiet_app_only_so_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deferred, "QUIET_S", 30.0)
+    monkeypatch.setattr(deferred, "MAX_DELAY_S", 0.05)
+    ran = threading.Event()
+    assert deferred.submit(ran.set)
+    assert ran.wait(10)  # no drain: the app that is never quiet still gets its telemetry

@@ -14,7 +14,7 @@ import socket
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from semtrace import Settings, safety, tokens
+from semtrace import Settings, deferred, safety, tokens
 from semtrace.testing import Telemetry
 
 from tests.hardening.workload import Workload, live_objects
@@ -24,6 +24,7 @@ MAX_OPEN = 32
 TOKEN_CACHE_CHARS = 20_000
 TOKEN_SHORT_CACHE_ENTRIES = 50
 MAX_QUEUE = 64
+WORKER_QUEUE = 16  # ended runs waiting for semtrace's worker
 #: Heavy on the kinds that leave state behind (abandoned streams, runs never ended).
 MIX = ("normal", "error", "abandoned", "abandoned", "never-ended", "never-ended")
 
@@ -39,6 +40,8 @@ def test_every_map_stays_under_its_bound(
 ) -> None:
     monkeypatch.setattr(tokens, "_CACHE_MAX_CHARS", TOKEN_CACHE_CHARS)
     monkeypatch.setattr(tokens, "_SHORT_CACHE_MAX_ENTRIES", TOKEN_SHORT_CACHE_ENTRIES)
+    monkeypatch.setattr(deferred, "MAX_QUEUED", WORKER_QUEUE)
+    monkeypatch.setattr(deferred, "MAX_PENDING", WORKER_QUEUE)
     exporter = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{closed_port()}/v1/traces", timeout=1)
     processor = BatchSpanProcessor(
         exporter, max_queue_size=MAX_QUEUE, max_export_batch_size=16, schedule_delay_millis=50
@@ -59,7 +62,7 @@ def test_every_map_stays_under_its_bound(
     first: dict[str, int] = {}
     for i in range(STEPS):
         workload.step(i)
-        sizes = {**workload.maps(), "bsp_queue": len(queue)}
+        sizes = {**workload.maps(), "bsp_queue": len(queue), "worker": deferred.pending()}
         for key, value in sizes.items():
             peaks[key] = max(peaks[key], value)
         if i == 200:
@@ -76,12 +79,13 @@ def test_every_map_stays_under_its_bound(
         assert 0 < peaks[key] <= TOKEN_SHORT_CACHE_ENTRIES, (key, peaks[key])
     assert peaks["encoding_by_model"] <= 4097
     assert peaks["bsp_queue"] <= MAX_QUEUE
+    assert peaks["worker"] <= 2 * WORKER_QUEUE + 1  # queued and waiting, and one running
     # Tables of classes and event types: filled at warm-up, then constant.
     for key in ("li.event_routes", "li.kind_cache", "encoding_loads", "li.dispatcher_open_spans"):
         assert last[key] == first[key], (key, first[key], last[key])
     # Nothing semtrace keeps per run outlives its bound...
     in_flight = sum(live_during[k] - live_before[k] for k in ("Run", "Skipped"))
-    assert in_flight <= 2 * MAX_OPEN, live_during
+    assert in_flight <= 2 * MAX_OPEN + 2 * WORKER_QUEUE + 1, live_during
     assert live_during["OpenSpan"] - live_before["OpenSpan"] <= MAX_OPEN, live_during
     # ...or the shutdown.
     live_after = live_objects()

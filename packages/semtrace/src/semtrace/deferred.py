@@ -8,6 +8,12 @@ pays for none of it.
 * :func:`submit` queues work for the worker thread. At most :data:`MAX_QUEUED` pieces
   wait; past that (or if no thread can be started, as at interpreter exit) it declines
   and the caller runs the work itself: nothing is ever dropped.
+* The worker works while the app waits. Python runs one thread at a time: a worker that
+  took its turns while the app's thread computes would only slow it down. So the worker
+  starts when the app has been quiet (no run started or ended) for :data:`QUIET_S`, the
+  sign that it waits on a model or the network, and gives way again when it is not. It
+  never waits longer than :data:`MAX_DELAY_S`, so an app that never waits still gets its
+  telemetry.
 * :func:`defer` runs work once something it needs is ready, on the thread that readies
   it: a model call counted before its tiktoken encoding has loaded waits for the load
   this way, on no thread at all. Bounded by :data:`MAX_PENDING` the same way.
@@ -46,6 +52,11 @@ MAX_QUEUED: Final = 1024
 MAX_PENDING: Final = 1024
 # Longest interpreter exit waits for deferred span ends (a local encoding loads in ~1 s).
 EXIT_WAIT_S: Final = 10.0
+# How long without a run starting or ending means the app waits (a model answers in tens
+# of milliseconds at the least; callbacks come every fraction of a millisecond).
+QUIET_S: Final = 0.005
+# Longest a piece of work waits for the app to be quiet.
+MAX_DELAY_S: Final = 0.25
 
 Work = Callable[[], None]
 Register = Callable[[Callable[[], None]], bool]
@@ -57,6 +68,8 @@ _waiting = 0  # pieces handed to defer() whose readiness has not come yet
 _running = 0  # pieces the worker has taken off the queue and not finished
 _worker: threading.Thread | None = None
 _exit_hooked = False
+_active_at = 0.0  # perf_counter() of the app's last run start or end
+_draining = 0  # threads in drain(): the worker does not wait for quiet then
 _by_trace: dict[int, int] = {}  # trace id -> pieces of its work not done yet
 _after: dict[int, list[Work]] = {}  # trace id -> what runs once they are
 
@@ -72,7 +85,8 @@ def submit(work: Work, trace_id: int = 0) -> bool:
         True if queued; False if the caller must run it itself (the queue is full, or no
         thread can be started).
     """
-    global _worker
+    global _worker, _active_at
+    _active_at = time.perf_counter()
     if sys.is_finalizing():
         return False  # the worker may be gone already: the caller ends its own runs
     with _lock:
@@ -88,6 +102,12 @@ def submit(work: Work, trace_id: int = 0) -> bool:
             _lock.notify_all()  # the worker sleeps only on an empty queue
     _hook_exit()
     return True
+
+
+def note_activity() -> None:
+    """Note that the app is busy (a run started): the worker gives way for a moment."""
+    global _active_at
+    _active_at = time.perf_counter()
 
 
 def defer(register: Register, work: Work, trace_id: int = 0) -> bool:
@@ -152,11 +172,17 @@ def drain(timeout_s: float = 30.0) -> bool:
     Returns:
         True if nothing is left.
     """
+    global _draining
     if threading.current_thread() is _worker:
         return pending() == 0
     deadline = time.monotonic() + max(0.0, timeout_s)
     with _lock:
-        return _lock.wait_for(lambda: pending() == 0, max(0.0, deadline - time.monotonic()))
+        _draining += 1
+        _lock.notify_all()  # the worker may be waiting for the app to be quiet
+        try:
+            return _lock.wait_for(lambda: pending() == 0, max(0.0, deadline - time.monotonic()))
+        finally:
+            _draining -= 1
 
 
 def _start_worker() -> threading.Thread:
@@ -166,29 +192,41 @@ def _start_worker() -> threading.Thread:
 
 
 def _work() -> None:
-    """The worker: takes everything queued at once, runs it in order, sleeps when idle."""
+    """The worker: runs the queued work in order, one piece at a time, when the app waits."""
     while True:
-        # No reference to a batch outlives it: a finished run's records are freed at once.
-        _run_batch(_take())
+        work, trace_id = _next()
+        _run(work, "background work")
+        del work  # a finished run's records are freed now, not at the next piece
+        _settle(trace_id, waiting=False)
 
 
-def _take() -> list[tuple[Work, int]]:
+def _next() -> tuple[Work, int]:
+    """The oldest piece of work, once there is one and the app is quiet."""
     global _running
     with _lock:
         while not _queue:
             _lock.wait()
-        batch = list(_queue)
-        _queue.clear()
-        _running = len(batch)
-        return batch
+    _wait_for_quiet()
+    with _lock:
+        _running += 1
+        return _queue.popleft()
 
 
-def _run_batch(batch: list[tuple[Work, int]]) -> None:
-    while batch:
-        work, trace_id = batch.pop(0)
-        _run(work, "background work")
-        del work
-        _settle(trace_id, waiting=False)
+def _wait_for_quiet() -> None:
+    """Sleep (the GIL free for the app) until the app is quiet, or work has waited enough."""
+    since = time.perf_counter()
+    while True:
+        now = time.perf_counter()
+        quiet_for = now - _active_at
+        if (
+            quiet_for >= QUIET_S
+            or now - since >= MAX_DELAY_S
+            or _draining
+            or len(_queue) >= MAX_QUEUED // 2
+        ):
+            return
+        with _lock:  # drain() wakes it
+            _lock.wait(min(QUIET_S - quiet_for, MAX_DELAY_S - (now - since)))
 
 
 def _piece(work: Work, trace_id: int) -> tuple[Work, int]:
@@ -245,10 +283,10 @@ def _hook_exit() -> None:
 
 def _after_fork_in_child() -> None:
     """A forked child has no worker thread, and the parent's queued work is the parent's."""
-    global _lock, _queue, _waiting, _running, _worker, _by_trace, _after
+    global _lock, _queue, _waiting, _running, _worker, _by_trace, _after, _draining
     _lock = threading.Condition(threading.Lock())
     _queue = collections.deque()
-    _waiting = _running = 0
+    _waiting = _running = _draining = 0
     _worker = None
     _by_trace, _after = {}, {}
 

@@ -147,6 +147,7 @@ class Recorder:
         """
         if self._closed:
             return
+        deferred.note_activity()
         parent_run, open_trace = self._parent(parent_id)
         dropped = self._drop and spans.operation_of(record) in self._drop
         if dropped or instrumentation_suppressed():
@@ -246,6 +247,7 @@ class Recorder:
     @never_raise
     def chunk(self, run_id: Hashable) -> None:
         """Note a streamed chunk; the first one sets ``gen_ai.response.time_to_first_chunk``."""
+        deferred.note_activity()
         run = self._runs.get(run_id)
         if isinstance(run, Run) and run.first_chunk_ns is None:
             run.first_chunk_ns = time.perf_counter_ns()
