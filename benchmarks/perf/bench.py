@@ -334,12 +334,14 @@ def measure_cell(
     seconds: float | None = None,
     warm: int | None = None,
     min_units: int = 1,
+    batches: int | None = None,
 ) -> dict[str, Any]:
     """Every variant against ``none``, ``opts.reps`` rounds, the order rotating each round.
 
-    In a round each variant is timed in ``opts.batches`` batches alternating with as many
-    uninstrumented batches (none, v, v, none, ...; the next round starts with v), each
-    batch set up and torn down on its own, each unit of work timed on its own.
+    In a round each variant is timed in ``batches`` (default ``opts.batches``) batches
+    alternating with as many uninstrumented batches (none, v, v, none, ...; the next
+    round starts with v), each batch set up and torn down on its own, each unit of work
+    timed on its own.
     ``opts.n`` units per batch, else as many as make ``seconds`` uninstrumented, at
     least ``min_units``. Other processes on the machine only ever
     add time, so each side of the round is summarised by the lower quartile of its units'
@@ -348,6 +350,7 @@ def measure_cell(
     kwargs = kwargs or {}
     started = time.perf_counter()
     warm = opts.warm if warm is None else warm
+    batches = opts.batches if batches is None else batches
     framework = _framework(workload)
     cell: dict[str, Any] = {"workload": workload, "mode": mode, "kwargs": kwargs, "variants": {}}
     runnable, base = [], V.ALL["none"]()
@@ -379,7 +382,7 @@ def measure_cell(
             mine: list[dict[str, Any]] = []
             theirs: list[dict[str, Any]] = []
             try:
-                for b in range(opts.batches):
+                for b in range(batches):
                     pair = (base, variant) if (b + rep) % 2 == 0 else (variant, base)
                     for who in pair:
                         got = measure_once(who, workload, kwargs, mode, tel, n, warm)
@@ -471,7 +474,9 @@ def section_latency(opts: Any, tel: Telemetry) -> list[dict[str, Any]]:
 
     The time a tracer adds is small against the model's: each batch has at least
     ``opts.latency_units`` units (the lower quartile needs a few), more if they fit in
-    ``opts.latency_seconds``; one warm-up unit.
+    ``opts.latency_seconds``; one warm-up unit; ``opts.latency_batches`` batches a side
+    per round (1: none, v in one round, v, none in the next), so that the section's
+    18 cells fit in about ten minutes at ``--reps 3``.
     """
     return [
         measure_cell(
@@ -484,6 +489,7 @@ def section_latency(opts: Any, tel: Telemetry) -> list[dict[str, Any]]:
             seconds=opts.latency_seconds,
             warm=1,
             min_units=opts.latency_units,
+            batches=opts.latency_batches,
         )
         for workload, mode, ms in latency_cells(opts)
     ]
@@ -928,6 +934,7 @@ def parse(argv: list[str] | None = None) -> Any:
     p.add_argument("--latency-variants", default=",".join(LATENCY_VARIANTS))
     p.add_argument("--latency-units", type=int, default=6, help="least units per batch")
     p.add_argument("--latency-seconds", type=float, default=0.3, help="per batch, if more")
+    p.add_argument("--latency-batches", type=int, default=1, help="batches per side per round")
     p.add_argument("--inflight", type=int, default=200, help="invocations held in flight")
     p.add_argument("--memory-variants", default="", help="default: --variants")
     p.add_argument("--profile-n", type=int, default=1500)

@@ -441,15 +441,17 @@ def _latency(results: dict[str, Any]) -> list[str]:
     if not cells:
         return []
     units = sorted({c.get("units_per_batch", 0) for c in cells})
+    batches = results.get("options", {}).get("latency_batches", 1)
     out = [
         "## Added latency with a realistic model (20 and 200 ms per model call)",
         "",
         "The fake models sleep 20 or 200 ms per call (time.sleep in sync and stream,",
         "asyncio.sleep in async: the LangGraph agent makes 3 model calls per invocation, the",
         "others 1). Added wall time per invocation over none, the median over rounds, measured",
-        "as in the main tables (interleaved batches, lower quartile of the units' times); "
-        + (f"{units[0]}" if len(units) == 1 else f"{units[0]}-{units[-1]}")
-        + " units per batch. floor: one bare span per run;",
+        "as in the main tables (interleaved batches, lower quartile of the units' times),"
+        f" {batches} batch(es) a side per round, the side that goes first alternating;"
+        f" {units[0] if len(units) == 1 else f'{units[0]}-{units[-1]}'} units per batch,"
+        " after one warm-up unit. floor: one bare span per run;",
         "semtrace-inline: semtrace with its background worker off. The caller's wait is the",
         "wall time; the work semtrace's worker does after an invocation returned is not in it",
         "(it is in CPU, below).",
