@@ -341,10 +341,9 @@ def measure_cell(
     In a round each variant is timed in ``batches`` (default ``opts.batches``) batches
     alternating with as many uninstrumented batches (none, v, v, none, ...; the next
     round starts with v), each batch set up and torn down on its own, each unit of work
-    timed on its own.
-    ``opts.n`` units per batch, else as many as make ``seconds`` uninstrumented, at
-    least ``min_units``. Other processes on the machine only ever
-    add time, so each side of the round is summarised by the lower quartile of its units'
+    timed on its own: ``opts.n`` units per batch, else as many as make ``seconds``
+    uninstrumented, at least ``min_units``. Other processes on the machine only ever add
+    time, so each side of the round is summarised by the lower quartile of its units'
     times (``low``); the round's ratio is their ratio, the cell's the median over rounds.
     """
     kwargs = kwargs or {}

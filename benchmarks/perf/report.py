@@ -354,13 +354,22 @@ def _profile(results: dict[str, Any]) -> list[str]:
     profile = results.get("profile")
     if not profile:
         return []
-    out = ["## Where semtrace's time goes (pyinstrument, semtrace variant, sync)", ""]
+    out = [
+        "## Where semtrace's time goes (pyinstrument, sync)",
+        "",
+        "pyinstrument samples the caller's thread only: the variant profiled is semtrace-inline",
+        "(its worker off, all its work on that thread) where it exists, else semtrace.",
+        "",
+    ]
+    if "skipped" in profile:  # pyinstrument missing: the section did not run
+        return [*out, f"Not profiled: {profile['skipped']}.", ""]
     for workload, p in profile.items():
         if "top" not in p:
             out += [f"- {_name(workload)}: {p.get('skipped', 'not profiled')}", ""]
             continue
         out += [
-            f"{_name(workload)}: semtrace's frames take {p['semtrace_share']:.1%} of wall under"
+            f"{_name(workload)} ({p.get('variant', 'semtrace')}): semtrace's frames take"
+            f" {p['semtrace_share']:.1%} of wall under"
             f" the profiler ({p['invocations']} invocations). Inclusive time per function, the"
             " framework code it calls back excluded; µs are inflated by the profiler, shares less:",
             "",
