@@ -411,9 +411,14 @@ def _by_latency(cells: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
     return out
 
 
-def latency_verdicts(cells: list[dict[str, Any]], name: str = "semtrace") -> tuple[int, int]:
-    """(cells where ``name`` adds at most the floor's wall time, cells where both measured)."""
-    pairs = [(_added(c, name), _added(c, "floor")) for c in cells]
+def latency_verdicts(
+    cells: list[dict[str, Any]], name: str = "semtrace", prefix: str = ""
+) -> tuple[int, int]:
+    """(cells where ``name`` adds at most the floor's wall time, cells where both measured).
+
+    ``prefix``: "cpu_" compares CPU time instead, "caller_" the caller's thread's CPU time.
+    """
+    pairs = [(_added(c, name, prefix), _added(c, "floor", prefix)) for c in cells]
     measured = [(ours, floor) for ours, floor in pairs if ours is not None and floor is not None]
     return sum(ours <= floor for ours, floor in measured), len(measured)
 
@@ -421,7 +426,7 @@ def latency_verdicts(cells: list[dict[str, Any]], name: str = "semtrace") -> tup
 def _latency_grid(cells: list[dict[str, Any]], prefix: str = "") -> list[str]:
     """Variants down, workload x mode across: added time per invocation over none."""
     out = _head("variant", *(_label(c) for c in cells))
-    key = "cpu" if prefix else "t"
+    key = prefix.rstrip("_") or "t"
     base = [c["variants"].get("none", {}).get(key) for c in cells]
     out.append(
         _row(
@@ -475,6 +480,19 @@ def _latency(results: dict[str, Any]) -> list[str]:
                 out.append(f"{name} ≤ floor: {k} of {n} cells  ")
         out += ["", f"The same in process CPU time (all threads), {ms} ms model:", ""]
         out += [*_latency_grid(group, "cpu_"), ""]
+        if any(_added(c, "semtrace", "caller_") is not None for c in group):
+            k, n = latency_verdicts(group, "semtrace", "caller_")
+            out += [
+                f"CPU time on the caller's path, {ms} ms model: process CPU minus that of",
+                "semtrace's worker thread (`semtrace-telemetry`); the framework's thread pools",
+                "count (LangChain runs parallel branches on one). As robust to other load as CPU",
+                "time, but blind to waits (the GIL held by semtrace's worker among them).",
+                "",
+                *_latency_grid(group, "caller_"),
+                "",
+                f"semtrace ≤ floor in CPU on the caller's path: {k} of {n} cells",
+                "",
+            ]
     return out
 
 
