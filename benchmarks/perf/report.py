@@ -416,7 +416,7 @@ def latency_verdicts(
 ) -> tuple[int, int]:
     """(cells where ``name`` adds at most the floor's wall time, cells where both measured).
 
-    ``prefix``: "cpu_" compares CPU time instead, "caller_" the caller's thread's CPU time.
+    ``prefix``: "cpu_" compares CPU time instead, "caller_" CPU time on the caller's path.
     """
     pairs = [(_added(c, name, prefix), _added(c, "floor", prefix)) for c in cells]
     measured = [(ours, floor) for ours, floor in pairs if ours is not None and floor is not None]
@@ -456,14 +456,17 @@ def _latency(results: dict[str, Any]) -> list[str]:
         return []
     units = sorted({c.get("units_per_batch", 0) for c in cells})
     batches = results.get("options", {}).get("latency_batches", 1)
+    by_latency = sorted(_by_latency(cells).items())
     out = [
-        "## Added latency with a realistic model (20 and 200 ms per model call)",
+        "## Added latency with a realistic model"
+        f" ({' and '.join(str(ms) for ms, _ in by_latency)} ms per model call)",
         "",
         "The fake models sleep 20 or 200 ms per call (time.sleep in sync and stream,",
         "asyncio.sleep in async: the LangGraph agent makes 3 model calls per invocation, the",
         "others 1). Added wall time per invocation over none, the median over rounds, measured",
         "as in the main tables (interleaved batches, lower quartile of the units' times),"
-        f" {batches} batch(es) a side per round, the side that goes first alternating;"
+        f" {batches} batch{'es' if batches > 1 else ''} a side per round, the side that goes"
+        " first alternating;"
         f" {units[0] if len(units) == 1 else f'{units[0]}-{units[-1]}'} units per batch,"
         " after one warm-up unit. floor: one bare span per run;",
         "semtrace-inline: semtrace with its background worker off. The caller's wait is the",
@@ -471,7 +474,7 @@ def _latency(results: dict[str, Any]) -> list[str]:
         "(it is in CPU, below).",
         "",
     ]
-    for ms, group in sorted(_by_latency(cells).items()):
+    for ms, group in by_latency:
         out += [f"### {ms} ms per model call: added wall time per invocation", ""]
         out += [*_latency_grid(group), ""]
         for name in ("semtrace", "semtrace-inline"):
