@@ -9,10 +9,17 @@ CI's smoke run (project venv, no anchors, seconds; exits non-zero if anything br
     cd /work/main && uv run python benchmarks/perf/bench.py --smoke
 
 Sections: ``main`` (3 workloads x sync/async8/stream, in-memory exporter with
-SimpleSpanProcessor), ``otlp`` (sync, BatchSpanProcessor + OTLP/HTTP to a local
-receiver), ``long`` (an ~8k-token prompt, 0 and 200 ms model latency), ``memory``
-(tracemalloc around N invocations held in flight), ``profile`` (pyinstrument over
-semtrace), ``rss`` (RSS over 50k invocations, in a child process).
+SimpleSpanProcessor), ``latency`` (the same cells under a 20 and a 200 ms model: the
+added wall time per invocation of the floor and semtrace), ``otlp`` (sync,
+BatchSpanProcessor + OTLP/HTTP to a local receiver), ``long`` (an ~8k-token prompt, 0
+and 200 ms model latency), ``memory`` (tracemalloc around N invocations held in flight),
+``profile`` (pyinstrument over semtrace), ``rss`` (RSS over 50k invocations, in a child
+process).
+
+semtrace may finish an invocation's telemetry on a worker thread after the invocation
+returned: every section reads spans and metric points only after ``V.settle()`` (which
+drains ``semtrace.deferred``). CPU time is ``time.process_time()``: all threads, so the
+worker's work is counted (what is left at the end of a batch is spread over its units).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import tracemalloc
@@ -64,6 +72,7 @@ def _offline_tiktoken() -> None:
         "SEMTRACE_COUNT_TOKENS",
         "SEMTRACE_QUALITY_SIGNALS",
         "SEMTRACE_TRACE_ALL_RUNS",
+        "SEMTRACE_BACKGROUND",
     ):
         os.environ.pop(var, None)
 
@@ -87,7 +96,17 @@ MAIN_VARIANTS = (
     "otel-genai",
 )
 LONG_VARIANTS = ("none", "floor", "semtrace", "semtrace-nocount")
-OURS = ("none", "noop", "floor", "semtrace", "semtrace+content", "semtrace-nocount")
+LATENCY_VARIANTS = ("none", "floor", "semtrace", "semtrace-inline")
+LATENCIES_MS = (20, 200)
+OURS = (
+    "none",
+    "noop",
+    "floor",
+    "semtrace",
+    "semtrace+content",
+    "semtrace-nocount",
+    "semtrace-inline",
+)
 MAKE: dict[str, Callable[..., Any]] = {**W.WORKLOADS, "lc_long": W.LangChainLongPrompt}
 
 
@@ -129,9 +148,11 @@ class Telemetry:
         self.meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
 
     def spans(self) -> tuple[Any, ...]:
+        V.settle()  # spans semtrace still ends on its worker
         return tuple(self.exporter.get_finished_spans()) if self.exporter is not None else ()
 
     def clear(self) -> None:
+        V.settle()  # else spans of earlier invocations land after the clear
         self.tracer_provider.force_flush()
         if self.exporter is not None:
             self.exporter.clear()
@@ -223,6 +244,22 @@ def _framework(workload: str) -> str:
     return V.LI if workload == "llamaindex" else V.LC
 
 
+# semtrace's long-lived worker threads, by name: their CPU time is off the caller's path.
+WORKER_THREADS = ("semtrace-telemetry",)
+
+
+def worker_cpu() -> float:
+    """CPU seconds semtrace's worker threads have used so far (Linux; else 0)."""
+    if not hasattr(time, "pthread_getcpuclockid"):
+        return 0.0
+    total = 0.0
+    for thread in threading.enumerate():
+        if thread.name in WORKER_THREADS and thread.ident is not None and thread.is_alive():
+            with contextlib.suppress(OSError):
+                total += time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+    return total
+
+
 def measure_once(
     variant: V.Variant,
     workload: str,
@@ -232,7 +269,13 @@ def measure_once(
     n: int,
     warm: int,
 ) -> dict[str, Any]:
-    """Start the variant, build the workload, warm up, time ``n`` units, stop."""
+    """Start the variant, build the workload, warm up, time ``n`` units, stop.
+
+    The work semtrace's worker has left at the end of the batch is waited for untimed
+    (``drain``: seconds per batch) before the spans are counted; its CPU time is spread
+    over the batch's units, so that CPU stays the whole work. Wall time is what the
+    caller waited, and the caller does not wait for the worker.
+    """
     callbacks = variant.start(_framework(workload), tel)
     warnings.simplefilter("ignore")  # an anchor's import may have re-armed its warnings
     runner = None
@@ -243,19 +286,27 @@ def measure_once(
             i += runner(i)
         tel.clear()
         gc.collect()
-        wall, cpu, k = [], [], 0
+        wall, cpu, caller, k = [], [], [], 0
         clock, cpu_clock = time.perf_counter, time.process_time
         for _ in range(n):
+            h0 = worker_cpu()
             t0, c0 = clock(), cpu_clock()
             size = runner(i + k)
             wall.append((clock() - t0) / size)
-            cpu.append((cpu_clock() - c0) / size)
+            used = cpu_clock() - c0
+            cpu.append(used / size)
+            caller.append((used - (worker_cpu() - h0)) / size)
             k += size
+        c0 = cpu_clock()
+        drain = V.settle()
+        tail = (cpu_clock() - c0) / k
         tel.tracer_provider.force_flush()
         spans = tel.spans()
         out = {
             "t": wall,
-            "cpu": cpu,
+            "cpu": [c + tail for c in cpu],
+            "caller": caller,
+            "drain": drain,
             "spans": len(spans) / k,
             "traces": len({s.context.trace_id for s in spans}) / k,
         }
@@ -303,17 +354,23 @@ def measure_cell(
     kwargs: dict[str, Any] | None = None,
     seconds: float | None = None,
     warm: int | None = None,
+    min_units: int = 1,
+    batches: int | None = None,
 ) -> dict[str, Any]:
     """Every variant against ``none``, ``opts.reps`` rounds, the order rotating each round.
 
-    In a round each variant is timed in ``opts.batches`` batches alternating with as many
-    uninstrumented batches (none, v, v, none, ...), each batch set up and torn down on
-    its own, each unit of work timed on its own. Other processes on the machine only ever
-    add time, so each side of the round is summarised by the lower quartile of its units'
+    In a round each variant is timed in ``batches`` (default ``opts.batches``) batches
+    alternating with as many uninstrumented batches (none, v, v, none, ...; the next
+    round starts with v), each batch set up and torn down on its own, each unit of work
+    timed on its own: ``opts.n`` units per batch, else as many as make ``seconds``
+    uninstrumented, at least ``min_units``. Other processes on the machine only ever add
+    time, so each side of the round is summarised by the lower quartile of its units'
     times (``low``); the round's ratio is their ratio, the cell's the median over rounds.
     """
     kwargs = kwargs or {}
+    started = time.perf_counter()
     warm = opts.warm if warm is None else warm
+    batches = opts.batches if batches is None else batches
     framework = _framework(workload)
     cell: dict[str, Any] = {"workload": workload, "mode": mode, "kwargs": kwargs, "variants": {}}
     runnable, base = [], V.ALL["none"]()
@@ -326,12 +383,17 @@ def measure_cell(
         if name != "none":
             runnable.append(variant)
         cell["variants"][name] = {
-            key: [] for key in ("t", "cpu", "base_t", "base_cpu", "spans", "traces", "leftovers")
+            key: []
+            for key in (
+                *("t", "cpu", "caller", "base_t", "base_cpu", "base_caller"),
+                *("spans", "traces", "drain", "leftovers"),
+            )
         }
-    n = opts.n or calibrate(workload, kwargs, mode, tel, seconds or opts.seconds, 1)
+    seconds = seconds or opts.seconds
+    n = opts.n or max(min_units, calibrate(workload, kwargs, mode, tel, seconds, 1))
     cell["units_per_batch"] = n
     none_row = cell["variants"].setdefault(
-        "none", {key: [] for key in ("t", "cpu", "spans", "traces")}
+        "none", {key: [] for key in ("t", "cpu", "caller", "spans", "traces")}
     )
     for rep in range(opts.reps):
         shift = rep % max(1, len(runnable))
@@ -343,8 +405,8 @@ def measure_cell(
             mine: list[dict[str, Any]] = []
             theirs: list[dict[str, Any]] = []
             try:
-                for b in range(opts.batches):
-                    pair = (base, variant) if b % 2 == 0 else (variant, base)
+                for b in range(batches):
+                    pair = (base, variant) if (b + rep) % 2 == 0 else (variant, base)
                     for who in pair:
                         got = measure_once(who, workload, kwargs, mode, tel, n, warm)
                         (mine if who is variant else theirs).append(got)
@@ -352,14 +414,16 @@ def measure_cell(
                 row["error"] = f"{type(exc).__name__}: {exc}"
                 row.setdefault("traceback", traceback.format_exc(limit=8))
                 continue
-            for key in ("t", "cpu"):
+            for key in ("t", "cpu", "caller"):
                 row[key].append(low([x for g in mine for x in g[key]]))
                 row["base_" + key].append(low([x for g in theirs for x in g[key]]))
                 none_row[key].append(row["base_" + key][-1])
             for key in ("spans", "traces"):
                 row[key].append(statistics.median(g[key] for g in mine))
                 none_row[key].append(statistics.median(g[key] for g in theirs))
+            row["drain"].append(max(g["drain"] for g in mine))
             row["leftovers"] = sorted(set(row["leftovers"]) | set(variant.leftovers))
+    cell["seconds"] = time.perf_counter() - started
     _summarise(cell)
     _log(cell)
     return cell
@@ -370,7 +434,11 @@ def _summarise(cell: dict[str, Any]) -> None:
 
     Wall time (``ratio``, ``added_us``) and process CPU time, all threads (``cpu_ratio``,
     ``cpu_added_us``): CPU time is what the work costs even when other processes
-    compete for the two cores; wall time also shows waits (thread hops, exports).
+    compete for the two cores; wall time also shows waits (thread hops, exports). The
+    CPU time of every thread but semtrace's workers (``caller_``; the framework's thread
+    pools count, LangChain runs parallel branches on one): the work left on the caller's
+    path once a worker takes the rest; as robust to other load as CPU time, blind to
+    waits (the GIL held by the worker among them).
     """
     for row in cell["variants"].values():
         if not row.get("t"):
@@ -378,7 +446,11 @@ def _summarise(cell: dict[str, Any]) -> None:
         row["median_us"] = statistics.median(row["t"]) * 1e6
         row["spans_per_inv"] = statistics.median(row["spans"])
         row["traces_per_inv"] = statistics.median(row["traces"])
-        for key, prefix in (("t", ""), ("cpu", "cpu_")):
+        if row.get("drain"):
+            row["drain_ms"] = max(row["drain"]) * 1e3  # the longest wait for the worker
+        for key, prefix in (("t", ""), ("cpu", "cpu_"), ("caller", "caller_")):
+            if not row.get(key):
+                continue  # results of a bench without that clock
             base = row.get("base_" + key) or row[key]
             ratios = [t / b for t, b in zip(row[key], base, strict=True)]
             row[prefix + "ratio"] = statistics.median(ratios)
@@ -401,8 +473,11 @@ def _log(cell: dict[str, Any]) -> None:
         elif "skipped" in row:
             parts.append(f"{name} skipped")
     base = cell["variants"].get("none", {}).get("median_us", 0)
+    latency = cell["kwargs"].get("latency_s")
+    where = cell["workload"] + "/" + cell["mode"] + (f"/{latency * 1e3:.0f}ms" if latency else "")
     print(
-        f"[{cell['workload']}/{cell['mode']}] none={base:.0f}us | " + " | ".join(parts), flush=True
+        f"[{where}] none={base:.0f}us | " + " | ".join(parts) + f" ({cell['seconds']:.0f}s)",
+        flush=True,
     )
 
 
@@ -414,6 +489,38 @@ def section_main(opts: Any, tel: Telemetry) -> list[dict[str, Any]]:
         measure_cell(workload, mode, opts.variants, tel, opts)
         for workload in opts.workloads
         for mode in opts.modes
+    ]
+
+
+def latency_cells(opts: Any) -> list[tuple[str, str, int]]:
+    """(workload, mode, model latency in ms) of the latency section; smoke: the first one."""
+    cells = [(w, m, ms) for ms in opts.latencies for w in opts.workloads for m in opts.modes]
+    return cells[:1] if opts.smoke else cells
+
+
+def section_latency(opts: Any, tel: Telemetry) -> list[dict[str, Any]]:
+    """Added wall time per invocation when the model takes 20 or 200 ms (issue 15, target 2).
+
+    The time a tracer adds is small against the model's: each batch has at least
+    ``opts.latency_units`` units (the lower quartile needs a few), more if they fit in
+    ``opts.latency_seconds``; one warm-up unit; ``opts.latency_batches`` batches a side
+    per round (1: none, v in one round, v, none in the next), so that the section's
+    18 cells fit in about ten minutes at ``--reps 3``.
+    """
+    return [
+        measure_cell(
+            workload,
+            mode,
+            opts.latency_variants,
+            tel,
+            opts,
+            kwargs={"latency_s": ms / 1000},
+            seconds=opts.latency_seconds,
+            warm=1,
+            min_units=opts.latency_units,
+            batches=opts.latency_batches,
+        )
+        for workload, mode, ms in latency_cells(opts)
     ]
 
 
@@ -517,6 +624,7 @@ def inflight_memory(workload: str, name: str, n: int) -> dict[str, Any]:
     try:
         w = MAKE[workload]()
         loop.run_until_complete(gather(w, 0, 4, callbacks))
+        V.settle()
         gc.collect()
         tracemalloc.start()
         base = tracemalloc.get_traced_memory()[0]
@@ -525,6 +633,7 @@ def inflight_memory(workload: str, name: str, n: int) -> dict[str, Any]:
             gate = W.GATE = W.Gate(n)
             tasks = [asyncio.ensure_future(w.ainvoke(1000 + i, callbacks)) for i in range(n)]
             await gate.all_in.wait()
+            V.settle()  # the runs that already ended (retrieval, tools) are done with
             gc.collect()
             held = tracemalloc.get_traced_memory()[0] - base
             runs = _open_runs(callbacks)
@@ -534,6 +643,7 @@ def inflight_memory(workload: str, name: str, n: int) -> dict[str, Any]:
 
         held, runs = loop.run_until_complete(hold())
         W.GATE = None
+        V.settle()
         gc.collect()
         residual = tracemalloc.get_traced_memory()[0] - base
         tracemalloc.stop()
@@ -601,7 +711,12 @@ FRAMEWORK_DIRS = (
 
 
 def section_profile(opts: Any) -> dict[str, Any]:
-    """pyinstrument over the semtrace variant: where semtrace's own time goes."""
+    """pyinstrument over semtrace: where semtrace's own time goes.
+
+    pyinstrument samples the thread that started it only, so the variant profiled is
+    ``semtrace-inline`` (its worker off, all its work on the caller's thread) where it
+    exists, else ``semtrace``.
+    """
     try:
         from pyinstrument import Profiler
     except ImportError:
@@ -609,7 +724,9 @@ def section_profile(opts: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for workload in ("lc_rag", "llamaindex"):
         tel = Telemetry("memory")
-        variant = V.ALL["semtrace"]()
+        variant = V.ALL["semtrace-inline"]()
+        if variant.available(_framework(workload)):
+            variant = V.ALL["semtrace"]()
         why = variant.available(_framework(workload))
         if why:
             out[workload] = {"skipped": why}
@@ -630,6 +747,7 @@ def section_profile(opts: Any) -> dict[str, Any]:
             variant.stop()
             tel.shutdown()
         out[workload] = _semtrace_costs(profiler.last_session.root_frame(), opts.profile_n)
+        out[workload]["variant"] = variant.name
         html = Path(tempfile.gettempdir()) / f"semtrace-profile-{workload}.html"
         html.write_text(profiler.output_html())  # for a look in a browser; not kept
         print(
@@ -716,9 +834,11 @@ def rss_child(workload: str, name: str, n: int) -> dict[str, Any]:
     step = max(1, n // 10)
     for i in range(n):
         if i % step == 0:
+            V.settle()  # a backlog on semtrace's worker is not what the sample is after
             gc.collect()
             samples.append((i, _rss_kib()))
         w.invoke(warm + i, callbacks)
+    V.settle()
     gc.collect()
     samples.append((n, _rss_kib()))
     out = {
@@ -830,7 +950,7 @@ def environment() -> dict[str, Any]:
 def parse(argv: list[str] | None = None) -> Any:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--smoke", action="store_true", help="seconds; project venv; fail on any break")
-    p.add_argument("--sections", default="main,ablation,otlp,long,memory,profile,rss")
+    p.add_argument("--sections", default="main,latency,ablation,otlp,long,memory,profile,rss")
     p.add_argument("--workloads", default="lc_rag,lc_agent,llamaindex")
     p.add_argument("--modes", default=",".join(MODES))
     p.add_argument("--variants", default=",".join(MAIN_VARIANTS))
@@ -839,6 +959,11 @@ def parse(argv: list[str] | None = None) -> Any:
     p.add_argument("--seconds", type=float, default=0.15, help="uninstrumented time per batch")
     p.add_argument("--warm", type=int, default=2, help="warm-up units per batch")
     p.add_argument("--n", type=int, default=0, help="units per batch (0: calibrate)")
+    p.add_argument("--latencies", default=",".join(map(str, LATENCIES_MS)), help="model ms")
+    p.add_argument("--latency-variants", default=",".join(LATENCY_VARIANTS))
+    p.add_argument("--latency-units", type=int, default=6, help="least units per batch")
+    p.add_argument("--latency-seconds", type=float, default=0.3, help="per batch, if more")
+    p.add_argument("--latency-batches", type=int, default=1, help="batches per side per round")
     p.add_argument("--inflight", type=int, default=200, help="invocations held in flight")
     p.add_argument("--memory-variants", default="", help="default: --variants")
     p.add_argument("--profile-n", type=int, default=1500)
@@ -855,8 +980,17 @@ def parse(argv: list[str] | None = None) -> Any:
         opts.memory_variants = "none,floor,semtrace"
         opts.out = str(Path(tempfile.gettempdir()) / "semtrace-bench-smoke.json")
         opts.report = ""
-    for key in ("sections", "workloads", "modes", "variants", "rss_variants", "memory_variants"):
+    for key in (
+        "sections",
+        "workloads",
+        "modes",
+        "variants",
+        "rss_variants",
+        "memory_variants",
+        "latency_variants",
+    ):
         setattr(opts, key, tuple(x for x in getattr(opts, key).split(",") if x))
+    opts.latencies = tuple(int(x) for x in opts.latencies.split(",") if x)
     return opts
 
 
@@ -866,16 +1000,13 @@ def smoke_failures(results: dict[str, Any]) -> list[str]:
     cells = list(results.get("main", [])) + list(results.get("ablation", []))
     cells += list(results.get("otlp", {}).get("cells", []))
     cells += list(results.get("long", {}).get("cells", []))
+    cells += list(results.get("latency", []))
     for cell in cells:
         where = f"{cell['workload']}/{cell['mode']}"
         for name, row in cell["variants"].items():
             if "error" in row:
                 bad.append(f"{where} {name}: {row['error']}\n{row.get('traceback', '')}")
-            if (
-                "skipped" in row
-                and name in OURS
-                and name not in ("semtrace", "semtrace+content", "semtrace-nocount")
-            ):
+            if "skipped" in row and name in OURS and not name.startswith("semtrace"):
                 bad.append(f"{where} {name} skipped: {row['skipped']}")
             spans = row.get("spans_per_inv")
             if spans is None or (cell.get("telemetry") == "otlp"):
@@ -919,6 +1050,7 @@ def main(argv: list[str] | None = None) -> int:
         print("smoke: tiny sizes, correctness only; the numbers mean nothing", flush=True)
     sections: dict[str, Callable[[], Any]] = {
         "main": lambda: section_main(opts, tel),
+        "latency": lambda: section_latency(opts, tel),
         "ablation": lambda: section_ablation(opts, tel),
         "otlp": lambda: section_otlp(opts),
         "long": lambda: section_long(opts, tel),

@@ -68,12 +68,13 @@ def child(workload: str, variant: str, n: int) -> None:
         sdk_calls = replay.capture(lambda: w.invoke(WARM_UP, callbacks), telemetry)
         started.stop()
         callbacks = []
-    telemetry.clear()
+    telemetry.clear()  # waits for semtrace's worker: the warm-up's work stays uncounted
     with counting():
         for i in range(WARM_UP, WARM_UP + n):
             w.invoke(i, callbacks)
             if sdk_calls is not None:
                 sdk_calls()
+        V.settle()  # callgrind counts every thread: the worker's share is semtrace's cost
 
 
 @contextlib.contextmanager

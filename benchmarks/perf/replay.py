@@ -19,6 +19,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.sdk.metrics._internal import instrument as sdk_instruments
 from opentelemetry.trace import Status
+from variants import settle
 
 
 @dataclass
@@ -84,6 +85,7 @@ def capture(invoke: Callable[[], Any], telemetry: Any) -> Replay:
         setattr(cls, original.__name__, spy(original))
     try:
         invoke()
+        settle()  # the spans and points semtrace's worker finishes, while the spies are on
     finally:
         for cls, original in patched.items():
             setattr(cls, original.__name__, original)

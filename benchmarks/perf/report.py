@@ -183,6 +183,18 @@ def targets(results: dict[str, Any]) -> list[str]:
                     _both(not_slower),
                 )
             )
+    for ms, group in sorted(_by_latency(results.get("latency", [])).items()):
+        k, n = latency_verdicts(group)
+        if n:
+            out.append(
+                _row(
+                    "added latency ≤ floor's",
+                    f"{ms} ms model, every workload x mode",
+                    f"semtrace ≤ floor in {k} of {n} cells",
+                    "floor (wall)",
+                    f"wall {_verdict(k == n)}",
+                )
+            )
     long = results.get("long", {})
     for cell in long.get("cells", []):
         on, off = cell["variants"].get("semtrace", {}), cell["variants"].get("semtrace-nocount", {})
@@ -248,13 +260,16 @@ INTRO = """\
 How to read: every workload is deterministic and offline: real framework pipelines over fake
 models that never report usage (so semtrace's tiktoken fallback runs), and every invocation asks
 a new question. In each round every variant is timed in batches alternating with uninstrumented
-batches (none, v, v, none), each batch instrumented, warmed up and uninstrumented on its own,
-the order of variants rotating between rounds. Each unit of work is timed; a side of a round is
-the lower quartile of its units (other processes on this shared 2-core machine only ever add
-time), the round's ratio is v / none, and a cell is the median over rounds: ratio (median
-added time per invocation). async8 = 8 invocations under `asyncio.gather`, per invocation.
-CPU = process CPU time, all threads: the work done, robust to other load; wall also shows
-waits (thread hops, exports). Exporter: real SDK, SimpleSpanProcessor into memory, unless
+batches (none, v, v, none; the next round v, none, none, v), each batch instrumented, warmed
+up and uninstrumented on its own, the order of variants rotating between rounds. Each unit of
+work is timed; a side of a round is the lower quartile of its units (other processes on this
+shared 2-core machine only ever add time), the round's ratio is v / none, and a cell is the
+median over rounds: ratio (median added time per invocation). async8 = 8 invocations under
+`asyncio.gather`, per invocation. CPU = process CPU time, all threads (semtrace's worker
+thread included; the work it has left at the end of a batch is waited for untimed and its
+CPU time spread over the batch's units): the work done, robust to other load; wall also
+shows waits (thread hops, exports) and is what the caller waits for. Spans are counted after
+semtrace's deferred work drained. Exporter: real SDK, SimpleSpanProcessor into memory, unless
 said otherwise. Anchors run with their defaults: OpenInference and OpenLLMetry record
 content, otel-genai and semtrace do not."""
 
@@ -339,13 +354,22 @@ def _profile(results: dict[str, Any]) -> list[str]:
     profile = results.get("profile")
     if not profile:
         return []
-    out = ["## Where semtrace's time goes (pyinstrument, semtrace variant, sync)", ""]
+    out = [
+        "## Where semtrace's time goes (pyinstrument, sync)",
+        "",
+        "pyinstrument samples the caller's thread only: the variant profiled is semtrace-inline",
+        "(its worker off, all its work on that thread) where it exists, else semtrace.",
+        "",
+    ]
+    if "skipped" in profile:  # pyinstrument missing: the section did not run
+        return [*out, f"Not profiled: {profile['skipped']}.", ""]
     for workload, p in profile.items():
         if "top" not in p:
             out += [f"- {_name(workload)}: {p.get('skipped', 'not profiled')}", ""]
             continue
         out += [
-            f"{_name(workload)}: semtrace's frames take {p['semtrace_share']:.1%} of wall under"
+            f"{_name(workload)} ({p.get('variant', 'semtrace')}): semtrace's frames take"
+            f" {p['semtrace_share']:.1%} of wall under"
             f" the profiler ({p['invocations']} invocations). Inclusive time per function, the"
             " framework code it calls back excluded; µs are inflated by the profiler, shares less:",
             "",
@@ -359,6 +383,7 @@ def _profile(results: dict[str, Any]) -> list[str]:
 def _notes(results: dict[str, Any]) -> list[str]:
     seen: dict[str, str] = {}
     cells = results.get("main", []) + results.get("otlp", {}).get("cells", [])
+    cells += results.get("latency", [])
     for cell in cells + results.get("long", {}).get("cells", []):
         for name, row in cell["variants"].items():
             for key in ("skipped", "error"):
@@ -367,6 +392,111 @@ def _notes(results: dict[str, Any]) -> list[str]:
             for left in row.get("leftovers", []):
                 seen.setdefault(f"{name} ({_name(cell['workload'])}) after uninstrument()", left)
     return [f"- {k}: {v}" for k, v in seen.items()]
+
+
+def _plus_ms(us: float | None) -> str:
+    return NA if us is None else f"{us / 1000:+.2f} ms"
+
+
+def _added_cell(row: dict[str, Any] | None, prefix: str = "") -> str:
+    if not row or prefix + "added_us" not in row:
+        return "error" if row and "error" in row else ("n/a" if row and "skipped" in row else NA)
+    return _plus_ms(row[prefix + "added_us"])
+
+
+def _by_latency(cells: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for cell in cells:
+        out.setdefault(round(cell["kwargs"].get("latency_s", 0) * 1000), []).append(cell)
+    return out
+
+
+def latency_verdicts(
+    cells: list[dict[str, Any]], name: str = "semtrace", prefix: str = ""
+) -> tuple[int, int]:
+    """(cells where ``name`` adds at most the floor's wall time, cells where both measured).
+
+    ``prefix``: "cpu_" compares CPU time instead, "caller_" CPU time on the caller's path.
+    """
+    pairs = [(_added(c, name, prefix), _added(c, "floor", prefix)) for c in cells]
+    measured = [(ours, floor) for ours, floor in pairs if ours is not None and floor is not None]
+    return sum(ours <= floor for ours, floor in measured), len(measured)
+
+
+def _latency_grid(cells: list[dict[str, Any]], prefix: str = "") -> list[str]:
+    """Variants down, workload x mode across: added time per invocation over none."""
+    out = _head("variant", *(_label(c) for c in cells))
+    key = prefix.rstrip("_") or "t"
+    base = [c["variants"].get("none", {}).get(key) for c in cells]
+    out.append(
+        _row(
+            "none: time per invocation",
+            *(f"{statistics.median(b) * 1000:.2f} ms" if b else NA for b in base),
+        )
+    )
+    for name in _variants(cells):
+        if name != "none":
+            out.append(_row(name, *(_added_cell(c["variants"].get(name), prefix) for c in cells)))
+    if not prefix:
+        diffs = []
+        for c in cells:
+            ours, floor = c["variants"].get("semtrace", {}), c["variants"].get("floor", {})
+            if "added_us" in ours and "added_us" in floor:
+                gap = ours["added_us"] - floor["added_us"]
+                diffs.append(f"{_plus_ms(gap)} ± {_noise_us(ours, floor) / 1000:.2f}")
+            else:
+                diffs.append(NA)
+        out.append(_row("semtrace - floor (± half range over rounds)", *diffs))
+    return out
+
+
+def _latency(results: dict[str, Any]) -> list[str]:
+    cells = results.get("latency")
+    if not cells:
+        return []
+    units = sorted({c.get("units_per_batch", 0) for c in cells})
+    batches = results.get("options", {}).get("latency_batches", 1)
+    by_latency = sorted(_by_latency(cells).items())
+    out = [
+        "## Added latency with a realistic model"
+        f" ({' and '.join(str(ms) for ms, _ in by_latency)} ms per model call)",
+        "",
+        "The fake models sleep 20 or 200 ms per call (time.sleep in sync and stream,",
+        "asyncio.sleep in async: the LangGraph agent makes 3 model calls per invocation, the",
+        "others 1). Added wall time per invocation over none, the median over rounds, measured",
+        "as in the main tables (interleaved batches, lower quartile of the units' times),"
+        f" {batches} batch{'es' if batches > 1 else ''} a side per round, the side that goes"
+        " first alternating;"
+        f" {units[0] if len(units) == 1 else f'{units[0]}-{units[-1]}'} units per batch,"
+        " after one warm-up unit. floor: one bare span per run;",
+        "semtrace-inline: semtrace with its background worker off. The caller's wait is the",
+        "wall time; the work semtrace's worker does after an invocation returned is not in it",
+        "(it is in CPU, below).",
+        "",
+    ]
+    for ms, group in by_latency:
+        out += [f"### {ms} ms per model call: added wall time per invocation", ""]
+        out += [*_latency_grid(group), ""]
+        for name in ("semtrace", "semtrace-inline"):
+            k, n = latency_verdicts(group, name)
+            if n:
+                out.append(f"{name} ≤ floor: {k} of {n} cells  ")
+        out += ["", f"The same in process CPU time (all threads), {ms} ms model:", ""]
+        out += [*_latency_grid(group, "cpu_"), ""]
+        if any(_added(c, "semtrace", "caller_") is not None for c in group):
+            k, n = latency_verdicts(group, "semtrace", "caller_")
+            out += [
+                f"CPU time on the caller's path, {ms} ms model: process CPU minus that of",
+                "semtrace's worker thread (`semtrace-telemetry`); the framework's thread pools",
+                "count (LangChain runs parallel branches on one). As robust to other load as CPU",
+                "time, but blind to waits (the GIL held by semtrace's worker among them).",
+                "",
+                *_latency_grid(group, "caller_"),
+                "",
+                f"semtrace ≤ floor in CPU on the caller's path: {k} of {n} cells",
+                "",
+            ]
+    return out
 
 
 def _instructions(path: Path) -> list[str]:
@@ -461,6 +591,7 @@ def render(
             f" by paragraph: {c.get('whole_vs_paragraph_sum')} tokens.",
             "",
         ]
+    lines += _latency(results)
     lines += [*_memory(results), *_rss(results), *_profile(results)]
     lines += ["## Targets", "", *targets(results), ""]
     lines += _instructions(instructions)

@@ -9,7 +9,9 @@ back to its pristine state (``leftovers``), restores it if not, and reports what
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 from uuid import UUID
@@ -78,6 +80,26 @@ class Pristine:
 
 
 PRISTINE: Pristine | None = None
+
+# Longest wait for semtrace's deferred work before telemetry is read (a stuck worker).
+SETTLE_S = 30.0
+
+
+def settle() -> float:
+    """Wait until semtrace's deferred work is done; returns the seconds waited.
+
+    Once semtrace ends spans on a worker thread, an invocation has returned before its
+    spans are finished and its metric points recorded: call this before reading either.
+    A semtrace without ``semtrace.deferred`` (an older commit under SEMTRACE_BENCH_SRC)
+    defers nothing.
+    """
+    t0 = time.perf_counter()
+    try:
+        from semtrace import deferred
+    except ImportError:
+        return 0.0
+    deferred.drain(SETTLE_S)
+    return time.perf_counter() - t0
 
 
 def snapshot() -> None:
@@ -404,6 +426,33 @@ class SemtraceBare(Semtrace):
     signals = False
 
 
+def _has_background_setting() -> bool:
+    """Whether this semtrace's ``Settings`` can switch its background worker off."""
+    from semtrace import Settings
+
+    return "background" in {f.name for f in dataclasses.fields(Settings)}
+
+
+class SemtraceInline(Semtrace):
+    name, note = "semtrace-inline", "semtrace with its background worker off (all work inline)"
+
+    def available(self, framework: str) -> str | None:
+        why = super().available(framework)
+        if why is None and not _has_background_setting():
+            return "semtrace.Settings has no `background` field (no worker to switch off)"
+        return why
+
+    def _settings(self) -> dict[str, Any]:
+        from semtrace import Settings
+
+        resolved = Settings.resolve(
+            capture_content=self.capture,
+            count_tokens=self.count_tokens,
+            quality_signals=self.signals,
+        )
+        return {"settings": dataclasses.replace(resolved, background=False)}
+
+
 class SemtraceNoMetrics(Semtrace):
     name, note = "semtrace-nometrics", "semtrace with no meter provider (spans only)"
 
@@ -477,5 +526,14 @@ VARIANTS: dict[str, type[Variant]] = {
 }
 ALL: dict[str, type[Variant]] = {
     **VARIANTS,
-    **{v.name: v for v in (SemtraceNoCount, SemtraceNoSignals, SemtraceBare, SemtraceNoMetrics)},
+    **{
+        v.name: v
+        for v in (
+            SemtraceNoCount,
+            SemtraceNoSignals,
+            SemtraceBare,
+            SemtraceNoMetrics,
+            SemtraceInline,
+        )
+    },
 }
