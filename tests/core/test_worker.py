@@ -187,3 +187,14 @@ def test_work_waits_for_a_quiet_app_only_so_long(monkeypatch: pytest.MonkeyPatch
     ran = threading.Event()
     assert deferred.submit(ran.set)
     assert ran.wait(10)  # no drain: the app that is never quiet still gets its telemetry
+
+
+def test_an_app_never_quiet_gets_its_work_done_at_the_rate_it_comes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(deferred, "QUIET_S", 30.0)
+    monkeypatch.setattr(deferred, "MAX_DELAY_S", 0.2)
+    done = threading.Semaphore(0)
+    for _ in range(50):  # one after another: 10 s if each waited its own delay
+        assert deferred.submit(done.release)
+    assert all(done.acquire(timeout=5) for _ in range(50))

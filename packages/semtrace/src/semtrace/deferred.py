@@ -63,7 +63,8 @@ Register = Callable[[Callable[[], None]], bool]
 """Arranges for a callback to run once something is ready; False if it is ready already."""
 
 _lock = threading.Condition(threading.Lock())
-_queue: collections.deque[tuple[Work, int]] = collections.deque()
+# Each piece: the work, its trace id, and when it was queued.
+_queue: collections.deque[tuple[Work, int, float]] = collections.deque()
 _waiting = 0  # pieces handed to defer() whose readiness has not come yet
 _running = 0  # pieces the worker has taken off the queue and not finished
 _worker: threading.Thread | None = None
@@ -86,7 +87,7 @@ def submit(work: Work, trace_id: int = 0) -> bool:
         thread can be started).
     """
     global _worker, _active_at
-    _active_at = time.perf_counter()
+    _active_at = now = time.perf_counter()
     if sys.is_finalizing():
         return False  # the worker may be gone already: the caller ends its own runs
     with _lock:
@@ -97,7 +98,7 @@ def submit(work: Work, trace_id: int = 0) -> bool:
                 _worker = _start_worker()
             except RuntimeError:  # "can't create new thread at interpreter shutdown"
                 return False
-        _queue.append(_piece(work, trace_id))
+        _queue.append(_piece(work, trace_id, now))
         if len(_queue) == 1:
             _lock.notify_all()  # the worker sleeps only on an empty queue
     _hook_exit()
@@ -206,33 +207,36 @@ def _next() -> tuple[Work, int]:
     with _lock:
         while not _queue:
             _lock.wait()
-    _wait_for_quiet()
+        queued_at = _queue[0][2]
+    _wait_for_quiet(queued_at)
     with _lock:
         _running += 1
-        return _queue.popleft()
+        work, trace_id, _ = _queue.popleft()
+        return work, trace_id
 
 
-def _wait_for_quiet() -> None:
-    """Sleep (the GIL free for the app) until the app is quiet, or work has waited enough."""
-    since = time.perf_counter()
+def _wait_for_quiet(queued_at: float) -> None:
+    """Sleep (the GIL free for the app) until the app is quiet, or the work waited enough.
+
+    An app that is never quiet (many threads, or no waits at all) has each piece done
+    :data:`MAX_DELAY_S` after it was queued: late, but at the rate it comes.
+    """
     while True:
         now = time.perf_counter()
         quiet_for = now - _active_at
-        if (
-            quiet_for >= QUIET_S
-            or now - since >= MAX_DELAY_S
-            or _draining
-            or len(_queue) >= MAX_QUEUED // 2
-        ):
+        waited = now - queued_at
+        if quiet_for >= QUIET_S or waited >= MAX_DELAY_S or _draining:
+            return
+        if len(_queue) >= MAX_QUEUED // 2:
             return
         with _lock:  # drain() wakes it
-            _lock.wait(min(QUIET_S - quiet_for, MAX_DELAY_S - (now - since)))
+            _lock.wait(min(QUIET_S - quiet_for, MAX_DELAY_S - waited))
 
 
-def _piece(work: Work, trace_id: int) -> tuple[Work, int]:
+def _piece(work: Work, trace_id: int, now: float) -> tuple[Work, int, float]:
     """A queued piece; noted under its trace (called with the lock held)."""
     _note(trace_id)
-    return work, trace_id
+    return work, trace_id, now
 
 
 def _note(trace_id: int) -> None:
