@@ -6,6 +6,7 @@ worker has not got to it yet" is certain rather than a race.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import threading
 import time
@@ -194,7 +195,10 @@ def test_an_app_never_quiet_gets_its_work_done_at_the_rate_it_comes(
 ) -> None:
     monkeypatch.setattr(deferred, "QUIET_S", 30.0)
     monkeypatch.setattr(deferred, "MAX_DELAY_S", 0.2)
-    done = threading.Semaphore(0)
-    for _ in range(50):  # one after another: 10 s if each waited its own delay
-        assert deferred.submit(done.release)
-    assert all(done.acquire(timeout=5) for _ in range(50))
+    ran: list[int] = []
+    last = threading.Event()
+    for i in range(49):  # one after another: 10 s if each waited its own delay
+        assert deferred.submit(functools.partial(ran.append, i))
+    assert deferred.submit(last.set)
+    assert last.wait(5)
+    assert ran == list(range(49))
