@@ -158,6 +158,7 @@ def is_tool_call_step(bound_args: Any) -> bool:
     return type(event).__name__ == "ToolCall" and hasattr(event, "tool_name")
 
 
+@functools.lru_cache(maxsize=512)  # a few hundred combinations; ``Kind.X`` reads are slow
 def op_for(kind: Kind, outer: Op | None, tool_step: bool) -> Op:
     """The op of a new span of ``kind`` whose nearest recorded ancestor is ``outer``.
 

@@ -140,9 +140,9 @@ class SpanTable(BoundedTable[str, OpenSpan]):
 
     def pop(self, key: str) -> OpenSpan | None:
         """Remove and return a span."""
-        with self.lock:
-            span = super().pop(key)
-            if span is not None:
+        with self.lock:  # once per span: the base's pop would take the lock again
+            span = self._entries.pop(key, None)
+            if span is not None and span.first_chunk_key is not None:
                 self._unindex(span)
             return span
 
