@@ -154,7 +154,13 @@ class Tracker:
             return
         if span.attachment is not None:
             self._detach(span)
-        if span.op is Op.PENDING:
+        op = span.op
+        if op is Op.SKIP:  # plumbing (most spans): only a chat stream's writer may hold it
+            if isinstance(result, StreamingAgentChatResponse):
+                self._hold_for_result(span, result)
+            self._release(span)
+            return
+        if op is Op.PENDING:
             if not self._trace_all:
                 self._table.pop(span_id)  # plumbing nobody needed to know about
                 return
