@@ -183,9 +183,10 @@ class _Settings(ChatMemoryBuffer):
 
 def test_model_fields_are_read_from_fields_and_properties_and_absent_ones_are_none() -> None:
     memory = _Settings.from_defaults(token_limit=77)
-    assert translate.field(memory, "token_limit") == 77  # a pydantic field
-    assert translate.field(memory, "temperature") == 0.25  # a property
-    assert translate.field(memory, "seed") is None  # a property that raises
-    assert translate.field(memory, "top_p") is None  # absent
+    for _ in range(2):  # the second time, what the class has is known (cached)
+        assert translate.field(memory, "token_limit") == 77  # a pydantic field
+        assert translate.field(memory, "temperature") == 0.25  # a property
+        assert translate.field(memory, "seed") is None  # a property that raises
+        assert translate.field(memory, "top_p") is None  # absent
     assert translate.field(SimpleNamespace(top_p=0.5), "top_p") == 0.5
     assert translate.request_params(memory, None) == {"temperature": 0.25}

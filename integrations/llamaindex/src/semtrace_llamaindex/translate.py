@@ -83,9 +83,16 @@ def field(obj: Any, key: str) -> Any:
     if isinstance(values, dict):
         if key in values:
             return values[key]
-        if not hasattr(type(obj), key):
+        cls: type = type(obj)
+        if not _class_has(cls, key):
             return None
     return get(obj, key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _class_has(cls: type, key: str) -> bool:
+    """``hasattr(cls, key)``, cached: on a pydantic model class a miss raises and formats."""
+    return hasattr(cls, key)
 
 
 def _text(value: Any) -> str | None:
