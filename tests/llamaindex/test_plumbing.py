@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
+from typing import Any
 
 from llama_index.core import VectorStoreIndex
 from llama_index.core.callbacks import (
@@ -11,6 +13,7 @@ from llama_index.core.callbacks import (
     LlamaDebugHandler,
     TokenCountingHandler,
 )
+from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.query_engine import RetrieverQueryEngine
 from semtrace import Settings
 from semtrace.testing import Telemetry
@@ -30,6 +33,40 @@ def test_internal_spans_are_hidden_and_their_children_reparented(
     assert not any(internal in s.name for s in telemetry.spans() for internal in INTERNALS)
     completion = only(telemetry, "text_completion")  # ran inside _query > synthesize > predict
     assert parent_name(telemetry, completion) == "invoke_workflow RetrieverQueryEngine"
+
+
+class _ProbedEmbedding(MockEmbedding):
+    """A mock embedding that calls ``probe`` while it embeds a query."""
+
+    probe: Callable[[], None] = lambda: None
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        self.probe()
+        return super()._get_query_embedding(query)
+
+
+def test_plumbing_never_reaches_the_recorder(
+    telemetry: Telemetry, index: VectorStoreIndex, instrument: Instrument
+) -> None:
+    instrumentor = instrument()
+    seen: list[tuple[int, int]] = []
+
+    def probe() -> None:
+        tracker: Any = instrumentor.tracker
+        seen.append((tracker.open_spans, tracker.recorder.open_runs))
+
+    embed = _ProbedEmbedding(embed_dim=8, model_name="text-embedding-3-small", probe=probe)
+    index.as_query_engine(llm=AnswerLLM(), embed_model=embed).query(QUESTION)
+    # Open while the query embeds: the engine call, its retrieval and the embeddings call
+    # (recorded), and _query, _retrieve, _get_query_embedding (plumbing, tracker only).
+    [(tracker_spans, recorder_runs)] = seen
+    assert recorder_runs == 3
+    assert tracker_spans > recorder_runs
+    assert telemetry.tree()[:3] == [
+        "invoke_workflow RetrieverQueryEngine",
+        "  retrieval SimpleVectorStore",
+        "    embeddings text-embedding-3-small",
+    ]
 
 
 def test_trace_all_runs_shows_every_dispatcher_span_as_a_step(

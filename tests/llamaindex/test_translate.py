@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -39,6 +39,30 @@ class MyOpenAI(OpenAI):  # type: ignore[misc,valid-type]
 )
 def test_provider_comes_from_the_integration_package(instance: Any, expected: str) -> None:
     assert translate.provider(instance) == expected
+
+
+def test_provider_is_decided_once_per_class() -> None:
+    translate.provider(MyOpenAI())
+    before = translate._provider_of.cache_info()
+    assert translate.provider(MyOpenAI()) == "openai"  # another instance, the same class
+    after = translate._provider_of.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ({"model": "m"}, "m"),
+        (MappingProxyType({"model": "m"}), "m"),  # a mapping that is not a dict
+        (SimpleNamespace(model="m"), "m"),
+        (SimpleNamespace(), None),
+        (None, None),
+    ],
+    ids=["dict", "mapping", "object", "absent", "none"],
+)
+def test_get_reads_mappings_by_key_and_objects_by_attribute(obj: Any, expected: Any) -> None:
+    for _ in range(2):  # the second read answers from the per-class cache
+        assert translate.get(obj, "model") == expected
 
 
 def test_unknown_model_name_is_no_model() -> None:
@@ -159,9 +183,10 @@ class _Settings(ChatMemoryBuffer):
 
 def test_model_fields_are_read_from_fields_and_properties_and_absent_ones_are_none() -> None:
     memory = _Settings.from_defaults(token_limit=77)
-    assert translate.field(memory, "token_limit") == 77  # a pydantic field
-    assert translate.field(memory, "temperature") == 0.25  # a property
-    assert translate.field(memory, "seed") is None  # a property that raises
-    assert translate.field(memory, "top_p") is None  # absent
+    for _ in range(2):  # the second time, what the class has is known (cached)
+        assert translate.field(memory, "token_limit") == 77  # a pydantic field
+        assert translate.field(memory, "temperature") == 0.25  # a property
+        assert translate.field(memory, "seed") is None  # a property that raises
+        assert translate.field(memory, "top_p") is None  # absent
     assert translate.field(SimpleNamespace(top_p=0.5), "top_p") == 0.5
     assert translate.request_params(memory, None) == {"temperature": 0.25}

@@ -46,6 +46,11 @@ _UUID_SUFFIX: Final = 37  # "-" + str(uuid4())
 class Op(enum.Enum):
     """What a span is recorded as."""
 
+    # Identity hashing (members are singletons, equal only to themselves): Enum's own
+    # ``__hash__`` is Python code, and ops and kinds are looked up in sets and dicts on
+    # every dispatcher span.
+    __hash__ = object.__hash__
+
     PENDING = "pending"  # a provider-call candidate waiting for its start event
     SKIP = "skip"  # plumbing: not recorded, children re-parent to its ancestor
     STEP = "step"  # plumbing shown because ``trace_all_runs`` is on
@@ -63,6 +68,8 @@ RECORDED: Final = frozenset(Op) - {Op.PENDING, Op.SKIP}
 
 class Kind(enum.Enum):
     """The family of the instance a span ran on."""
+
+    __hash__ = object.__hash__  # as Op's
 
     OTHER = enum.auto()
     QUERY_ENGINE = enum.auto()
@@ -99,6 +106,12 @@ def split_id(span_id: str) -> tuple[str, str]:
     name = span_id
     if len(span_id) > _UUID_SUFFIX and span_id[-_UUID_SUFFIX] == "-":
         name = span_id[:-_UUID_SUFFIX]
+    return _split_name(name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _split_name(name: str) -> tuple[str, str]:
+    """``split_id`` without the uuid (cached: a process runs few distinct methods)."""
     parts = name.rsplit(".", 2)
     method = parts[-1]
     short = ".".join(parts[-2:]) if len(parts) > 1 and parts[-2] != "<locals>" else method
@@ -145,6 +158,7 @@ def is_tool_call_step(bound_args: Any) -> bool:
     return type(event).__name__ == "ToolCall" and hasattr(event, "tool_name")
 
 
+@functools.lru_cache(maxsize=512)  # a few hundred combinations; ``Kind.X`` reads are slow
 def op_for(kind: Kind, outer: Op | None, tool_step: bool) -> Op:
     """The op of a new span of ``kind`` whose nearest recorded ancestor is ``outer``.
 

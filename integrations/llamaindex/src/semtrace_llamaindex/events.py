@@ -16,7 +16,7 @@ from typing import Any, Final
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from pydantic import PrivateAttr
 from semtrace.records import RetrievalEnd, Start
-from semtrace.safety import never_raise
+from semtrace.safety import record_fault
 
 from semtrace_llamaindex import structured, translate
 from semtrace_llamaindex.classify import Op
@@ -25,6 +25,7 @@ from semtrace_llamaindex.tracker import Tracker
 
 Route = Callable[[Tracker, Any], None]
 _MAX_CACHED_CLASSES: Final = 512
+_UNKNOWN: Final[Any] = object()  # a class not looked up yet (None: no route)
 
 
 def _chat_start(tracker: Tracker, event: Any) -> None:
@@ -140,15 +141,23 @@ class EventHandler(BaseEventHandler):
         """LlamaIndex's name for this handler."""
         return "SemtraceEventHandler"
 
-    @never_raise
     def handle(self, event: Any, **kwargs: Any) -> None:
-        """Route one event."""
-        cls = type(event)
+        """Route one event.
+
+        Called for every event of every call, most of which semtrace has no route for:
+        one dict lookup decides. The private attributes are read from
+        ``__pydantic_private__`` (``self._routes`` goes through pydantic's ``__getattr__``).
+        """
         try:
-            route = self._routes[cls]
-        except KeyError:
-            if len(self._routes) >= _MAX_CACHED_CLASSES:
-                self._routes.clear()  # event classes are few; made on the fly, bounded anyway
-            route = self._routes[cls] = route_of(cls)
-        if route is not None:
-            route(self._tracker, event)
+            private: dict[str, Any] = self.__pydantic_private__  # type: ignore[assignment]
+            routes: dict[type, Route | None] = private["_routes"]
+            cls = type(event)
+            route = routes.get(cls, _UNKNOWN)
+            if route is _UNKNOWN:
+                if len(routes) >= _MAX_CACHED_CLASSES:
+                    routes.clear()  # event classes are few; made on the fly, bounded anyway
+                route = routes[cls] = route_of(cls)
+            if route is not None:
+                route(private["_tracker"], event)
+        except Exception:
+            record_fault("EventHandler.handle")

@@ -17,7 +17,7 @@ from typing import Any
 from llama_index.core.instrumentation.span import BaseSpan
 from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
 from pydantic import PrivateAttr
-from semtrace.safety import never_raise
+from semtrace.safety import never_raise, record_fault
 
 from semtrace_llamaindex.tracker import Tracker
 
@@ -51,7 +51,63 @@ class SpanHandler(BaseSpanHandler[BaseSpan]):
         """LlamaIndex's name for this handler."""
         return "SemtraceSpanHandler"
 
-    @never_raise
+    # The dispatcher calls span_enter/exit/drop for every span of every call. They are
+    # overridden (the base's versions only forward to new_span & co. and store what they
+    # return, which is always None here) and read the tracker from ``__pydantic_private__``:
+    # ``self._tracker`` goes through pydantic's ``__getattr__``, about 2 us a read.
+
+    def span_enter(
+        self,
+        id_: str,
+        bound_args: inspect.BoundArguments,
+        instance: Any | None = None,
+        parent_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A span started."""
+        try:
+            tracker: Tracker = self.__pydantic_private__["_tracker"]  # type: ignore[index]
+            tracker.enter(id_, parent_id, instance, bound_args)
+        except Exception:
+            record_fault("SpanHandler.span_enter")
+
+    def span_exit(
+        self,
+        id_: str,
+        bound_args: inspect.BoundArguments,
+        instance: Any | None = None,
+        result: Any | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A span's method returned."""
+        try:
+            tracker: Tracker = self.__pydantic_private__["_tracker"]  # type: ignore[index]
+            tracker.exit(id_, result)
+            if tracker.closed:
+                self._retire_if_drained()
+        except Exception:
+            record_fault("SpanHandler.span_exit")
+
+    def span_drop(
+        self,
+        id_: str,
+        bound_args: inspect.BoundArguments,
+        instance: Any | None = None,
+        err: BaseException | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A span's method raised."""
+        try:
+            tracker: Tracker = self.__pydantic_private__["_tracker"]  # type: ignore[index]
+            tracker.drop(id_, err)
+            if tracker.closed:
+                self._retire_if_drained()
+        except Exception:
+            record_fault("SpanHandler.span_drop")
+
+    # The base class's abstract hooks, for callers that use them directly.
+
     def new_span(
         self,
         id_: str,
@@ -61,11 +117,10 @@ class SpanHandler(BaseSpanHandler[BaseSpan]):
         tags: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> BaseSpan | None:
-        """A span started."""
-        self._tracker.enter(id_, parent_span_id, instance, bound_args)
+        """A span started (see :meth:`span_enter`)."""
+        self.span_enter(id_, bound_args, instance, parent_span_id, tags)
         return None
 
-    @never_raise
     def prepare_to_exit_span(
         self,
         id_: str,
@@ -74,14 +129,10 @@ class SpanHandler(BaseSpanHandler[BaseSpan]):
         result: Any | None = None,
         **kwargs: Any,
     ) -> BaseSpan | None:
-        """A span's method returned."""
-        tracker = self._tracker
-        tracker.exit(id_, result)
-        if tracker.closed:
-            self._retire_if_drained()
+        """A span's method returned (see :meth:`span_exit`)."""
+        self.span_exit(id_, bound_args, instance, result)
         return None
 
-    @never_raise
     def prepare_to_drop_span(
         self,
         id_: str,
@@ -90,11 +141,8 @@ class SpanHandler(BaseSpanHandler[BaseSpan]):
         err: BaseException | None = None,
         **kwargs: Any,
     ) -> BaseSpan | None:
-        """A span's method raised."""
-        tracker = self._tracker
-        tracker.drop(id_, err)
-        if tracker.closed:
-            self._retire_if_drained()
+        """A span's method raised (see :meth:`span_drop`)."""
+        self.span_drop(id_, bound_args, instance, err)
         return None
 
     def _retire_if_drained(self) -> None:

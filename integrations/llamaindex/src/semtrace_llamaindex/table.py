@@ -48,7 +48,8 @@ class OpenSpan:
         args: The bound arguments, kept only while the span is PENDING.
         owner: ``id()`` of the LLM instance, for stream delegation (see Tracker).
         first_chunk_key: Its key in the table's first-chunk index, while indexed.
-        registered: Whether the recorder knows the span (started or skipped).
+        settled: Whether its op is final: a recorded span has started in the recorder,
+            plumbing is known to be plumbing.
         holds: Reasons the span is still open; it ends when this reaches zero.
         end: What the span returned, as a record.
         error: The failure it ended with.
@@ -77,7 +78,7 @@ class OpenSpan:
     args: Any = None
     owner: int | None = None
     first_chunk_key: Hashable | None = None
-    registered: bool = False
+    settled: bool = False
     holds: int = 1
     end: End | None = None
     error: BaseException | None = None
@@ -139,9 +140,9 @@ class SpanTable(BoundedTable[str, OpenSpan]):
 
     def pop(self, key: str) -> OpenSpan | None:
         """Remove and return a span."""
-        with self.lock:
-            span = super().pop(key)
-            if span is not None:
+        with self.lock:  # once per span: the base's pop would take the lock again
+            span = self._entries.pop(key, None)
+            if span is not None and span.first_chunk_key is not None:
                 self._unindex(span)
             return span
 

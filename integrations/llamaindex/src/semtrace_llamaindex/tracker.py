@@ -9,8 +9,9 @@ records come from :mod:`semtrace_llamaindex.translate`, spans from the recorder.
 * A provider-call candidate (a span on an LLM, embedding model or postprocessor) is
   PENDING until its start event arrives (``recorder.start`` then gets the span's real
   start time); if a child span or its exit comes first, it was plumbing.
-* Plumbing is skipped (``recorder.skip``, only once a child needs it) unless
-  ``trace_all_runs`` makes it a step.
+* Plumbing is never shown to the recorder unless ``trace_all_runs`` makes it a step:
+  a recorded span is started under its nearest recorded ancestor (its ``anchor``),
+  which the tracker already knows, so the recorder needs no ``skip`` entries.
 * A span ends when its holds reach zero: its call returning, plus a stream it returned
   (see :mod:`semtrace_llamaindex.streams`) or a chat stream's writer thread.
 * While a recorded span's own code runs, its context is the current OpenTelemetry
@@ -108,9 +109,12 @@ class Tracker:
         name, method = classify.split_id(span_id)
         kind = classify.entry_kind(instance, method)
         parent = self._table.get(parent_id)
-        if parent is not None:
-            self._settle(parent)
-        outer, anchor = parent.scope() if parent is not None else (None, None)
+        if parent is None:
+            outer = anchor = None
+        else:
+            if not parent.settled:
+                self._settle(parent)
+            outer, anchor = parent.scope()
         owner = id(instance) if kind is Kind.LLM else None
         streaming = None
         if owner is not None:
@@ -121,10 +125,14 @@ class Tracker:
             parent_id, outer, anchor = streaming, Op.MODEL, streaming
         tool_step = instance is None and classify.is_tool_call_step(bound_args)
         op = classify.op_for(kind, outer, tool_step)
+        if op is Op.SKIP and self._trace_all:
+            op = Op.STEP
         span = OpenSpan(span_id, parent_id, name, method, kind, op, outer, anchor, time.time_ns())
         span.owner = owner
         if op is Op.PENDING:
             span.instance, span.args = instance, bound_args
+        elif op is Op.SKIP:
+            span.settled = True  # plumbing: nothing to start, ever
         if kind is Kind.STREAM_WRITER and parent is not None:
             self._hold_for_writer(parent, span)
         evicted = self._table.add(span.id, span)
@@ -133,8 +141,6 @@ class Tracker:
                 self._abandon(gone)
         if span in evicted:  # no room even for it: every other span is running
             return
-        if op is Op.SKIP and self._trace_all:
-            span.op = Op.STEP
         if span.recorded:
             record = self._start_record(span, instance, bound_args, tool_step)
             context = self._run_context(instance, bound_args) if span.anchor is None else None
@@ -146,8 +152,15 @@ class Tracker:
         if span is None:
             self._undrain(span_id)
             return
-        self._detach(span)
-        if span.op is Op.PENDING:
+        if span.attachment is not None:
+            self._detach(span)
+        op = span.op
+        if op is Op.SKIP:  # plumbing (most spans): only a chat stream's writer may hold it
+            if isinstance(result, StreamingAgentChatResponse):
+                self._hold_for_result(span, result)
+            self._release(span)
+            return
+        if op is Op.PENDING:
             if not self._trace_all:
                 self._table.pop(span_id)  # plumbing nobody needed to know about
                 return
@@ -165,7 +178,8 @@ class Tracker:
         if span is None:
             self._undrain(span_id)
             return
-        self._detach(span)
+        if span.attachment is not None:
+            self._detach(span)
         if span.op is Op.PENDING:
             if self._failed_before_start(span, error):
                 pass  # now a model span, failed below
@@ -334,11 +348,15 @@ class Tracker:
     # --- lifecycle ---
 
     def _settle(self, span: OpenSpan) -> None:
-        """Make sure the recorder knows ``span`` (a child needs it, or it ends as a step)."""
-        if span.registered:
+        """Decide what a pending ``span`` is (a child needs it, or it ends as a step).
+
+        A candidate with a child is plumbing, or a step with ``trace_all_runs`` (the
+        recorder then starts it); plumbing is never shown to the recorder.
+        """
+        if span.settled:
             return
         with self._table.lock:
-            if span.registered:
+            if span.settled:
                 return
             if span.op is Op.PENDING:
                 span.op = Op.STEP if self._trace_all else Op.SKIP
@@ -346,9 +364,8 @@ class Tracker:
             if span.op is Op.STEP:
                 context = self._run_context(None, None) if span.anchor is None else None
                 self._start(span, StepStart(span.name), False, context)
-            elif span.op is Op.SKIP:
-                self.recorder.skip(span.id, span.parent)
-                span.registered = True
+            else:
+                span.settled = True
 
     def _start(
         self,
@@ -357,10 +374,11 @@ class Tracker:
         attach: bool,
         context: dict[str, AttributeValue] | None = None,
     ) -> None:
+        # Under its nearest recorded ancestor: the plumbing in between is not recorded.
         self.recorder.start(
-            span.id, span.parent, record, start_time_ns=span.start_ns, attributes=context
+            span.id, span.anchor, record, start_time_ns=span.start_ns, attributes=context
         )
-        span.registered = True
+        span.settled = True
         if attach and active_span_id.get() == span.id:
             self._attach(span)
 
@@ -399,8 +417,8 @@ class Tracker:
                 holder = self._table.get(holder.parent)
             if holder is None or holder.prompt is None:
                 return context
-            if span.anchor is not None:
-                self.recorder.use_prompt(holder.id, *holder.prompt)
+            if span.anchor is not None:  # the recorder keeps it for the anchor's trace
+                self.recorder.use_prompt(span.anchor, *holder.prompt)
                 return context
             return {**(context or {}), **translate.prompt_attributes(holder.prompt)}
         except Exception:
@@ -500,18 +518,15 @@ class Tracker:
                 self.recorder.cancel(span.id)
             else:
                 self.recorder.end(span.id, span.end)
-        elif span.registered:
-            self.recorder.end(span.id)  # forget the skip
-        holder = self._table.get(span.holder)
-        if holder is not None:
-            self._release(holder)
+        if span.holder is not None:
+            holder = self._table.get(span.holder)
+            if holder is not None:
+                self._release(holder)
 
     def _abandon(self, span: OpenSpan) -> None:
         """An evicted span: never ended by LlamaIndex within the bounds."""
         if span.recorded:
             self.recorder.cancel(span.id)
-        elif span.registered:
-            self.recorder.end(span.id)
 
     # --- the current OpenTelemetry context ---
 

@@ -11,6 +11,7 @@ this module only says where LlamaIndex keeps them.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -56,10 +57,19 @@ def get(obj: Any, key: str) -> Any:
     """``obj[key]`` for a mapping, else ``obj.key``; None when absent or unreadable."""
     if obj is None:
         return None
+    cls: type = type(obj)
     try:
-        return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+        if cls is dict or _is_mapping(cls):
+            return obj.get(key)
+        return getattr(obj, key, None)
     except Exception:  # a provider object's property that raises: treat as absent
         return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_mapping(cls: type) -> bool:
+    """Whether instances of ``cls`` are mappings (cached: an ABC check costs ~10 calls)."""
+    return issubclass(cls, Mapping)
 
 
 def field(obj: Any, key: str) -> Any:
@@ -73,9 +83,16 @@ def field(obj: Any, key: str) -> Any:
     if isinstance(values, dict):
         if key in values:
             return values[key]
-        if not hasattr(type(obj), key):
+        cls: type = type(obj)
+        if not _class_has(cls, key):
             return None
     return get(obj, key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _class_has(cls: type, key: str) -> bool:
+    """``hasattr(cls, key)``, cached: on a pydantic model class a miss raises and formats."""
+    return hasattr(cls, key)
 
 
 def _text(value: Any) -> str | None:
@@ -114,7 +131,14 @@ def provider(instance: Any) -> str:
     (``llama_index.llms.openai``...) names it, so a user's subclass of ``OpenAI`` is
     still ``openai``.
     """
-    for cls in type(instance).__mro__:
+    cls: type = type(instance)
+    return _provider_of(cls)
+
+
+@functools.lru_cache(maxsize=1024)
+def _provider_of(instance_cls: type) -> str:
+    """:func:`provider` of a class (cached: it depends on the class alone)."""
+    for cls in instance_cls.__mro__:
         module = cls.__module__
         for namespace in _INTEGRATION_NAMESPACES:
             if module.startswith(namespace):
