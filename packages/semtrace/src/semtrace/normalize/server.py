@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -98,6 +99,12 @@ def parse(url: Any) -> Server:
     raw = text(url) if isinstance(url, str) else _stringify(url)
     if not raw:
         return None, None
+    return _parse(raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(raw: str) -> Server:
+    # Cached: a model object's base URL is the same on every call, and urlsplit is not cheap.
     if "://" not in raw:
         raw = "http://" + raw  # ollama's OLLAMA_HOST style: "localhost:11434"
     try:
