@@ -259,7 +259,9 @@ def install_late_targets() -> None:
     A model's ``generate`` calls the start callback before it looks up the wrapped method,
     so the call that imported the module already runs inside its span.
     """
-    if not _late:
+    # Most apps never import BaseLLM's module: its target stays late, and is looked at
+    # on every model start, so without the lock.
+    if not any(target[0] in sys.modules for target in _late):
         return
     with _lock:
         for target in [t for t in _late if t[0] in sys.modules]:

@@ -9,6 +9,7 @@ is :mod:`semtrace.normalize`'s business: this module only says where LangChain k
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -30,6 +31,7 @@ CONTROL_FLOW: Final = frozenset(
     {"GraphBubbleUp", "GraphInterrupt", "NodeInterrupt", "ParentCommand"}
 )
 CANCELLED: Final = frozenset({"GeneratorExit", "CancelledError"})
+_ABSENT: Final = object()
 
 
 def provider(metadata: Mapping[str, Any] | None, invocation: Mapping[str, Any] | None) -> str:
@@ -70,10 +72,11 @@ def tool_definitions(invocation: Mapping[str, Any] | None) -> list[records.ToolD
     tools = (invocation or {}).get("tools") or ()
     out = []
     for tool in tools if isinstance(tools, (list, tuple)) else ():
-        if not isinstance(tool, Mapping):
+        # A dict is matched first: the ABC's isinstance test runs Python code.
+        if not isinstance(tool, (dict, Mapping)):
             continue
         function = tool.get("function")
-        spec: Mapping[str, Any] = function if isinstance(function, Mapping) else tool
+        spec: Mapping[str, Any] = function if isinstance(function, (dict, Mapping)) else tool
         name = spec.get("name")
         if name:
             out.append(
@@ -102,13 +105,36 @@ def message(msg: Any) -> Message:
         content = msg.get("content")
     parts = _content_parts(content)
     if role == "tool":
-        call_id = getattr(msg, "tool_call_id", None)
+        call_id = _attr(msg, "tool_call_id")
         parts = [ToolCallResponsePart(response=content, id=call_id)]
-    for call in getattr(msg, "tool_calls", None) or ():
+    for call in _attr(msg, "tool_calls") or ():
         if isinstance(call, Mapping) and call.get("name"):
             parts.append(ToolCallPart(str(call["name"]), call.get("id"), call.get("args")))
-    name = getattr(msg, "name", None)
+    name = _attr(msg, "name")
     return Message(role, parts, name=name if isinstance(name, str) else None)
+
+
+def _attr(obj: Any, name: str) -> Any:
+    """``getattr(obj, name, None)``, without the cost of a pydantic model's miss.
+
+    Only AI messages have ``tool_calls``: on the others pydantic formats and raises an
+    AttributeError that getattr then swallows, for every message of every prompt. A
+    pydantic model answers a name that is not a field or a class attribute from its
+    extras, so that is read directly.
+    """
+    values = getattr(obj, "__dict__", None)
+    if type(values) is dict:
+        if name in values:
+            return values[name]
+        extra = getattr(obj, "__pydantic_extra__", _ABSENT)
+        if extra is not _ABSENT and not _class_has(type(obj), name):  # type: ignore[arg-type]
+            return extra.get(name) if isinstance(extra, dict) else None
+    return getattr(obj, name, None)
+
+
+@functools.lru_cache(maxsize=512)
+def _class_has(cls: type, name: str) -> bool:
+    return hasattr(cls, name)
 
 
 def _content_parts(content: Any) -> list[Part]:

@@ -184,6 +184,8 @@ def valid_utf8(text: str) -> str:
 
     OTLP cannot encode them, and one bad string would lose its whole export batch.
     """
+    if text.isascii():
+        return text  # no surrogate can hide in ASCII; no copy made to find out
     try:
         text.encode("utf-8")
         return text

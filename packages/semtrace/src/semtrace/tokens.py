@@ -81,6 +81,10 @@ _SPLIT_MIN_CHARS: Final = 256
 # Waiting for an encoding read from the local cache is bounded; a network load is never waited.
 # Only work deferred past its bound (too much already waiting) still waits here.
 _LOCAL_LOAD_WAIT_S: Final = 10.0
+# json.dumps(value, default=str, ensure_ascii=False) builds an encoder per call; tool
+# arguments and schemas are rendered on every model call, so one is kept (encode() keeps
+# no state between calls: safe on any thread).
+_JSON: Final = json.JSONEncoder(default=str, ensure_ascii=False)
 
 
 class _EncodingLoad:
@@ -352,16 +356,18 @@ class TokenCounter:
         encoding = get_encoding(name)
         if encoding is None:
             return None
+        encode_len = self._encode_len
         total = TOKENS_PER_REPLY
         for message in messages:
-            total += TOKENS_PER_MESSAGE + self._encode_len(encoding, name, message.role)
+            total += TOKENS_PER_MESSAGE + encode_len(encoding, name, message.role)
             if message.name:
-                total += TOKENS_PER_NAME + self._encode_len(encoding, name, message.name)
-            total += sum(self._encode_len(encoding, name, t) for t in _part_texts(message))
+                total += TOKENS_PER_NAME + encode_len(encoding, name, message.name)
+            for text in _part_texts(message):  # a loop, not sum(genexpr): once per part
+                total += encode_len(encoding, name, text)
         if tools:
             total += TOKENS_PER_TOOL_BLOCK
             for tool in tools:
-                total += TOKENS_PER_TOOL + self._encode_len(encoding, name, _render_tool(tool))
+                total += TOKENS_PER_TOOL + encode_len(encoding, name, _render_tool(tool))
         return Count(total, name)
 
     def count_output(self, model: str | None, messages: Sequence[Message]) -> Count | None:
@@ -370,9 +376,11 @@ class TokenCounter:
         encoding = get_encoding(name)
         if encoding is None:
             return None
+        encode_len = self._encode_len
         total = 0
         for message in messages:
-            total += sum(self._encode_len(encoding, name, t) for t in _part_texts(message))
+            for text in _part_texts(message):
+                total += encode_len(encoding, name, text)
         return Count(total, name)
 
     def count_texts(self, model: str | None, texts: Iterable[str]) -> Count | None:
@@ -535,7 +543,7 @@ def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     try:
-        return json.dumps(value, default=str, ensure_ascii=False)
+        return _JSON.encode(value)
     except Exception:
         return ""
 

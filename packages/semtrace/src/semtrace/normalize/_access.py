@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 
@@ -24,7 +24,7 @@ def get(obj: Any, key: str) -> Any:
     if obj is None or isinstance(obj, (str, bytes, int, float, bool)):
         return None
     try:
-        if isinstance(obj, Mapping):
+        if _mapping(obj):
             return obj.get(key)
         values = getattr(obj, "__dict__", None)
         if isinstance(values, dict):
@@ -32,7 +32,7 @@ def get(obj: Any, key: str) -> Any:
                 return values[key]
             # Pydantic raises (and formats an error) on a miss: ask the class first.
             if not _class_has(type(obj), key):  # type: ignore[arg-type]
-                for store in ("__pydantic_extra__", "__pydantic_private__"):  # extras, _client
+                for store in _STORES:
                     found = getattr(obj, store, None)
                     if isinstance(found, dict) and key in found:
                         return found[key]
@@ -42,9 +42,66 @@ def get(obj: Any, key: str) -> Any:
         return None
 
 
+def reader(obj: Any) -> Callable[[str], Any]:
+    """``get(obj, key)`` for many keys of one object, its shape worked out once.
+
+    A model object is read for a few dozen keys per model call (its parameters, base
+    URL, region), most of them absent: a pydantic model's extras are looked up once here
+    instead of on every miss.
+    """
+    if isinstance(obj, dict):
+        return obj.get
+    values = stores = None
+    if obj is not None and not isinstance(obj, (str, bytes, int, float, bool)):
+        try:
+            if not _mapping(obj):
+                values = getattr(obj, "__dict__", None)
+                if isinstance(values, dict):
+                    found = (getattr(obj, s, None) for s in _STORES)
+                    stores = [store for store in found if isinstance(store, dict)]
+        except Exception:  # an object that cannot be inspected: get() copes key by key
+            values = None
+    if not isinstance(values, dict) or stores is None:
+        return functools.partial(get, obj)
+    cls, fields, extras = type(obj), values, stores
+
+    def read(key: str) -> Any:
+        if key in fields:
+            return fields[key]
+        if _class_has(cls, key):  # type: ignore[arg-type]
+            return get(obj, key)  # a property or class attribute: read it as get() does
+        for store in extras:
+            if key in store:
+                return store[key]
+        return None
+
+    return read
+
+
+# Where pydantic keeps what is not a field: extras, then private attributes (_client).
+_STORES = ("__pydantic_extra__", "__pydantic_private__")
+
+
 @functools.lru_cache(maxsize=4096)
 def _class_has(cls: type, key: str) -> bool:
     return hasattr(cls, key)
+
+
+def _mapping(obj: Any) -> bool:
+    """``isinstance(obj, Mapping)``, answered per class for the common case."""
+    cls = type(obj)
+    # A proxy (wrapt) names another class: the ABC's own test looks at both.
+    if _is_mapping(cls):  # type: ignore[arg-type]
+        return True
+    return obj.__class__ is not cls and isinstance(obj, Mapping)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_mapping(cls: type) -> bool:
+    # Per class, cached: the ABC's own test runs Python code on every call, and a model
+    # object is read a few dozen times per model call. (A class registered as a Mapping
+    # after it was first read here would still be read as an object.)
+    return issubclass(cls, Mapping)
 
 
 def has_any(obj: Any, keys: frozenset[str]) -> bool:
@@ -54,7 +111,7 @@ def has_any(obj: Any, keys: frozenset[str]) -> bool:
     """
     if isinstance(obj, dict):
         return not keys.isdisjoint(obj)
-    if isinstance(obj, Mapping):
+    if _mapping(obj):
         return True
     values = getattr(obj, "__dict__", None)
     if not isinstance(values, dict) or not keys.isdisjoint(values):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from semtrace.normalize._access import get
+from semtrace.normalize._access import reader
 
 # Provider and framework spellings to semtrace's parameter names.
 _NAMES: Final[Mapping[str, str]] = {
@@ -54,6 +54,7 @@ _NESTED: Final = (
     "inferenceConfig",
     "inference_config",
 )
+_NESTED_SET: Final = frozenset(_NESTED)
 # LangChain's run metadata repeats some parameters as ``ls_temperature``, ``ls_max_tokens``.
 _LS_PREFIX: Final = "ls_"
 
@@ -71,17 +72,29 @@ def request_params(*sources: Any) -> dict[str, Any]:
     """
     params: dict[str, Any] = {}
     for source in sources:
-        if isinstance(source, Mapping):
-            _collect(source, params)
-            for key in _NESTED:
-                nested = source.get(key)
-                if isinstance(nested, Mapping):
-                    _collect(nested, params)
-                elif nested is not None:
-                    _collect_fields(nested, params)
-        elif source is not None:
+        # None and dict first: an ABC isinstance test costs more than the rest of a read.
+        if source is None:
+            continue
+        if isinstance(source, (dict, Mapping)):
+            if source:
+                _collect(source, params)
+                _collect_nested(source, params)
+        else:
             _collect_fields(source, params)
     return params
+
+
+def _collect_nested(source: Mapping[str, Any], params: dict[str, Any]) -> None:
+    if type(source) is dict and _NESTED_SET.isdisjoint(source):
+        return  # a plain dict holding no nested config: nothing for source.get to find
+    for key in _NESTED:
+        nested = source.get(key)
+        if nested is None:
+            continue
+        if isinstance(nested, Mapping):
+            _collect(nested, params)
+        else:
+            _collect_fields(nested, params)
 
 
 def _collect(source: Mapping[str, Any], params: dict[str, Any]) -> None:
@@ -95,9 +108,10 @@ def _collect(source: Mapping[str, Any], params: dict[str, Any]) -> None:
 
 def _collect_fields(obj: Any, params: dict[str, Any]) -> None:
     """A config object's fields (``types.GenerateContentConfig``)."""
+    read = reader(obj)
     for key, name in _NAMES.items():
         if name not in params and key != "n":
-            value = get(obj, key)
+            value = read(key)
             if _valid(name, value):
                 params[name] = value
 

@@ -19,11 +19,14 @@ _ID_KEYS: Final = ("id", "responseId", "response_id")
 _MODEL_KEYS: Final = ("model", "model_name", "modelVersion", "model_version")
 # Anthropic's stream opens with ``message_start``, which holds the message.
 _INNER: Final = ("message", "response")
+_ID_KEY_SET: Final = frozenset(_ID_KEYS)
+_MODEL_KEY_SET: Final = frozenset(_MODEL_KEYS)
+_INNER_SET: Final = frozenset(_INNER)
 
 
 def response_id(*payloads: Any) -> str | None:
     """The provider's id of the response: the first payload's that has one."""
-    return _first(payloads, _ID_KEYS)
+    return _first(payloads, _ID_KEYS, _ID_KEY_SET)
 
 
 def response_model(*payloads: Any) -> str | None:
@@ -33,7 +36,11 @@ def response_model(*payloads: Any) -> str | None:
     model id into ``response_metadata["model_name"]``, which is an echo of the request,
     not the response's (LlamaIndex has nothing there), so a Converse payload names none.
     """
-    return _first(tuple(p for p in payloads if not _is_converse(p)), _MODEL_KEYS)
+    return _first(
+        tuple(p for p in payloads if p is not None and not _is_converse(p)),
+        _MODEL_KEYS,
+        _MODEL_KEY_SET,
+    )
 
 
 def _is_converse(payload: Any) -> bool:
@@ -41,9 +48,18 @@ def _is_converse(payload: Any) -> bool:
     return get(payload, "stopReason") is not None and get(payload, "modelVersion") is None
 
 
-def _first(payloads: tuple[Any, ...], keys: tuple[str, ...]) -> str | None:
+def _first(payloads: tuple[Any, ...], keys: tuple[str, ...], key_set: frozenset[str]) -> str | None:
+    # A plain dict (not a subclass: get() reads it with dict.get, so a key test is exact)
+    # holding none of the keys is passed over with one C-level set test: LangChain hands
+    # over mostly empty or unrelated metadata dicts, several per model call.
     for payload in payloads:
-        for holder in (payload, *(get(payload, key) for key in _INNER)):
+        if payload is None or (type(payload) is dict and _INNER_SET.isdisjoint(payload)):
+            holders: tuple[Any, ...] = (payload,)
+        else:
+            holders = (payload, *(get(payload, key) for key in _INNER))
+        for holder in holders:
+            if holder is None or (type(holder) is dict and key_set.isdisjoint(holder)):
+                continue  # get() would answer None for every key
             for key in keys:
                 value = text(get(holder, key))
                 if value is not None:

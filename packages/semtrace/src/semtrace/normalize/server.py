@@ -15,12 +15,13 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from semtrace.normalize import names
-from semtrace.normalize._access import get, text
+from semtrace.normalize._access import get, reader, text
 
 Server = tuple[str | None, int | None]
 
@@ -98,6 +99,12 @@ def parse(url: Any) -> Server:
     raw = text(url) if isinstance(url, str) else _stringify(url)
     if not raw:
         return None, None
+    return _parse(raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(raw: str) -> Server:
+    # Cached: a model object's base URL is the same on every call, and urlsplit is not cheap.
     if "://" not in raw:
         raw = "http://" + raw  # ollama's OLLAMA_HOST style: "localhost:11434"
     try:
@@ -112,11 +119,12 @@ def parse(url: Any) -> Server:
 
 def base_url_of(obj: Any) -> str | None:
     """The base URL a framework model object (or the SDK client it holds) calls."""
-    found = _first_url(obj)
+    read = reader(obj)
+    found = _first_url(obj, read)
     if found is not None:
         return found
     for key in _CLIENT_FIELDS:
-        client = get(obj, key)
+        client = read(key)
         if client is None or isinstance(client, (str, bytes)):
             continue
         found = _first_url(client) or _first_url(get(client, "_client"))
@@ -136,9 +144,10 @@ def region_of(obj: Any) -> str | None:
     return _first_text(obj, _REGION_FIELDS)
 
 
-def _first_url(obj: Any) -> str | None:
+def _first_url(obj: Any, read: Callable[[str], Any] | None = None) -> str | None:
+    read = read or reader(obj)
     for key in _URL_FIELDS:
-        value = get(obj, key)
+        value = read(key)
         if isinstance(value, str) and value:
             return value
         if value is not None and type(value).__name__ == "URL":  # httpx.URL
@@ -151,8 +160,9 @@ def _first_url(obj: Any) -> str | None:
 
 
 def _first_text(obj: Any, keys: tuple[str, ...]) -> str | None:
+    read = reader(obj)
     for key in keys:
-        value = text(get(obj, key))
+        value = text(read(key))
         if value is not None:
             return value
     return None
