@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -205,11 +206,15 @@ def tiktoken_cache_from(source: Path, dest: Path) -> Path:
         if url is None:
             continue
         target = dest / hashlib.sha1(url.encode()).hexdigest()
+        # Written aside, then renamed: a process reading the folder meanwhile (tests or
+        # benchmarks in parallel) sees the old file or the new one, never half of one.
+        partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
         if path.suffix == ".gz":
-            with gzip.open(path, "rb") as src, open(target, "wb") as out:
+            with gzip.open(path, "rb") as src, open(partial, "wb") as out:
                 shutil.copyfileobj(src, out)
         else:
-            shutil.copyfile(path, target)
+            shutil.copyfile(path, partial)
+        os.replace(partial, target)
     return dest
 
 
