@@ -83,6 +83,8 @@ def test_a_call_ended_before_its_encoding_loaded_is_counted_once_it_has(
         semconv.TOKEN_TYPE_INPUT,
         semconv.TOKEN_TYPE_OUTPUT,
     }
+    # Counted on the thread that loaded the encoding, still with the call's span current.
+    assert {e.span_id for p in usage_points for e in p.exemplars} == {call.context.span_id}
     telemetry.assert_spans_well_formed()
 
 

@@ -427,7 +427,7 @@ class Recorder:
     def _complete_in_context(
         self, run: Run, record: End | None, error: BaseException | None, ended: tuple[int, float]
     ) -> None:
-        """:meth:`_complete` on the worker, with the run's span current.
+        """:meth:`_complete` off the caller's thread, with the run's span current.
 
         As on the caller's side: metric points keep the span as their exemplar.
         """
@@ -445,7 +445,7 @@ class Recorder:
         awaited = self._awaited(run, record, error)
         if awaited is not None and deferred.defer(
             awaited,
-            lambda: self._complete(run, record, error, ended),
+            lambda: self._complete_in_context(run, record, error, ended),
             run.span.get_span_context().trace_id,
         ):
             return  # ended, with its counts, once the encoding is ready
