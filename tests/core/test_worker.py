@@ -202,3 +202,29 @@ def test_an_app_never_quiet_gets_its_work_done_at_the_rate_it_comes(
     assert deferred.submit(last.set)
     assert last.wait(5)
     assert ran == list(range(49))
+
+
+def test_a_failed_runs_traceback_is_formatted_on_the_callers_thread(
+    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python 3.11 parses source to format a traceback; two threads parsing at once fail
+    # ("AST constructor recursion depth mismatch"), so the worker must never do it.
+    import ast
+
+    parsed_on: list[str] = []
+    real_parse = ast.parse
+
+    def spy(*args: object, **kwargs: object) -> object:
+        parsed_on.append(threading.current_thread().name)
+        return real_parse(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ast, "parse", spy)
+    recorder = _recorder(telemetry)
+    recorder.start("call", None, _chat())
+    try:
+        raise ValueError("the model refused")
+    except ValueError as error:
+        recorder.fail("call", error)
+    (span,) = telemetry.spans()
+    assert span.events[0].attributes["exception.stacktrace"]
+    assert "semtrace-telemetry" not in parsed_on

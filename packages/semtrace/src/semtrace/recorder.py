@@ -415,6 +415,12 @@ class Recorder:
         """Note when the run ended; the rest is the worker's (:mod:`semtrace.deferred`)."""
         # The span ends when the framework said it did, not after our own bookkeeping.
         ended = (time.time_ns(), (time.perf_counter_ns() - run.started_ns) / 1e9)
+        if error is not None:
+            # Here, not on the worker: on Python 3.11 formatting a traceback parses source
+            # (ast.parse), which is not safe while another thread parses too (the app's
+            # own traceback, pytest's report): "AST constructor recursion depth mismatch".
+            # Failures are rare; the caller pays for its own.
+            _try("Recorder.end status", _mark_failed, run.span, error)
         if self.settings.background:
             if isinstance(record, ValueEnd):
                 # The app may change what it got back before the worker reads it.
@@ -462,7 +468,6 @@ class Recorder:
                 _try("Recorder.end checks", self._record_checks, run, record, error, attrs)
             if error is not None:
                 attrs[semconv.ERROR_TYPE] = _error_type(error)
-                _try("Recorder.end status", _mark_failed, run.span, error)
             if attrs:
                 _try("Recorder.end set_attributes", run.span.set_attributes, attrs)
         finally:
