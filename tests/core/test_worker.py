@@ -228,3 +228,33 @@ def test_a_failed_runs_traceback_is_formatted_on_the_callers_thread(
     (span,) = telemetry.spans()
     assert span.events[0].attributes["exception.stacktrace"]
     assert "semtrace-telemetry" not in parsed_on
+
+
+def test_a_fault_on_the_worker_is_logged_without_parsing_source(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import ast
+    import uuid
+
+    from semtrace.safety import record_fault
+
+    parsed_on: list[str] = []
+    real_parse = ast.parse
+
+    def spy(*args: object, **kwargs: object) -> object:
+        parsed_on.append(threading.current_thread().name)
+        return real_parse(*args, **kwargs)  # type: ignore[arg-type]
+
+    def failing_work() -> None:
+        try:
+            {}["missing"]
+        except KeyError:
+            record_fault(f"test {uuid.uuid4()}")
+
+    monkeypatch.setattr(ast, "parse", spy)
+    caplog.set_level("DEBUG", logger="semtrace.safety")
+    assert deferred.submit(failing_work)
+    assert deferred.drain(10)
+    [logged] = [r.getMessage() for r in caplog.records if "test " in r.getMessage()]
+    assert "failing_work" in logged and "KeyError" in logged  # the traceback is there
+    assert "semtrace-telemetry" not in parsed_on

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import threading
+import traceback
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -35,8 +37,31 @@ def record_fault(site: str) -> None:
     with _lock:
         first = site not in _faults
         _faults[site] = _faults.get(site, 0) + 1
-    if first:
-        logger.debug("semtrace: instrumentation fault in %s (ignored)", site, exc_info=True)
+    if first and logger.isEnabledFor(logging.DEBUG):
+        logger.debug("semtrace: instrumentation fault in %s (ignored)\n%s", site, _traceback())
+
+
+def _traceback() -> str:
+    """The exception being handled, as a traceback without the column markers.
+
+    ``exc_info=True`` would have the logging handler format it with them, and on Python
+    3.11 finding them parses source (``ast.parse``), which is not safe in two threads at
+    once; faults are also counted on semtrace's worker thread.
+    """
+    error = sys.exc_info()[1]
+    if error is None:
+        return ""
+    frames = [
+        traceback.FrameSummary(f.filename, f.lineno, f.name, line=f.line)
+        for f in traceback.extract_tb(error.__traceback__)
+    ]
+    return "".join(
+        [
+            "Traceback (most recent call last):\n",
+            *traceback.StackSummary.from_list(frames).format(),
+            *traceback.format_exception_only(type(error), error),
+        ]
+    )
 
 
 def fault_count(site: str | None = None) -> int:
