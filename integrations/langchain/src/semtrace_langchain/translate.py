@@ -9,7 +9,6 @@ is :mod:`semtrace.normalize`'s business: this module only says where LangChain k
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -127,14 +126,9 @@ def _attr(obj: Any, name: str) -> Any:
         if name in values:
             return values[name]
         extra = getattr(obj, "__pydantic_extra__", _ABSENT)
-        if extra is not _ABSENT and not _class_has(type(obj), name):  # type: ignore[arg-type]
+        if extra is not _ABSENT and not normalize.class_has(type(obj), name):  # type: ignore[arg-type]
             return extra.get(name) if isinstance(extra, dict) else None
     return getattr(obj, name, None)
-
-
-@functools.lru_cache(maxsize=512)
-def _class_has(cls: type, name: str) -> bool:
-    return hasattr(cls, name)
 
 
 def _content_parts(content: Any) -> list[Part]:

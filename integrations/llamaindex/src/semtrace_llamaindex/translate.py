@@ -59,17 +59,11 @@ def get(obj: Any, key: str) -> Any:
         return None
     cls: type = type(obj)
     try:
-        if cls is dict or _is_mapping(cls):
+        if cls is dict or normalize.is_mapping_class(cls):
             return obj.get(key)
         return getattr(obj, key, None)
     except Exception:  # a provider object's property that raises: treat as absent
         return None
-
-
-@functools.lru_cache(maxsize=1024)
-def _is_mapping(cls: type) -> bool:
-    """Whether instances of ``cls`` are mappings (cached: an ABC check costs ~10 calls)."""
-    return issubclass(cls, Mapping)
 
 
 def field(obj: Any, key: str) -> Any:
@@ -84,15 +78,9 @@ def field(obj: Any, key: str) -> Any:
         if key in values:
             return values[key]
         cls: type = type(obj)
-        if not _class_has(cls, key):
+        if not normalize.class_has(cls, key):
             return None
     return get(obj, key)
-
-
-@functools.lru_cache(maxsize=4096)
-def _class_has(cls: type, key: str) -> bool:
-    """``hasattr(cls, key)``, cached: on a pydantic model class a miss raises and formats."""
-    return hasattr(cls, key)
 
 
 def _text(value: Any) -> str | None:

@@ -299,7 +299,7 @@ class Count:
 class TokenCounter:
     """Counts tokens for one set of settings; thread-safe; caches repeated long texts.
 
-    The caches are shared by the caller's threads and the background counting thread:
+    The caches are shared by the caller's threads and semtrace's worker thread:
     every change to them happens under one lock (look-ups need none), and encoding runs
     outside it, so counts on several threads still run in parallel.
     """

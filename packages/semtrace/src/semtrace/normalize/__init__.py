@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+from semtrace.normalize._access import class_has, is_mapping_class
 from semtrace.normalize.finish import finish_reason, finish_reason_of
 from semtrace.normalize.names import provider_name
 from semtrace.normalize.params import request_params
@@ -31,8 +32,10 @@ from semtrace.normalize.usage import usage
 __all__ = [
     "StreamSummary",
     "base_url_of",
+    "class_has",
     "finish_reason",
     "finish_reason_of",
+    "is_mapping_class",
     "provider_name",
     "region_of",
     "request_params",

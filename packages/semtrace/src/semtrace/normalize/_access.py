@@ -31,7 +31,7 @@ def get(obj: Any, key: str) -> Any:
             if key in values:
                 return values[key]
             # Pydantic raises (and formats an error) on a miss: ask the class first.
-            if not _class_has(type(obj), key):  # type: ignore[arg-type]
+            if not class_has(type(obj), key):  # type: ignore[arg-type]
                 for store in _STORES:
                     found = getattr(obj, store, None)
                     if isinstance(found, dict) and key in found:
@@ -68,7 +68,7 @@ def reader(obj: Any) -> Callable[[str], Any]:
     def read(key: str) -> Any:
         if key in fields:
             return fields[key]
-        if _class_has(cls, key):  # type: ignore[arg-type]
+        if class_has(cls, key):  # type: ignore[arg-type]
             return get(obj, key)  # a property or class attribute: read it as get() does
         for store in extras:
             if key in store:
@@ -83,7 +83,8 @@ _STORES = ("__pydantic_extra__", "__pydantic_private__")
 
 
 @functools.lru_cache(maxsize=4096)
-def _class_has(cls: type, key: str) -> bool:
+def class_has(cls: type, key: str) -> bool:
+    """``hasattr(cls, key)``, cached: on a pydantic model class a miss raises and formats."""
     return hasattr(cls, key)
 
 
@@ -91,16 +92,19 @@ def _mapping(obj: Any) -> bool:
     """``isinstance(obj, Mapping)``, answered per class for the common case."""
     cls = type(obj)
     # A proxy (wrapt) names another class: the ABC's own test looks at both.
-    if _is_mapping(cls):  # type: ignore[arg-type]
+    if is_mapping_class(cls):  # type: ignore[arg-type]
         return True
     return obj.__class__ is not cls and isinstance(obj, Mapping)
 
 
 @functools.lru_cache(maxsize=1024)
-def _is_mapping(cls: type) -> bool:
-    # Per class, cached: the ABC's own test runs Python code on every call, and a model
-    # object is read a few dozen times per model call. (A class registered as a Mapping
-    # after it was first read here would still be read as an object.)
+def is_mapping_class(cls: type) -> bool:
+    """Whether instances of ``cls`` are mappings, answered once per class.
+
+    The ABC's own test runs Python code on every call, and a model object is read a few
+    dozen times per model call. (A class registered as a Mapping after it was first read
+    here would still be read as an object.)
+    """
     return issubclass(cls, Mapping)
 
 
