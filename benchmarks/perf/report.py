@@ -56,10 +56,16 @@ def _cell(row: dict[str, Any] | None, prefix: str = "") -> str:
     return f"{row[prefix + 'ratio']:.2f}x ({_ms(row[prefix + 'added_us'])})"
 
 
-def _grid(cells: list[dict[str, Any]], label: Callable[..., str], prefix: str = "") -> list[str]:
-    """Variants down, cells across: ratio to none (median added time per invocation)."""
+def _grid(
+    cells: list[dict[str, Any]],
+    label: Callable[..., str],
+    prefix: str = "",
+    cell: Callable[[Any, str], str] = _cell,
+) -> list[str]:
+    """Variants down, cells across: ``cell`` of each (by default the ratio to none and the
+    median added time per invocation). ``prefix`` picks the measure: wall, ``cpu_``, ..."""
     out = _head("variant", *(label(c) for c in cells))
-    key = "cpu" if prefix else "t"
+    key = prefix.rstrip("_") or "t"
     base = [c["variants"].get("none", {}).get(key) for c in cells]
     out.append(
         _row(
@@ -69,7 +75,7 @@ def _grid(cells: list[dict[str, Any]], label: Callable[..., str], prefix: str = 
     )
     for name in _variants(cells):
         if name != "none":
-            out.append(_row(name, *(_cell(c["variants"].get(name), prefix) for c in cells)))
+            out.append(_row(name, *(cell(c["variants"].get(name), prefix) for c in cells)))
     return out
 
 
@@ -425,18 +431,7 @@ def latency_verdicts(
 
 def _latency_grid(cells: list[dict[str, Any]], prefix: str = "") -> list[str]:
     """Variants down, workload x mode across: added time per invocation over none."""
-    out = _head("variant", *(_label(c) for c in cells))
-    key = prefix.rstrip("_") or "t"
-    base = [c["variants"].get("none", {}).get(key) for c in cells]
-    out.append(
-        _row(
-            "none: time per invocation",
-            *(f"{statistics.median(b) * 1000:.2f} ms" if b else NA for b in base),
-        )
-    )
-    for name in _variants(cells):
-        if name != "none":
-            out.append(_row(name, *(_added_cell(c["variants"].get(name), prefix) for c in cells)))
+    out = _grid(cells, _label, prefix, _added_cell)
     if not prefix:
         diffs = []
         for c in cells:
