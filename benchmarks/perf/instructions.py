@@ -45,7 +45,9 @@ def child(workload: str, variant: str, n: int) -> None:
 
     A variant named ``<tracer>-sdk`` is the OTel SDK's share of ``<tracer>``: each counted
     invocation runs uninstrumented, then replays the SDK calls the tracer made for one
-    invocation (``replay.py``).
+    invocation (``replay.py``). A variant named ``<tracer>-caller`` counts only the
+    caller's path: semtrace's worker is held off while each invocation runs, and does its
+    share after counting stops, before the next one.
     """
     sys.path[:0] = [str(HERE), str(ROOT)]
     import bench
@@ -58,7 +60,7 @@ def child(workload: str, variant: str, n: int) -> None:
     work = {"lc_rag": W.LangChainRag, "lc_agent": W.LangGraphAgent, "llamaindex": W.LlamaIndexQuery}
     w = work[workload]()
     framework = V.LI if workload == "llamaindex" else V.LC
-    tracer = variant.removesuffix("-sdk")
+    tracer = variant.removesuffix("-sdk").removesuffix("-caller")
     started = V.ALL[tracer]() if tracer != "none" else None
     callbacks = started.start(framework, telemetry) if started is not None else []
     for i in range(WARM_UP):
@@ -69,12 +71,31 @@ def child(workload: str, variant: str, n: int) -> None:
         started.stop()
         callbacks = []
     telemetry.clear()  # waits for semtrace's worker: the warm-up's work stays uncounted
+    if variant.endswith("-caller"):
+        for i in range(WARM_UP, WARM_UP + n):
+            with held_worker(), counting():
+                w.invoke(i, callbacks)
+            V.settle()  # uncounted: the worker's share is not the caller's
+        return
     with counting():
         for i in range(WARM_UP, WARM_UP + n):
             w.invoke(i, callbacks)
             if sdk_calls is not None:
                 sdk_calls()
         V.settle()  # callgrind counts every thread: the worker's share is semtrace's cost
+
+
+@contextlib.contextmanager
+def held_worker() -> Iterator[None]:
+    """Keep semtrace's worker from starting any work inside the block."""
+    from semtrace import deferred
+
+    saved = deferred.QUIET_S, deferred.MAX_DELAY_S
+    deferred.QUIET_S = deferred.MAX_DELAY_S = 1e9  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        deferred.QUIET_S, deferred.MAX_DELAY_S = saved  # type: ignore[misc]
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ directly on the event loop instead of hopping to a thread pool for every callbac
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -18,7 +19,15 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from semtrace.options import Options
 from semtrace.quality.agent import ToolReportedError
-from semtrace.records import AgentStart, RetrievalEnd, Start, StepStart, ValueEnd, WorkflowStart
+from semtrace.records import (
+    AgentStart,
+    LazyEnd,
+    RetrievalEnd,
+    Start,
+    StepStart,
+    ValueEnd,
+    WorkflowStart,
+)
 from semtrace.safety import never_raise
 
 from semtrace_langchain import structured, translate
@@ -161,8 +170,8 @@ class CallbackHandler(BaseCallbackHandler):
 
     @never_raise
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        """A model call returned."""
-        self.recorder.end(run_id, translate.model_end(response))
+        """A model call returned; its response is read on the worker, not here."""
+        self.recorder.end(run_id, LazyEnd(functools.partial(translate.model_end, response)))
 
     @never_raise
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:

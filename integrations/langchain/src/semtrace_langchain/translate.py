@@ -166,7 +166,7 @@ def model_start(
     return records.ModelStart(
         provider=name,
         model=model_name(metadata, invocation),
-        messages=[message(m) for m in messages],
+        messages=records.LazyMessages(messages, message),  # read on the worker
         operation="text_completion" if operation == "text_completion" else "chat",
         params=request_params(metadata, invocation, own),
         tools=tool_definitions(invocation),

@@ -49,6 +49,7 @@ from semtrace.records import (
     EmbeddingEnd,
     EmbeddingStart,
     End,
+    LazyEnd,
     ModelEnd,
     ModelStart,
     RetrievalEnd,
@@ -253,14 +254,16 @@ class Recorder:
             run.first_chunk_ns = time.perf_counter_ns()
 
     @never_raise
-    def end(self, run_id: Hashable, record: End | None = None) -> None:
+    def end(self, run_id: Hashable, record: End | LazyEnd | None = None) -> None:
         """Close the run's span successfully with what it returned."""
         run = self._runs.pop(run_id)
         if isinstance(run, Run):
             self._finish(run, record, None)
 
     @never_raise
-    def fail(self, run_id: Hashable, error: BaseException, record: End | None = None) -> None:
+    def fail(
+        self, run_id: Hashable, error: BaseException, record: End | LazyEnd | None = None
+    ) -> None:
         """Close the run's span with ERROR status, ``error.type`` and the exception."""
         run = self._runs.pop(run_id)
         if isinstance(run, Run):
@@ -411,7 +414,7 @@ class Recorder:
             span.set_attribute(semconv.SEMTRACE_TRACE_COST_AMOUNT, round(open_trace.cost, 10))
             span.set_attribute(semconv.SEMTRACE_TRACE_COST_CURRENCY, open_trace.currency)
 
-    def _finish(self, run: Run, record: End | None, error: BaseException | None) -> None:
+    def _finish(self, run: Run, record: End | LazyEnd | None, error: BaseException | None) -> None:
         """Note when the run ended; the rest is the worker's (:mod:`semtrace.deferred`)."""
         # The span ends when the framework said it did, not after our own bookkeeping.
         ended = (time.time_ns(), (time.perf_counter_ns() - run.started_ns) / 1e9)
@@ -431,7 +434,11 @@ class Recorder:
         self._complete(run, record, error, ended)
 
     def _complete_in_context(
-        self, run: Run, record: End | None, error: BaseException | None, ended: tuple[int, float]
+        self,
+        run: Run,
+        record: End | LazyEnd | None,
+        error: BaseException | None,
+        ended: tuple[int, float],
     ) -> None:
         """:meth:`_complete` off the caller's thread, with the run's span current.
 
@@ -444,10 +451,15 @@ class Recorder:
             otel_context.detach(token)
 
     def _complete(
-        self, run: Run, record: End | None, error: BaseException | None, ended: tuple[int, float]
+        self,
+        run: Run,
+        given: End | LazyEnd | None,
+        error: BaseException | None,
+        ended: tuple[int, float],
     ) -> None:
         """Turn an ended run into telemetry, and end its span at its true end time."""
         end_ns, duration_s = ended
+        record = _read(given)
         awaited = self._awaited(run, record, error)
         if awaited is not None and deferred.defer(
             awaited,
@@ -800,6 +812,20 @@ def _mark_failed(span: trace.Span, error: BaseException) -> None:
             "exception.stacktrace": valid_utf8(stack),
         },
     )
+
+
+def _read(record: End | LazyEnd | None) -> End | None:
+    """The end record, read from the framework's response now if it was left for later.
+
+    A fault while reading loses what the response said, never the span.
+    """
+    if not isinstance(record, LazyEnd):
+        return record
+    try:
+        return record.read()
+    except Exception:
+        record_fault("Recorder.end read")
+        return None
 
 
 def _snapshot(output: Any) -> Any:

@@ -4,6 +4,10 @@ An integration's whole job is to turn its framework's events into these: it neve
 touches a span. Each ``*Start`` record opens one span; the matching ``*End`` record
 closes it. Records are plain slotted dataclasses so building them is cheap.
 
+What only the worker reads can be translated there: a model's prompt as
+:class:`LazyMessages`, a model's response as :class:`LazyEnd`. The caller's thread then
+keeps a reference to the framework's objects and pays for none of the translation.
+
 Example:
     >>> from semtrace.records import ModelStart, Message, TextPart
     >>> start = ModelStart(provider="openai", model="gpt-4o-mini",
@@ -13,11 +17,12 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from semtrace import semconv
+from semtrace.safety import record_fault
 
 # --- message parts, in the GenAI conventions' shape ---
 
@@ -143,7 +148,7 @@ class ModelStart:
 
     provider: str
     model: str | None
-    messages: list[Message]
+    messages: Sequence[Message]
     operation: Literal["chat", "text_completion"] = semconv.OP_CHAT
     params: Mapping[str, Any] = field(default_factory=dict)
     tools: Sequence[ToolDefinition] = ()
@@ -256,3 +261,78 @@ class ValueEnd:
 
 
 End = ModelEnd | EmbeddingEnd | RetrievalEnd | ValueEnd
+
+
+# --- translated where they are read ---
+
+
+class LazyMessages(Sequence[Message]):
+    """A prompt translated on first read: on the worker, not on the caller's thread.
+
+    Args:
+        source: The framework's messages; copied (top level), so a list the app changes
+            later is read as it was.
+        translate: Turns one framework message into a :class:`Message`.
+
+    A fault while translating is counted and reads as no messages: the span and its
+    other attributes are unaffected. Two threads reading at once may both translate;
+    each gets the same result.
+    """
+
+    __slots__ = ("_items", "_source", "_translate")
+
+    def __init__(self, source: Sequence[Any], translate: Callable[[Any], Message]) -> None:
+        self._source = tuple(source)
+        self._translate = translate
+        self._items: list[Message] | None = None
+
+    def _read(self) -> list[Message]:
+        items = self._items
+        if items is None:
+            try:
+                items = [self._translate(m) for m in self._source]
+            except Exception:
+                record_fault("LazyMessages")
+                items = []
+            self._items = items
+        return items
+
+    @overload
+    def __getitem__(self, index: int) -> Message: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Message]: ...
+
+    def __getitem__(self, index: int | slice) -> Message | Sequence[Message]:
+        return self._read()[index]
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __iter__(self) -> Iterator[Message]:
+        return iter(self._read())
+
+    def __reversed__(self) -> Iterator[Message]:
+        return reversed(self._read())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyMessages):
+            other = other._read()
+        return self._read() == other
+
+    def __repr__(self) -> str:
+        return f"LazyMessages({self._read()!r})"
+
+    __hash__ = None  # type: ignore[assignment]  # like the list it stands for
+
+
+@dataclass(slots=True)
+class LazyEnd:
+    """An end record read from the framework's response on the worker.
+
+    ``read`` returns the :class:`ModelEnd` (or any end record); it runs once, off the
+    caller's thread, after the run ended. The response it reads must be the framework's
+    own object, which nobody changes after handing it over.
+    """
+
+    read: Callable[[], End]

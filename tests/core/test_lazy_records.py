@@ -1,0 +1,143 @@
+"""What only the worker reads is translated there: a model's prompt and its response.
+
+An integration hands the recorder the framework's own objects (``LazyMessages``,
+``LazyEnd``); the caller's thread never translates them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from semtrace import Recorder, Settings, deferred, semconv
+from semtrace.records import (
+    LazyEnd,
+    LazyMessages,
+    Message,
+    ModelEnd,
+    ModelStart,
+    TextPart,
+    Usage,
+    WorkflowStart,
+)
+from semtrace.safety import fault_count
+from semtrace.testing import Telemetry
+
+
+def _as_message(text: str) -> Message:
+    return Message("user", [TextPart(text)])
+
+
+def _recorder(telemetry: Telemetry, background: bool) -> Recorder:
+    return Recorder(
+        Settings(count_tokens=False, background=background),
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
+    )
+
+
+@pytest.fixture
+def busy_worker() -> Iterator[threading.Event]:
+    """The worker stuck on other work until the event is set."""
+    gate = threading.Event()
+    assert deferred.submit(lambda: gate.wait(30))
+    try:
+        yield gate
+    finally:
+        gate.set()
+        assert deferred.drain(30)
+
+
+def test_lazy_messages_translate_on_first_read_and_only_once() -> None:
+    translated: list[str] = []
+
+    def translate(text: str) -> Message:
+        translated.append(text)
+        return _as_message(text)
+
+    messages = LazyMessages(["Hi", "What is a GIL?"], translate)
+    assert translated == []  # building the record costs no translation
+    assert [m.parts[0].content for m in messages] == ["Hi", "What is a GIL?"]  # type: ignore[union-attr]
+    assert len(messages) == 2 and messages[-1] == _as_message("What is a GIL?")
+    assert next(reversed(messages)) == _as_message("What is a GIL?")
+    assert translated == ["Hi", "What is a GIL?"]
+
+
+def test_lazy_messages_read_the_prompt_as_it_was_handed_over() -> None:
+    prompt = ["Hi"]
+    messages = LazyMessages(prompt, _as_message)
+    prompt.append("added by the app after the call started")
+    assert messages == [_as_message("Hi")]
+
+
+def test_a_prompt_that_fails_to_translate_reads_as_none_and_is_counted() -> None:
+    def broken(_: Any) -> Message:
+        raise ValueError("unreadable message")
+
+    before = fault_count("LazyMessages")
+    assert list(LazyMessages(["Hi"], broken)) == []
+    assert fault_count("LazyMessages") == before + 1
+
+
+@pytest.mark.parametrize("background", [True, False], ids=["worker", "inline"])
+def test_a_lazy_end_is_read_where_the_run_is_completed(
+    telemetry: Telemetry, background: bool
+) -> None:
+    recorder = _recorder(telemetry, background)
+    read_on: list[threading.Thread] = []
+
+    def read() -> ModelEnd:
+        read_on.append(threading.current_thread())
+        return ModelEnd(
+            [_as_message("A lock.")],
+            usage=Usage(input_tokens=5, output_tokens=2),
+            response_id="resp-1",
+        )
+
+    prompt = LazyMessages(["Hi"], _as_message)
+    recorder.start("call", None, ModelStart("openai", "gpt-4o-mini", prompt))
+    recorder.end("call", LazyEnd(read))
+    (span,) = telemetry.spans()
+    assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 5
+    assert span.attributes[semconv.GEN_AI_RESPONSE_ID] == "resp-1"
+    expected = "semtrace-telemetry" if background else threading.current_thread().name
+    assert [t.name for t in read_on] == [expected]
+
+
+def test_the_caller_returns_before_the_response_is_read(
+    telemetry: Telemetry, busy_worker: threading.Event
+) -> None:
+    recorder = _recorder(telemetry, background=True)
+    read = threading.Event()
+
+    def read_later() -> ModelEnd:
+        read.set()
+        return ModelEnd([_as_message("A lock.")])
+
+    recorder.start("call", None, ModelStart("openai", "gpt-4o-mini", []))
+    recorder.end("call", LazyEnd(read_later))
+    assert not read.is_set()  # the worker is busy: nobody has read the response yet
+    busy_worker.set()
+    assert deferred.drain(30)
+    assert read.is_set()
+
+
+def test_a_response_that_fails_to_read_loses_its_facts_not_the_span(
+    telemetry: Telemetry,
+) -> None:
+    recorder = _recorder(telemetry, background=True)
+
+    def broken() -> ModelEnd:
+        raise KeyError("generations")
+
+    before = fault_count("Recorder.end read")
+    recorder.start("root", None, WorkflowStart(name="rag"))
+    recorder.start("call", "root", ModelStart("openai", "gpt-4o-mini", []))
+    recorder.end("call", LazyEnd(broken))
+    recorder.end("root", None)
+    call, root = telemetry.spans()
+    assert call.name == "chat gpt-4o-mini" and root.name == "invoke_workflow rag"
+    assert semconv.GEN_AI_RESPONSE_ID not in call.attributes
+    assert fault_count("Recorder.end read") == before + 1
