@@ -65,7 +65,7 @@ def test_request_params_past_int64_are_dropped() -> None:
     start = ModelStart(
         provider="openai", model="m", messages=[], params={"max_tokens": 2**63, "seed": 7}
     )
-    _, _, attrs = spans.describe(start)
+    attrs = spans.request_attributes(start)
     assert semconv.GEN_AI_REQUEST_MAX_TOKENS not in attrs
     assert attrs[semconv.GEN_AI_REQUEST_SEED] == 7
 

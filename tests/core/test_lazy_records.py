@@ -15,6 +15,7 @@ from semtrace import Recorder, Settings, deferred, semconv
 from semtrace.records import (
     LazyEnd,
     LazyMessages,
+    LazyParams,
     Message,
     ModelEnd,
     ModelStart,
@@ -141,3 +142,39 @@ def test_a_response_that_fails_to_read_loses_its_facts_not_the_span(
     assert call.name == "chat gpt-4o-mini" and root.name == "invoke_workflow rag"
     assert semconv.GEN_AI_RESPONSE_ID not in call.attributes
     assert fault_count("Recorder.end read") == before + 1
+
+
+def test_lazy_params_read_on_first_use_and_a_fault_reads_as_none() -> None:
+    reads: list[int] = []
+
+    def read() -> dict[str, Any]:
+        reads.append(1)
+        return {"temperature": 0.2}
+
+    params = LazyParams(read)
+    assert reads == []
+    assert dict(params) == {"temperature": 0.2} and params["temperature"] == 0.2
+    assert reads == [1]
+
+    def broken() -> dict[str, Any]:
+        raise AttributeError("model object without fields")
+
+    before = fault_count("LazyParams")
+    assert dict(LazyParams(broken)) == {}
+    assert fault_count("LazyParams") == before + 1
+
+
+@pytest.mark.parametrize("how", ["ended", "abandoned"])
+def test_request_parameters_reach_the_span_however_the_call_ends(
+    telemetry: Telemetry, how: str
+) -> None:
+    recorder = _recorder(telemetry, background=True)
+    params = LazyParams(lambda: {"temperature": 0.2, "max_tokens": 64})
+    recorder.start("call", None, ModelStart("openai", "gpt-4o-mini", [], params=params))
+    if how == "ended":
+        recorder.end("call", ModelEnd([_as_message("A lock.")]))
+    else:
+        recorder.close()
+    (span,) = telemetry.spans()
+    assert span.attributes[semconv.GEN_AI_REQUEST_TEMPERATURE] == 0.2
+    assert span.attributes[semconv.GEN_AI_REQUEST_MAX_TOKENS] == 64

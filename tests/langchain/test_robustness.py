@@ -98,7 +98,12 @@ def test_callbacks_tolerate_any_payload(telemetry: Telemetry, payload: object) -
     handler.on_chain_error(payload, run_id=uuid.uuid4())  # type: ignore[arg-type]
     handler.recorder.close()  # the runs this left open end, marked abandoned
     new_faults = {k for k, n in faults().items() if n != before.get(k, 0)}
-    assert all(site.startswith("CallbackHandler.") for site in new_faults), new_faults
+    # A model's prompt, parameters and response are read on the worker: a payload they
+    # cannot be read from faults there, and loses those facts only.
+    read_later = {"LazyMessages", "LazyParams", "Recorder.end read"}
+    assert all(site.startswith("CallbackHandler.") or site in read_later for site in new_faults), (
+        new_faults
+    )
     assert len(telemetry.spans()) == opened
     for span in telemetry.spans():
         for value in span.attributes.values():

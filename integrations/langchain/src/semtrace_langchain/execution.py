@@ -61,8 +61,9 @@ _retrieval_slot: contextvars.ContextVar[list[Any] | None] = contextvars.ContextV
 )
 
 
-ModelFacts = tuple[str | None, str | None, dict[str, Any]]
-_NO_FACTS: ModelFacts = (None, None, {})
+# Base URL, region, and the model object itself: its parameters are read on the worker.
+ModelFacts = tuple[str | None, str | None, Any]
+_NO_FACTS: ModelFacts = (None, None, None)
 # langchain-core before 1.x has no ``_get_ls_params_with_defaults``: there the chat
 # models' base ``_get_invocation_params`` is the hook (providers that override it call
 # it through ``super()``, which still shows the model object). Completion models get
@@ -92,7 +93,7 @@ _model_facts: contextvars.ContextVar[ModelFacts | None] = contextvars.ContextVar
 
 
 def take_model_facts() -> ModelFacts:
-    """From a model start callback: the model's base URL, region and parameters, if noted."""
+    """From a model start callback: the model's base URL, region and the model, if noted."""
     found = _model_facts.get()
     if found is None:
         return _NO_FACTS
@@ -103,13 +104,7 @@ def take_model_facts() -> ModelFacts:
 def _note_model(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = wrapped(*args, **kwargs)
     try:
-        _model_facts.set(
-            (
-                normalize.base_url_of(instance),
-                normalize.region_of(instance),
-                normalize.request_params(instance),
-            )
-        )
+        _model_facts.set((normalize.base_url_of(instance), normalize.region_of(instance), instance))
     except Exception:
         record_fault("semtrace_langchain.execution model facts")
     return result

@@ -9,6 +9,7 @@ is :mod:`semtrace.normalize`'s business: this module only says where LangChain k
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -55,15 +56,15 @@ def model_name(
 def request_params(
     metadata: Mapping[str, Any] | None,
     invocation: Mapping[str, Any] | None,
-    own: Mapping[str, Any] | None = None,
+    own: Any = None,
 ) -> dict[str, Any]:
     """Sampling parameters: invocation params, then ``ls_*`` metadata, then the model's own.
 
-    ``own`` is what the model object holds (``ChatOllama(num_predict=50)`` puts it in no
-    invocation param).
+    ``own`` is the model object, or what it holds (``ChatOllama(num_predict=50)`` puts it
+    in no invocation param).
     """
     ls_params = {k: v for k, v in (metadata or {}).items() if k.startswith("ls_")}
-    return normalize.request_params(invocation or {}, ls_params, own or {})
+    return normalize.request_params(invocation or {}, ls_params, own)
 
 
 def tool_definitions(invocation: Mapping[str, Any] | None) -> list[records.ToolDefinition]:
@@ -153,11 +154,12 @@ def model_start(
     metadata: Mapping[str, Any] | None,
     invocation: Mapping[str, Any] | None,
     operation: str = "chat",
-    model: tuple[str | None, str | None, Mapping[str, Any]] = (None, None, {}),
+    model: tuple[str | None, str | None, Any] = (None, None, None),
 ) -> records.ModelStart:
     """A chat (``on_chat_model_start``) or completion (``on_llm_start``) call.
 
-    ``model`` is what the model object says: its base URL, region and parameters
+    ``model`` is what the model object says: its base URL, its region, and the object
+    whose parameters are read with the rest on the worker
     (see :func:`semtrace_langchain.execution.take_model_facts`).
     """
     name = provider(metadata, invocation)
@@ -168,7 +170,7 @@ def model_start(
         model=model_name(metadata, invocation),
         messages=records.LazyMessages(messages, message),  # read on the worker
         operation="text_completion" if operation == "text_completion" else "chat",
-        params=request_params(metadata, invocation, own),
+        params=records.LazyParams(functools.partial(request_params, metadata, invocation, own)),
         tools=tool_definitions(invocation),
         stream=bool((invocation or {}).get("stream")),
         server_address=address,

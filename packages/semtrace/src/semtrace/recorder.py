@@ -372,6 +372,8 @@ class Recorder:
 
     def _abandon(self, run: Run) -> None:
         _try("Recorder.abandon", run.span.set_attribute, semconv.SEMTRACE_RUN_ABANDONED, True)
+        if isinstance(run.start, ModelStart):
+            _try("Recorder.abandon", _set_request_attributes, run.span, run.start)
         _try("Recorder.abandon", self._end_span, run, time.time_ns())
 
     def _end_span(self, run: Run, end_ns: int) -> None:
@@ -470,6 +472,8 @@ class Recorder:
         attrs: spans.Attributes = {}
         try:
             # Each piece is isolated: a fault loses that piece, never the span.
+            if run.recording and isinstance(run.start, ModelStart):
+                _try("Recorder.end request", _add_request_attributes, run.start, attrs)
             if run.recording and record is not None:
                 _try("Recorder.end attributes", self._end_attributes, run, record, attrs)
             if isinstance(run.start, (ModelStart, EmbeddingStart)):
@@ -812,6 +816,14 @@ def _mark_failed(span: trace.Span, error: BaseException) -> None:
             "exception.stacktrace": valid_utf8(stack),
         },
     )
+
+
+def _add_request_attributes(start: ModelStart, attrs: spans.Attributes) -> None:
+    attrs.update(spans.request_attributes(start))
+
+
+def _set_request_attributes(span: trace.Span, start: ModelStart) -> None:
+    span.set_attributes(spans.request_attributes(start))
 
 
 def _read(record: End | LazyEnd | None) -> End | None:

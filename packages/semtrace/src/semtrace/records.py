@@ -5,7 +5,8 @@ touches a span. Each ``*Start`` record opens one span; the matching ``*End`` rec
 closes it. Records are plain slotted dataclasses so building them is cheap.
 
 What only the worker reads can be translated there: a model's prompt as
-:class:`LazyMessages`, a model's response as :class:`LazyEnd`. The caller's thread then
+:class:`LazyMessages`, its parameters as :class:`LazyParams`, its response as
+:class:`LazyEnd`. The caller's thread then
 keeps a reference to the framework's objects and pays for none of the translation.
 
 Example:
@@ -324,6 +325,43 @@ class LazyMessages(Sequence[Message]):
         return f"LazyMessages({self._read()!r})"
 
     __hash__ = None  # type: ignore[assignment]  # like the list it stands for
+
+
+class LazyParams(Mapping[str, Any]):
+    """A model call's request parameters, read on first use (on the worker).
+
+    ``read`` returns them as :func:`semtrace.normalize.request_params` does; a fault
+    while reading is counted and reads as none.
+    """
+
+    __slots__ = ("_items", "_read")
+
+    def __init__(self, read: Callable[[], Mapping[str, Any]]) -> None:
+        self._read = read
+        self._items: Mapping[str, Any] | None = None
+
+    def _values(self) -> Mapping[str, Any]:
+        items = self._items
+        if items is None:
+            try:
+                items = dict(self._read())
+            except Exception:
+                record_fault("LazyParams")
+                items = {}
+            self._items = items
+        return items
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values()[key]
+
+    def __len__(self) -> int:
+        return len(self._values())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __repr__(self) -> str:
+        return f"LazyParams({self._values()!r})"
 
 
 @dataclass(slots=True)

@@ -150,6 +150,20 @@ def _model(start: ModelStart) -> tuple[str, SpanKind, Attributes]:
         semconv.GEN_AI_PROVIDER_NAME: _str(start.provider) or "unknown",
     }
     _put(attrs, semconv.GEN_AI_REQUEST_MODEL, _str(start.model))
+    if start.stream:
+        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
+    _put_server(attrs, start)
+    return _named(start.operation, _str(start.model)), SpanKind.CLIENT, attrs
+
+
+def request_attributes(start: ModelStart) -> Attributes:
+    """``gen_ai.request.*`` parameters (temperature, max tokens, stop sequences, ...).
+
+    Set by the worker, not at start: the conventions ask for operation, provider, model
+    and server at span creation (samplers read those); reading a model object's
+    parameters costs the caller's thread as much as starting its span.
+    """
+    attrs: Attributes = {}
     for param, value in start.params.items():
         spec = REQUEST_PARAMS.get(param)
         if spec is not None:
@@ -159,10 +173,7 @@ def _model(start: ModelStart) -> tuple[str, SpanKind, Attributes]:
         attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [valid_utf8(stop)]
     elif isinstance(stop, (list, tuple)) and stop and all(isinstance(s, str) for s in stop):
         attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [valid_utf8(s) for s in stop]
-    if start.stream:
-        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
-    _put_server(attrs, start)
-    return _named(start.operation, _str(start.model)), SpanKind.CLIENT, attrs
+    return attrs
 
 
 def _put_server(attrs: Attributes, start: ModelStart | EmbeddingStart) -> None:
