@@ -1,21 +1,22 @@
-"""What only the worker reads is translated there: a model's prompt and its response.
+"""What only the worker reads is translated there: a model's prompt, parameters, response.
 
-An integration hands the recorder the framework's own objects (``LazyMessages``,
-``LazyEnd``); the caller's thread never translates them.
+An integration hands the recorder the framework's own objects (``LazySequence``,
+``LazyParams``, ``LazyEnd``); the caller's thread never translates them.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
 from semtrace import Recorder, Settings, deferred, semconv
 from semtrace.records import (
     LazyEnd,
-    LazyMessages,
     LazyParams,
+    LazySequence,
     Message,
     ModelEnd,
     ModelStart,
@@ -51,35 +52,33 @@ def busy_worker() -> Iterator[threading.Event]:
         assert deferred.drain(30)
 
 
-def test_lazy_messages_translate_on_first_read_and_only_once() -> None:
+def _translate_all(texts: Sequence[str]) -> list[Message]:
+    return [_as_message(t) for t in texts]
+
+
+def test_a_lazy_prompt_is_translated_on_first_read_and_only_once() -> None:
     translated: list[str] = []
 
-    def translate(text: str) -> Message:
-        translated.append(text)
-        return _as_message(text)
+    def translate(texts: Sequence[str]) -> list[Message]:
+        translated.extend(texts)
+        return _translate_all(texts)
 
-    messages = LazyMessages(["Hi", "What is a GIL?"], translate)
+    messages = LazySequence(functools.partial(translate, ("Hi", "What is a GIL?")))
     assert translated == []  # building the record costs no translation
     assert [m.parts[0].content for m in messages] == ["Hi", "What is a GIL?"]  # type: ignore[union-attr]
     assert len(messages) == 2 and messages[-1] == _as_message("What is a GIL?")
     assert next(reversed(messages)) == _as_message("What is a GIL?")
+    assert messages == [_as_message("Hi"), _as_message("What is a GIL?")]
     assert translated == ["Hi", "What is a GIL?"]
 
 
-def test_lazy_messages_read_the_prompt_as_it_was_handed_over() -> None:
-    prompt = ["Hi"]
-    messages = LazyMessages(prompt, _as_message)
-    prompt.append("added by the app after the call started")
-    assert messages == [_as_message("Hi")]
-
-
 def test_a_prompt_that_fails_to_translate_reads_as_none_and_is_counted() -> None:
-    def broken(_: Any) -> Message:
+    def broken() -> list[Message]:
         raise ValueError("unreadable message")
 
-    before = fault_count("LazyMessages")
-    assert list(LazyMessages(["Hi"], broken)) == []
-    assert fault_count("LazyMessages") == before + 1
+    before = fault_count("LazySequence")
+    assert list(LazySequence(broken)) == []
+    assert fault_count("LazySequence") == before + 1
 
 
 @pytest.mark.parametrize("background", [True, False], ids=["worker", "inline"])
@@ -97,7 +96,7 @@ def test_a_lazy_end_is_read_where_the_run_is_completed(
             response_id="resp-1",
         )
 
-    prompt = LazyMessages(["Hi"], _as_message)
+    prompt = LazySequence(functools.partial(_translate_all, ("Hi",)))
     recorder.start("call", None, ModelStart("openai", "gpt-4o-mini", prompt))
     recorder.end("call", LazyEnd(read))
     (span,) = telemetry.spans()

@@ -100,7 +100,7 @@ def test_callbacks_tolerate_any_payload(telemetry: Telemetry, payload: object) -
     new_faults = {k for k, n in faults().items() if n != before.get(k, 0)}
     # A model's prompt, parameters and response are read on the worker: a payload they
     # cannot be read from faults there, and loses those facts only.
-    read_later = {"LazyMessages", "LazyParams", "Recorder.end read"}
+    read_later = {"LazySequence", "LazyParams", "Recorder.end read"}
     assert all(site.startswith("CallbackHandler.") or site in read_later for site in new_faults), (
         new_faults
     )

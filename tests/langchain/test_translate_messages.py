@@ -34,3 +34,10 @@ def test_message_keeps_tool_calls_ids_and_names() -> None:
     assert [(p.id, p.response) for p in tool.parts if isinstance(p, ToolCallResponsePart)] == [
         ("c1", "42")
     ]
+
+
+def test_a_prompt_is_read_as_it_was_when_the_call_started() -> None:
+    prompt = [HumanMessage("hi")]
+    start = translate.model_start(prompt, None, {"model": "gpt-4o-mini"})
+    prompt.append(AIMessage("added by the app after the call started"))
+    assert [m.role for m in start.messages] == ["user"]  # read now, on the worker's side

@@ -168,14 +168,19 @@ def model_start(
     return records.ModelStart(
         provider=name,
         model=model_name(metadata, invocation),
-        messages=records.LazyMessages(messages, message),  # read on the worker
+        # Read on the worker; the list is copied, the messages in it are not changed.
+        messages=records.LazySequence(functools.partial(_messages, tuple(messages))),
         operation="text_completion" if operation == "text_completion" else "chat",
         params=records.LazyParams(functools.partial(request_params, metadata, invocation, own)),
-        tools=tool_definitions(invocation),
+        tools=records.LazySequence(functools.partial(tool_definitions, invocation)),
         stream=bool((invocation or {}).get("stream")),
         server_address=address,
         server_port=port,
     )
+
+
+def _messages(messages: Sequence[Any]) -> list[Message]:
+    return [message(m) for m in messages]
 
 
 def model_end(response: Any) -> records.ModelEnd:

@@ -4,8 +4,8 @@ An integration's whole job is to turn its framework's events into these: it neve
 touches a span. Each ``*Start`` record opens one span; the matching ``*End`` record
 closes it. Records are plain slotted dataclasses so building them is cheap.
 
-What only the worker reads can be translated there: a model's prompt as
-:class:`LazyMessages`, its parameters as :class:`LazyParams`, its response as
+What only the worker reads can be translated there: a model's prompt and tools as
+:class:`LazySequence`, its parameters as :class:`LazyParams`, its response as
 :class:`LazyEnd`. The caller's thread then
 keeps a reference to the framework's objects and pays for none of the translation.
 
@@ -20,10 +20,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 from semtrace import semconv
 from semtrace.safety import record_fault
+
+T = TypeVar("T")
 
 # --- message parts, in the GenAI conventions' shape ---
 
@@ -267,62 +269,61 @@ End = ModelEnd | EmbeddingEnd | RetrievalEnd | ValueEnd
 # --- translated where they are read ---
 
 
-class LazyMessages(Sequence[Message]):
-    """A prompt translated on first read: on the worker, not on the caller's thread.
+class LazySequence(Sequence[T]):
+    """A sequence read on first use: on the worker, not on the caller's thread.
 
     Args:
-        source: The framework's messages; copied (top level), so a list the app changes
-            later is read as it was.
-        translate: Turns one framework message into a :class:`Message`.
+        read: Returns the items; it runs on first use. Whatever it reads must not change
+            later: an integration hands it a copy of a list the app may change
+            (``functools.partial(translate_all, tuple(messages))``).
 
-    A fault while translating is counted and reads as no messages: the span and its
-    other attributes are unaffected. Two threads reading at once may both translate;
-    each gets the same result.
+    A fault while reading is counted and reads as no items: the span and its other
+    attributes are unaffected. Two threads reading at once may both read; each gets the
+    same result.
     """
 
-    __slots__ = ("_items", "_source", "_translate")
+    __slots__ = ("_items", "_read")
 
-    def __init__(self, source: Sequence[Any], translate: Callable[[Any], Message]) -> None:
-        self._source = tuple(source)
-        self._translate = translate
-        self._items: list[Message] | None = None
+    def __init__(self, read: Callable[[], Sequence[T]]) -> None:
+        self._read = read
+        self._items: Sequence[T] | None = None
 
-    def _read(self) -> list[Message]:
+    def _values(self) -> Sequence[T]:
         items = self._items
         if items is None:
             try:
-                items = [self._translate(m) for m in self._source]
+                items = list(self._read())
             except Exception:
-                record_fault("LazyMessages")
+                record_fault("LazySequence")
                 items = []
             self._items = items
         return items
 
     @overload
-    def __getitem__(self, index: int) -> Message: ...
+    def __getitem__(self, index: int) -> T: ...
 
     @overload
-    def __getitem__(self, index: slice) -> Sequence[Message]: ...
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
 
-    def __getitem__(self, index: int | slice) -> Message | Sequence[Message]:
-        return self._read()[index]
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        return self._values()[index]
 
     def __len__(self) -> int:
-        return len(self._read())
+        return len(self._values())
 
-    def __iter__(self) -> Iterator[Message]:
-        return iter(self._read())
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._values())
 
-    def __reversed__(self) -> Iterator[Message]:
-        return reversed(self._read())
+    def __reversed__(self) -> Iterator[T]:
+        return reversed(self._values())
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, LazyMessages):
-            other = other._read()
-        return self._read() == other
+        if isinstance(other, LazySequence):
+            other = other._values()
+        return list(self._values()) == other
 
     def __repr__(self) -> str:
-        return f"LazyMessages({self._read()!r})"
+        return f"LazySequence({self._values()!r})"
 
     __hash__ = None  # type: ignore[assignment]  # like the list it stands for
 
