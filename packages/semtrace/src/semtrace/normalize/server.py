@@ -148,6 +148,8 @@ def _first_url(obj: Any, read: Callable[[str], Any] | None = None) -> str | None
     read = read or reader(obj)
     for key in _URL_FIELDS:
         value = read(key)
+        if value is None:  # most fields are absent: skip the Mapping ABC's slow test
+            continue
         if isinstance(value, str) and value:
             return value
         if value is not None and type(value).__name__ == "URL":  # httpx.URL
