@@ -124,9 +124,10 @@ class SpanTable(BoundedTable[str, OpenSpan]):
     def __init__(self, max_open: int, timeout_s: float) -> None:
         super().__init__(max_open, timeout_s)
         self._first_chunk: dict[Hashable, str] = {}
-        #: ``get`` without its Python frame (the span id is never None here): read
-        #: several times per dispatcher span. The dict is never replaced, only cleared.
-        self.find: Callable[[str | None], OpenSpan | None] = self._entries.get
+        #: :meth:`get` as one C call, without a Python frame (a None id finds nothing, as
+        #: there): read several times per dispatcher span. The dict is only ever cleared,
+        #: never replaced, so this stays bound to it.
+        self.find: Callable[[Any], OpenSpan | None] = self._entries.get
 
     def pinned(self, entry: OpenSpan) -> bool:
         """A span whose method is running with its context attached is never evicted.
