@@ -136,12 +136,11 @@ class SpanTable(BoundedTable[str, OpenSpan]):
         """
         return entry.attachment is not None
 
-    def add(self, key: str, entry: OpenSpan) -> list[OpenSpan]:
-        """Store ``entry`` under ``key``; return the spans evicted to make room or timed out."""
-        with self.lock:
-            evicted = super().add(key, entry)
-            for gone in evicted:
-                self._unindex(gone)
+    def _evict(self, newest: OpenSpan) -> list[OpenSpan]:
+        """The base's eviction (under the lock); evicted spans leave the first-chunk index."""
+        evicted = super()._evict(newest)
+        for gone in evicted:
+            self._unindex(gone)
         return evicted
 
     def pop(self, key: str) -> OpenSpan | None:
