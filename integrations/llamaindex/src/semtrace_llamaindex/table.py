@@ -195,10 +195,10 @@ class SpanTable(BoundedTable[str, OpenSpan]):
         Steps are skipped, so that the key is the same with ``trace_all_runs`` on.
         """
         depth = 0
-        span = self.get(anchor) if anchor is not None else None
+        span = self.find(anchor)
         while span is not None and span.op is Op.STEP and depth < _MAX_DEPTH:
             anchor, depth = span.anchor, depth + 1
-            span = self.get(anchor) if anchor is not None else None
+            span = self.find(anchor)
         return (owner, anchor)
 
     def await_first_chunk(self, span: OpenSpan, key: Hashable) -> None:
