@@ -196,7 +196,7 @@ class SpanTable(BoundedTable[str, OpenSpan]):
         """
         depth = 0
         span = self.find(anchor)
-        while span is not None and span.op is Op.STEP and depth < _MAX_DEPTH:
+        while span is not None and span.op is _STEP and depth < _MAX_DEPTH:
             anchor, depth = span.anchor, depth + 1
             span = self.find(anchor)
         return (owner, anchor)
