@@ -101,6 +101,31 @@ CANDIDATES: Final[dict[Kind, Op]] = {
 }
 
 
+# The span's (name, method, kind) by (instance class, span name); cleared when full.
+_IDENTITIES: dict[tuple[type, str], tuple[str, str, Kind]] = {}
+_MAX_IDENTITIES: Final = 4096
+
+
+def identify(span_id: str, instance: Any) -> tuple[str, str, Kind]:
+    """``split_id`` and ``entry_kind`` of a new span, in one dict lookup.
+
+    Called for every dispatcher span; both answers depend only on the instance's class
+    and the span's name, of which a process has few.
+    """
+    name = span_id
+    if len(span_id) > _UUID_SUFFIX and span_id[-_UUID_SUFFIX] == "-":
+        name = span_id[:-_UUID_SUFFIX]
+    key = (type(instance), name)
+    found = _IDENTITIES.get(key)
+    if found is None:
+        short, method = _split_name(name)
+        found = (short, method, entry_kind(instance, method))
+        if len(_IDENTITIES) >= _MAX_IDENTITIES:
+            _IDENTITIES.clear()
+        _IDENTITIES[key] = found
+    return found
+
+
 def split_id(span_id: str) -> tuple[str, str]:
     """``"RetrieverQueryEngine.query-<uuid>"`` -> ``("RetrieverQueryEngine.query", "query")``."""
     name = span_id

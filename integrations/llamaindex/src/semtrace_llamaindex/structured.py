@@ -30,11 +30,11 @@ def output_schema(output_cls: Any) -> Any:
 def apply(record: ModelStart, table: SpanTable, span: OpenSpan) -> None:
     """Mark ``record`` as structured when a ``structured_predict`` above it asked for JSON."""
     try:
-        holder = table.get(span.parent)
+        holder = table.find(span.parent)
         for _ in range(_DEPTH):
             if holder is None or holder.output_schema is not None:
                 break
-            holder = table.get(holder.parent)
+            holder = table.find(holder.parent)
         if holder is None or holder.output_schema is None or record.tools:
             return  # no request, or a tool-calling program: its tool's schema is checked
         record.output_format, record.output_schema = FORMAT_JSON, holder.output_schema

@@ -16,7 +16,7 @@ certain, and only it may detach that context.
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from semtrace.records import End
 from semtrace_llamaindex.classify import RECORDED, Kind, Op
 
 _MAX_DEPTH = 256
+_STEP = Op.STEP  # a module global: ``Op.STEP`` is a slow metaclass lookup on Python 3.11
 
 
 @dataclass(slots=True, eq=False)
@@ -106,10 +107,11 @@ class OpenSpan:
         A step is transparent to ``outer``: ``trace_all_runs`` shows more spans but
         changes nothing about what the others are.
         """
-        if self.op is Op.STEP:
+        op = self.op
+        if op is _STEP:
             return self.outer, self.id
-        if self.recorded:
-            return self.op, self.id
+        if op in RECORDED:
+            return op, self.id
         return self.outer, self.anchor
 
 
@@ -122,6 +124,10 @@ class SpanTable(BoundedTable[str, OpenSpan]):
     def __init__(self, max_open: int, timeout_s: float) -> None:
         super().__init__(max_open, timeout_s)
         self._first_chunk: dict[Hashable, str] = {}
+        #: :meth:`get` as one C call, without a Python frame (a None id finds nothing, as
+        #: there): read several times per dispatcher span. The dict is only ever cleared,
+        #: never replaced, so this stays bound to it.
+        self.find: Callable[[Any], OpenSpan | None] = self._entries.get
 
     def pinned(self, entry: OpenSpan) -> bool:
         """A span whose method is running with its context attached is never evicted.
@@ -130,12 +136,11 @@ class SpanTable(BoundedTable[str, OpenSpan]):
         """
         return entry.attachment is not None
 
-    def add(self, key: str, entry: OpenSpan) -> list[OpenSpan]:
-        """Store ``entry`` under ``key``; return the spans evicted to make room or timed out."""
-        with self.lock:
-            evicted = super().add(key, entry)
-            for gone in evicted:
-                self._unindex(gone)
+    def _evict(self, newest: OpenSpan) -> list[OpenSpan]:
+        """The base's eviction (under the lock); evicted spans leave the first-chunk index."""
+        evicted = super()._evict(newest)
+        for gone in evicted:
+            self._unindex(gone)
         return evicted
 
     def pop(self, key: str) -> OpenSpan | None:
@@ -145,6 +150,22 @@ class SpanTable(BoundedTable[str, OpenSpan]):
             if span is not None and span.first_chunk_key is not None:
                 self._unindex(span)
             return span
+
+    def release(self, span: OpenSpan) -> bool:
+        """Drop one hold on ``span``; True when that was its last and it left the table.
+
+        One lock and one frame for what every span does once at its end.
+        """
+        with self.lock:
+            span.holds -= 1
+            if span.holds > 0:
+                return False
+            gone = self._entries.pop(span.id, None)
+            if gone is None:
+                return False
+            if gone.first_chunk_key is not None:
+                self._unindex(gone)
+            return True
 
     def drain(self) -> list[OpenSpan]:
         """Remove every span and return them."""
@@ -174,10 +195,10 @@ class SpanTable(BoundedTable[str, OpenSpan]):
         Steps are skipped, so that the key is the same with ``trace_all_runs`` on.
         """
         depth = 0
-        span = self.get(anchor) if anchor is not None else None
-        while span is not None and span.op is Op.STEP and depth < _MAX_DEPTH:
+        span = self.find(anchor)
+        while span is not None and span.op is _STEP and depth < _MAX_DEPTH:
             anchor, depth = span.anchor, depth + 1
-            span = self.get(anchor) if anchor is not None else None
+            span = self.find(anchor)
         return (owner, anchor)
 
     def await_first_chunk(self, span: OpenSpan, key: Hashable) -> None:

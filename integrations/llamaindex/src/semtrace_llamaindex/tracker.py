@@ -40,7 +40,7 @@ from semtrace.records import End, ModelEnd, ModelStart, RetrievalEnd, Start, Ste
 from semtrace.safety import never_raise, record_fault
 
 from semtrace_llamaindex import classify, streams, structured, translate
-from semtrace_llamaindex.classify import Kind, Op
+from semtrace_llamaindex.classify import RECORDED, Kind, Op
 from semtrace_llamaindex.table import OpenSpan, SpanTable
 
 try:  # LlamaIndex's per-call tags: ``with instrument_tags({"user_id": ...}):``
@@ -64,6 +64,12 @@ _MODEL_METHODS = frozenset(
         "astream_complete",
     }
 )
+# ``Op.X`` and ``Kind.X`` are metaclass lookups (about 0.1 us each on Python 3.11): the
+# per-span paths read these module globals instead.
+_PENDING, _SKIP, _STEP, _MODEL, _TOOL = Op.PENDING, Op.SKIP, Op.STEP, Op.MODEL, Op.TOOL
+_EMBEDDING, _AGENT, _RETRIEVALS = Op.EMBEDDING, Op.AGENT, frozenset({Op.RETRIEVAL, Op.RERANK})
+_LLM, _STREAM_WRITER = Kind.LLM, Kind.STREAM_WRITER
+_NO_ATTACH = frozenset({Kind.WORKFLOW, Kind.AGENT})  # they attach in their own frames
 # How far above a model call the span that formatted its prompt may be
 # (``structured_predict`` > ``predict_and_call`` > ``chat``).
 _PROMPT_DEPTH = 8
@@ -82,13 +88,11 @@ class Tracker:
         self.capture = settings.capture.enabled
         self._trace_all = settings.trace_all_runs
         self._table = SpanTable(settings.max_open_runs, settings.run_timeout_s)
-        self._closed = False
+        self._find = self._table.find
+        #: Whether :meth:`close` was called: nothing more is recorded. A plain attribute,
+        #: not a property: the span handler reads it after every span's exit.
+        self.closed = False
         self._draining: dict[str, OpenSpan] = {}
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called: nothing more is recorded."""
-        return self._closed
 
     @property
     def draining(self) -> bool:
@@ -104,77 +108,77 @@ class Tracker:
 
     def enter(self, span_id: str, parent_id: str | None, instance: Any, bound_args: Any) -> None:
         """A dispatcher span started."""
-        if self._closed:
+        if self.closed:
             return
-        name, method = classify.split_id(span_id)
-        kind = classify.entry_kind(instance, method)
-        parent = self._table.get(parent_id)
+        name, method, kind = classify.identify(span_id, instance)
+        parent = self._find(parent_id)
         if parent is None:
             outer = anchor = None
         else:
             if not parent.settled:
                 self._settle(parent)
             outer, anchor = parent.scope()
-        owner = id(instance) if kind is Kind.LLM else None
+        owner = id(instance) if kind is _LLM else None
         streaming = None
         if owner is not None:
             streaming = self._table.awaiting(self._table.stream_key(owner, anchor))
         if streaming is not None:
             # An LLM stream calling its own LLM to make its first chunk (CustomLLM's
             # astream_* run the sync stream_*): part of that call, not a second one.
-            parent_id, outer, anchor = streaming, Op.MODEL, streaming
+            parent_id, outer, anchor = streaming, _MODEL, streaming
         tool_step = instance is None and classify.is_tool_call_step(bound_args)
         op = classify.op_for(kind, outer, tool_step)
-        if op is Op.SKIP and self._trace_all:
-            op = Op.STEP
+        if op is _SKIP and self._trace_all:
+            op = _STEP
         span = OpenSpan(span_id, parent_id, name, method, kind, op, outer, anchor, time.time_ns())
         span.owner = owner
-        if op is Op.PENDING:
+        if op is _PENDING:
             span.instance, span.args = instance, bound_args
-        elif op is Op.SKIP:
+        elif op is _SKIP:
             span.settled = True  # plumbing: nothing to start, ever
-        if kind is Kind.STREAM_WRITER and parent is not None:
+        if kind is _STREAM_WRITER and parent is not None:
             self._hold_for_writer(parent, span)
         evicted = self._table.add(span.id, span)
         for gone in evicted:
             if gone is not span:
                 self._abandon(gone)
-        if span in evicted:  # no room even for it: every other span is running
+        if evicted and span in evicted:  # no room even for it: every other span is running
             return
-        if span.recorded:
+        if op in RECORDED:
             record = self._start_record(span, instance, bound_args, tool_step)
             context = self._run_context(instance, bound_args) if span.anchor is None else None
-            self._start(span, record, kind not in (Kind.WORKFLOW, Kind.AGENT), context)
+            self._start(span, record, kind not in _NO_ATTACH, context)
 
     def exit(self, span_id: str, result: Any) -> None:
         """A dispatcher span's method returned ``result``."""
-        span = self._table.get(span_id)
+        span = self._find(span_id)
         if span is None:
             self._undrain(span_id)
             return
         if span.attachment is not None:
             self._detach(span)
         op = span.op
-        if op is Op.SKIP:  # plumbing (most spans): only a chat stream's writer may hold it
+        if op is _SKIP:  # plumbing (most spans): only a chat stream's writer may hold it
             if isinstance(result, StreamingAgentChatResponse):
                 self._hold_for_result(span, result)
-            self._release(span)
+            if self._table.release(span) and span.holder is not None:
+                self._finish(span)  # not recorded: only the span it holds open to release
             return
-        if op is Op.PENDING:
+        if op is _PENDING:
             if not self._trace_all:
                 self._table.pop(span_id)  # plumbing nobody needed to know about
                 return
             self._settle(span)
         self._hold_for_result(span, result)
-        if span.recorded and span.end is None and not span.stream_open:
+        if span.op in RECORDED and span.end is None and not span.stream_open:
             span.end = self._end_record(span, result)
-        if span.op is Op.TOOL:
+        if span.op is _TOOL:
             span.error = translate.tool_failure(result)
         self._release(span)
 
     def drop(self, span_id: str, error: BaseException | None) -> None:
         """A dispatcher span's method raised ``error``."""
-        span = self._table.get(span_id)
+        span = self._find(span_id)
         if span is None:
             self._undrain(span_id)
             return
@@ -226,7 +230,7 @@ class Tracker:
         return (see :attr:`draining`): detaching it from here would corrupt the context
         of the thread or task running them.
         """
-        self._closed = True
+        self.closed = True
         spans = self._table.drain()
         self._draining = {s.id: s for s in spans if s.attachment is not None}
         for span in reversed(spans):
@@ -243,7 +247,7 @@ class Tracker:
 
     def resolve(self, span_id: str | None, op: Op, build: Callable[[OpenSpan], Start]) -> None:
         """A provider call's start event: its PENDING span becomes ``op``, built by ``build``."""
-        span = self._table.get(span_id)
+        span = self._find(span_id)
         if (
             span is None
             or span.op is not Op.PENDING
@@ -264,13 +268,13 @@ class Tracker:
 
     def note_prompt(self, span_id: str | None, ref: tuple[str, str | None] | None) -> None:
         """A prompt template named ``ref`` is formatted in span ``span_id`` (``predict``)."""
-        span = self._table.get(span_id)
+        span = self._find(span_id)
         if span is not None and ref is not None:
             span.prompt = ref
 
     def note_output_schema(self, span_id: str | None, schema: Any) -> None:
         """A ``structured_predict`` for output schema ``schema`` runs in span ``span_id``."""
-        span = self._table.get(span_id)
+        span = self._find(span_id)
         if span is not None and schema is not None:
             span.output_schema = schema
 
@@ -280,7 +284,7 @@ class Tracker:
         Every chunk is read: providers put the finish reason, usage, id and model on
         different chunks (see :class:`semtrace.normalize.StreamSummary`).
         """
-        span = self._table.get(span_id)
+        span = self._find(span_id)
         if span is None or span.op is not Op.MODEL:
             return
         if response is not None:
@@ -299,7 +303,7 @@ class Tracker:
 
     def set_end(self, span_id: str | None, build: Callable[[], End], final: bool = False) -> None:
         """An end event: what the span returned. ``final`` ends a model's stream."""
-        span = self._table.get(span_id)
+        span = self._find(span_id)
         if span is None or not span.recorded:
             return
         end = build()
@@ -311,7 +315,7 @@ class Tracker:
 
     def fail(self, span_id: str | None, error: BaseException) -> None:
         """An exception event (a stream raised or was closed early)."""
-        span = self._table.get(span_id)
+        span = self._find(span_id)
         if span is None:
             return
         if translate.is_cancellation(error):
@@ -322,7 +326,7 @@ class Tracker:
 
     def cancelled(self, span_id: str | None) -> None:
         """A workflow or step was cancelled: it ends without error."""
-        span = self._table.get(span_id)
+        span = self._find(span_id)
         if span is not None:
             span.cancelled = True
 
@@ -331,7 +335,7 @@ class Tracker:
         self, span_id: str, error: BaseException | None, cancelled: bool, text: str | None
     ) -> None:
         """A wrapped response stream ended (see :mod:`semtrace_llamaindex.streams`)."""
-        span = self._table.get(span_id)
+        span = self._find(span_id)
         if span is None or not span.stream_open:
             return
         for below in self._table.streaming_under(span_id):  # abandoned with it: end first
@@ -408,13 +412,13 @@ class Tracker:
         fault loses the name, never the span.
         """
         try:
-            holder = self._table.get(span.parent)
+            holder = self._find(span.parent)
             for _ in range(_PROMPT_DEPTH):
                 if holder is None or holder.prompt is not None:
                     break
                 if holder.recorded and holder.op is not Op.STEP:
                     return context
-                holder = self._table.get(holder.parent)
+                holder = self._find(holder.parent)
             if holder is None or holder.prompt is None:
                 return context
             if span.anchor is not None:  # the recorder keeps it for the anchor's trace
@@ -444,25 +448,26 @@ class Tracker:
         return StepStart(span.name)
 
     def _end_record(self, span: OpenSpan, result: Any) -> End | None:
-        if span.op is Op.MODEL:
+        op = span.op
+        if op is _MODEL:
             return translate.model_end(result)
-        if span.op in (Op.RETRIEVAL, Op.RERANK):
+        if op in _RETRIEVALS:
             return RetrievalEnd(translate.documents(result))
-        if span.op is Op.EMBEDDING:
+        if op is _EMBEDDING:
             return translate.embedding_end(result)
         # An agent's output is needed for the no_final_answer check, capture or not.
-        if self.capture or span.op is Op.AGENT:
+        if self.capture or op is _AGENT:
             return ValueEnd(translate.output(result))
         return None
 
     def _hold_for_result(self, span: OpenSpan, result: Any) -> None:
         """Keep ``span`` open while what it returned is still streaming."""
-        if span.op is Op.MODEL and span.end is None and _is_stream(result):
+        if span.op is _MODEL and span.end is None and _is_stream(result):
             self._open_stream(span)
             if not span.chunked and span.owner is not None:
                 key = self._table.stream_key(span.owner, span.anchor)
                 self._table.await_first_chunk(span, key)
-        elif span.recorded and isinstance(result, _STREAMING_RESPONSES):
+        elif span.op in RECORDED and isinstance(result, _STREAMING_RESPONSES):
             self._open_stream(span)
             wrapped = False
             try:
@@ -482,7 +487,7 @@ class Tracker:
     def _hold_for_writer(self, parent: OpenSpan, writer: OpenSpan) -> None:
         """A chat stream's writer started: its engine call stays open until it ends."""
         with self._table.lock:
-            if self._table.get(parent.id) is not parent:
+            if self._find(parent.id) is not parent:
                 return
             parent.writer_seen = True
             if parent.awaiting_writer:
@@ -504,14 +509,11 @@ class Tracker:
         self._release(span)
 
     def _release(self, span: OpenSpan) -> None:
-        with self._table.lock:
-            span.holds -= 1
-            if span.holds > 0 or self._table.pop(span.id) is None:
-                return
-        self._finish(span)
+        if self._table.release(span):
+            self._finish(span)
 
     def _finish(self, span: OpenSpan) -> None:
-        if span.recorded:
+        if span.op in RECORDED:
             if span.error is not None:
                 self.recorder.fail(span.id, span.error, span.end)
             elif span.cancelled:
@@ -519,7 +521,7 @@ class Tracker:
             else:
                 self.recorder.end(span.id, span.end)
         if span.holder is not None:
-            holder = self._table.get(span.holder)
+            holder = self._find(span.holder)
             if holder is not None:
                 self._release(holder)
 

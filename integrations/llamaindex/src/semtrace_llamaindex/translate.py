@@ -345,7 +345,8 @@ def model_end(response: Any) -> records.ModelEnd:
         out.role = "assistant"
     else:
         out = Message("assistant", [TextPart(str(get(response, "text") or ""))])
-    _, *extras = payloads(response)
+    # ``payloads(response)`` without reading ``raw`` and ``message`` a second time.
+    extras = (get(chat_message, "additional_kwargs"), get(response, "additional_kwargs"))
     reason = finish_reason(raw, out, *extras)
     out.finish_reason = reason
     return records.ModelEnd(

@@ -70,22 +70,30 @@ class BoundedTable(Generic[K, V]):
         An entry that :meth:`pinned` says must stay is skipped, however old.
         """
         with self.lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            excess = len(self._entries) - self._max_open
-            deadline = entry.created - self._timeout_s
-            if excess <= 0 and next(iter(self._entries.values())).created >= deadline:
+            entries = self._entries
+            entries[key] = entry
+            entries.move_to_end(key)
+            if (
+                len(entries) <= self._max_open
+                and next(iter(entries.values())).created >= entry.created - self._timeout_s
+            ):
                 return []  # the common case, decided by the head alone (one add per run)
-            evicted: list[tuple[K, V]] = []
-            # Insertion order is start order: only the head can be too old.
-            for old_key, old in self._entries.items():
-                if excess <= 0 and old.created >= deadline:
-                    break
-                if not self.pinned(old):
-                    evicted.append((old_key, old))
-                    excess -= 1
-            for old_key, _ in evicted:
-                del self._entries[old_key]
+            return self._evict(entry)
+
+    def _evict(self, newest: V) -> list[V]:
+        """Remove and return what :meth:`add` of ``newest`` pushed out (under the lock)."""
+        excess = len(self._entries) - self._max_open
+        deadline = newest.created - self._timeout_s
+        evicted: list[tuple[K, V]] = []
+        # Insertion order is start order: only the head can be too old.
+        for old_key, old in self._entries.items():
+            if excess <= 0 and old.created >= deadline:
+                break
+            if not self.pinned(old):
+                evicted.append((old_key, old))
+                excess -= 1
+        for old_key, _ in evicted:
+            del self._entries[old_key]
         return [old for _, old in evicted]
 
     def pop(self, key: K) -> V | None:

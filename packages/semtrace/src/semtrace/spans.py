@@ -307,7 +307,7 @@ def fits_int64(value: int) -> bool:
 def _put(attrs: Attributes, key: str, value: Any) -> None:
     if value is None or value == "":
         return
-    if isinstance(value, int) and not fits_int64(value):
+    if isinstance(value, int) and not -_INT64 <= value < _INT64:  # fits_int64, inlined
         return
     attrs[key] = value
 

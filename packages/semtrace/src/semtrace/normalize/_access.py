@@ -57,8 +57,11 @@ def reader(obj: Any) -> Callable[[str], Any]:
             if not _mapping(obj):
                 values = getattr(obj, "__dict__", None)
                 if isinstance(values, dict):
-                    found = (getattr(obj, s, None) for s in _STORES)
-                    stores = [store for store in found if isinstance(store, dict)]
+                    stores = []  # a loop, not a comprehension: no frames of its own
+                    for name in _STORES:
+                        store = getattr(obj, name, None)
+                        if isinstance(store, dict):
+                            stores.append(store)
         except Exception:  # an object that cannot be inspected: get() copes key by key
             values = None
     if not isinstance(values, dict) or stores is None:

@@ -112,7 +112,7 @@ def _collect_fields(obj: Any, params: dict[str, Any]) -> None:
     for key, name in _NAMES.items():
         if name not in params and key != "n":
             value = read(key)
-            if _valid(name, value):
+            if value is not None and _valid(name, value):  # most fields are absent
                 params[name] = value
 
 

@@ -81,13 +81,14 @@ def server(
         ``(address, port)``; ``(None, None)`` when neither a URL nor the provider's
         default endpoint is known.
     """
-    if url is None and obj is not None:
-        url = base_url_of(obj)
+    read = reader(obj) if obj is not None and (url is None or region is None) else None
+    if url is None and read is not None:
+        url = _base_url(obj, read)
     found = parse(url)
     if found[0] is not None:
         return found
-    if region is None and obj is not None:
-        region = region_of(obj)
+    if region is None and read is not None:
+        region = _first_text(obj, _REGION_FIELDS, read)  # the object is read once
     pattern = _REGIONAL.get(provider or "")
     if pattern is not None and isinstance(region, str) and region:
         return pattern.format(region=region), 443
@@ -119,7 +120,10 @@ def _parse(raw: str) -> Server:
 
 def base_url_of(obj: Any) -> str | None:
     """The base URL a framework model object (or the SDK client it holds) calls."""
-    read = reader(obj)
+    return _base_url(obj, reader(obj))
+
+
+def _base_url(obj: Any, read: Callable[[str], Any]) -> str | None:
     found = _first_url(obj, read)
     if found is not None:
         return found
@@ -148,6 +152,8 @@ def _first_url(obj: Any, read: Callable[[str], Any] | None = None) -> str | None
     read = read or reader(obj)
     for key in _URL_FIELDS:
         value = read(key)
+        if value is None:  # most fields are absent: skip the Mapping ABC's slow test
+            continue
         if isinstance(value, str) and value:
             return value
         if value is not None and type(value).__name__ == "URL":  # httpx.URL
@@ -159,8 +165,10 @@ def _first_url(obj: Any, read: Callable[[str], Any] | None = None) -> str | None
     return None
 
 
-def _first_text(obj: Any, keys: tuple[str, ...]) -> str | None:
-    read = reader(obj)
+def _first_text(
+    obj: Any, keys: tuple[str, ...], read: Callable[[str], Any] | None = None
+) -> str | None:
+    read = read or reader(obj)
     for key in keys:
         value = text(read(key))
         if value is not None:
