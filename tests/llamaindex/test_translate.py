@@ -190,3 +190,11 @@ def test_model_fields_are_read_from_fields_and_properties_and_absent_ones_are_no
         assert translate.field(memory, "top_p") is None  # absent
     assert translate.field(SimpleNamespace(top_p=0.5), "top_p") == 0.5
     assert translate.request_params(memory, None) == {"temperature": 0.25}
+
+
+def test_a_chat_prompt_is_read_as_it_was_when_the_call_started() -> None:
+    prompt = [ChatMessage(role="user", content="hi")]
+    start = translate.chat_start(prompt, {"temperature": 0.2}, None, OpenAI(), stream=False)
+    prompt.append(ChatMessage(role="assistant", content="added by the app afterwards"))
+    assert [m.role for m in start.messages] == ["user"]  # read now, on the worker's side
+    assert start.params["temperature"] == 0.2

@@ -23,7 +23,7 @@ from typing import Any
 from semtrace.bounded import BoundedTable
 from semtrace.normalize import StreamSummary
 from semtrace.recorder import Attachment
-from semtrace.records import End
+from semtrace.records import End, LazyEnd
 
 from semtrace_llamaindex.classify import RECORDED, Kind, Op
 
@@ -81,7 +81,7 @@ class OpenSpan:
     first_chunk_key: Hashable | None = None
     settled: bool = False
     holds: int = 1
-    end: End | None = None
+    end: End | LazyEnd | None = None
     error: BaseException | None = None
     cancelled: bool = False
     stream_open: bool = False

@@ -36,7 +36,16 @@ from opentelemetry.util.types import AttributeValue
 from semtrace import Recorder, Settings, semconv
 from semtrace.callcontext import current as current_context
 from semtrace.normalize import StreamSummary
-from semtrace.records import End, ModelEnd, ModelStart, RetrievalEnd, Start, StepStart, ValueEnd
+from semtrace.records import (
+    End,
+    LazyEnd,
+    ModelEnd,
+    ModelStart,
+    RetrievalEnd,
+    Start,
+    StepStart,
+    ValueEnd,
+)
 from semtrace.safety import never_raise, record_fault
 
 from semtrace_llamaindex import classify, streams, structured, translate
@@ -306,10 +315,13 @@ class Tracker:
         span = self._find(span_id)
         if span is None or not span.recorded:
             return
-        end = build()
-        if span.stream is not None and isinstance(end, ModelEnd):
-            end = span.stream.fill(end)  # what the last chunk alone does not say
-        span.end = end
+        if span.stream is None:
+            span.end = LazyEnd(build)  # read on the worker, off the caller's thread
+        else:
+            end = build()
+            if isinstance(end, ModelEnd):
+                end = span.stream.fill(end)  # what the last chunk alone does not say
+            span.end = end
         if final:
             self._close_stream(span)
 

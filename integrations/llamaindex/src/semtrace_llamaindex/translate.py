@@ -266,6 +266,10 @@ def message(msg: Any) -> Message:
     )
 
 
+def _messages(messages: Sequence[Any]) -> list[Message]:
+    return [message(m) for m in messages]
+
+
 def chat_start(
     messages: Sequence[Any],
     kwargs: Mapping[str, Any] | None,
@@ -279,9 +283,10 @@ def chat_start(
     return records.ModelStart(
         provider=name,
         model=model_name(instance, model_dict),
-        messages=[message(m) for m in messages],
-        params=request_params(instance, kwargs),
-        tools=tool_definitions(kwargs),
+        # Read on the worker; the list is copied, the messages in it are not changed.
+        messages=records.LazySequence(functools.partial(_messages, tuple(messages))),
+        params=records.LazyParams(functools.partial(request_params, instance, kwargs)),
+        tools=records.LazySequence(functools.partial(tool_definitions, kwargs)),
         stream=stream,
         server_address=address,
         server_port=port,
@@ -309,7 +314,7 @@ def completion_start(
         model=model_name(instance, model_dict),
         messages=[Message("user", [TextPart(prompt)])],
         operation="chat" if is_chat else "text_completion",
-        params=request_params(instance, kwargs),
+        params=records.LazyParams(functools.partial(request_params, instance, kwargs)),
         stream=stream,
         server_address=address,
         server_port=port,
