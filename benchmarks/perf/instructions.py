@@ -209,7 +209,39 @@ def bounds(results: dict[tuple[str, str], int | None], workloads: list[str]) -> 
         for row, budget in zip(list(rows.values())[1:], budgets, strict=True):
             row.append("n/a" if budget is None else f"{(budget - fixed) / 1e6:+.2f} M")
     lines = [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows.items()]
-    return out + lines
+    return out + lines + caller_path(results, workloads)
+
+
+def caller_path(results: dict[tuple[str, str], int | None], workloads: list[str]) -> list[str]:
+    """What each tracer leaves on the caller's path (``-caller`` variants; target 2's cause).
+
+    Every ``-caller`` cell switches counting on and off around each invocation, so they are
+    compared with ``none-caller``, never with the cells counted in one block.
+    """
+    names = [
+        n for n in ("floor-caller", "semtrace-caller") if any((w, n) in results for w in workloads)
+    ]
+    if not names or not any((w, "none-caller") in results for w in workloads):
+        return []
+    out = [
+        "",
+        "## On the caller's path",
+        "",
+        "Instructions per invocation with semtrace's worker held off while it runs (its share",
+        "is done after counting stops), over `none-caller` (counted the same way):",
+        "",
+        "| | " + " | ".join(WORKLOADS[w] for w in workloads) + " |",
+        "|" + "---|" * (len(workloads) + 1),
+    ]
+    for name in names:
+        cells = []
+        for w in workloads:
+            value, base = results.get((w, name)), results.get((w, "none-caller"))
+            cells.append(
+                "n/a" if value is None or base is None else f"+{(value - base) / 1e6:.2f} M"
+            )
+        out.append(f"| {name.removesuffix('-caller')} | " + " | ".join(cells) + " |")
+    return out
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ from semtrace.quality.agent import ToolReportedError
 from semtrace.records import (
     AgentStart,
     LazyEnd,
-    RetrievalEnd,
     Start,
     StepStart,
     ValueEnd,
@@ -200,8 +199,10 @@ class CallbackHandler(BaseCallbackHandler):
 
     @never_raise
     def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
-        """A retriever returned documents."""
-        self.recorder.end(run_id, RetrievalEnd(translate.documents(documents)))
+        """A retriever returned documents; they are read on the worker, not here."""
+        self.recorder.end(
+            run_id, LazyEnd(functools.partial(translate.retrieval_end, tuple(documents)))
+        )
 
     @never_raise
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:

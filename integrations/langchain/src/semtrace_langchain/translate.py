@@ -284,6 +284,11 @@ def retrieval_start(
     return records.RetrievalStart(query=str(query), data_source=str(source) if source else None)
 
 
+def retrieval_end(docs: Any) -> records.RetrievalEnd:
+    """What a retriever returned."""
+    return records.RetrievalEnd(documents(docs))
+
+
 def documents(docs: Any) -> list[records.Document]:
     """LangChain ``Document`` objects as records, with ids and scores where present."""
     out = []
