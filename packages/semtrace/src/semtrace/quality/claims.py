@@ -52,11 +52,11 @@ _SPECIFIC: Final = re.compile(
 _MAYBE_SPECIFIC: Final = re.compile(r"[`\d_]|\w\.[A-Za-z_]|[a-z0-9][A-Z]")
 # The same test for ASCII text without the regex engine (which tries every position):
 # letters and digits become their class, then substring searches find the same shapes.
-_ASCII_CLASSES: Final = {
-    c: "a" if "a" <= chr(c) <= "z" else "A" if "A" <= chr(c) <= "Z" else "0" if chr(c).isdigit()
-    else chr(c) if chr(c) in "`_." else " "
-    for c in range(128)
-}  # fmt: skip
+_ASCII_CLASSES: Final = bytes(
+    ord("a") if "a" <= chr(c) <= "z" else ord("A") if "A" <= chr(c) <= "Z"
+    else ord("0") if chr(c).isdigit() else c if chr(c) in "`_." else 32
+    for c in range(256)
+)  # fmt: skip
 _ASCII_SPECIFIC: Final = ("`", "0", "_", "aA", "a.a", "a.A", "A.a", "A.A")
 _NEGATION_WORDS: Final = ("not", "never", "cannot", "neither", "nor", "without", "n't", "non-")
 _NUMBER: Final = re.compile(r"\b\d+(?:\.\d+)*\b")
@@ -127,8 +127,10 @@ def check(answer: str, contexts: Sequence[str], question: str = "") -> Findings:
 def _maybe_specific(text: str) -> bool:
     """Whether ``text`` may hold a match of ``_SPECIFIC`` (False: it holds none)."""
     if text.isascii():
-        classes = text.translate(_ASCII_CLASSES)
-        return any(shape in classes for shape in _ASCII_SPECIFIC)
+        # A byte table lookup per character (a str table is a dict lookup per character);
+        # searched as str, which CPython searches faster than bytes.
+        classes = text.encode().translate(_ASCII_CLASSES).decode()
+        return any(map(classes.__contains__, _ASCII_SPECIFIC))
     return _MAYBE_SPECIFIC.search(text) is not None
 
 
