@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from semtrace.quality.types import Evaluation
 from semtrace.records import ToolCallPart, ToolDefinition
@@ -147,7 +147,7 @@ def _parameters(schema: Any) -> Any:
     return schema if _is_mapping(schema) else None
 
 
-def _is_mapping(value: Any) -> bool:
+def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
     """``isinstance(value, Mapping)``; a dict (a parsed schema) skips the ABC's check."""
     return type(value) is dict or isinstance(value, Mapping)
 
