@@ -99,6 +99,7 @@ class _Context(NamedTuple):
     sentences: tuple[str, ...]  # normalised
     words: tuple[frozenset[str], ...]  # each sentence's content words
     numbers: frozenset[str]
+    negated: bool  # whether any sentence may hold a negation
 
 
 def check(answer: str, contexts: Sequence[str], question: str = "") -> Findings:
@@ -170,7 +171,14 @@ def _novel(answer: str, given: str, docs: list[_Context]) -> int:
 def _contradicted(answer: str, docs: list[_Context]) -> int:
     norm = _text.normalize(answer).replace("\u2019", "'")
     found = 0
+    negated = any(doc.negated for doc in docs)
     for raw in _text.sentences(norm, MAX_SENTENCES):
+        if not negated:
+            mine = _sentence(raw)
+            if not mine.negations and not mine.opposites:
+                # No negation and no word with an opposite on either side: whatever
+                # sentence it aligns with, polarity cannot differ. Skip the alignment.
+                continue
         aligned = _aligned(_content_words(raw), docs)
         if aligned is None:
             continue
@@ -189,19 +197,20 @@ def _contradicted(answer: str, docs: list[_Context]) -> int:
 def _aligned(words: frozenset[str], docs: list[_Context]) -> str | None:
     """The context sentence sharing most of ``words``, if it shares enough.
 
-    Compared on unstemmed content words (a regex and set operations, no Python loop per
-    word): every context sentence takes part, but only the aligned pair is analysed.
+    Compared on unstemmed content words (set operations, no Python loop per word): every
+    context sentence takes part, but only the aligned pair is analysed.
     """
     if len(words) < _MIN_ALIGNED_STEMS:
         return None
-    held = [h for doc in docs for h in doc.words]
-    shared = list(map(len, map(words.intersection, held)))
-    best_shared = max(shared, default=0)
+    best_shared, best = 0, ""
+    for doc in docs:
+        for sentence, held in zip(doc.sentences, doc.words, strict=True):
+            shared = len(words & held)
+            if shared > best_shared:  # strictly: the first sentence with the most wins
+                best_shared, best = shared, sentence
     if not best_shared or best_shared < ALIGNED * len(words):
         return None
-    # index() finds the first sentence with the most shared words, as a strict ">" scan would.
-    index = shared.index(best_shared)
-    return [s for doc in docs for s in doc.sentences][index]
+    return best
 
 
 def _content_words(norm: str) -> frozenset[str]:
@@ -230,4 +239,6 @@ def _context(text: str) -> _Context:
         sentences,
         tuple(_content_words(s) for s in sentences),
         frozenset(_NUMBER.findall(text)),
+        # _sentence() counts negations only in text holding one of these words.
+        any(w in norm for w in _NEGATION_WORDS),
     )
