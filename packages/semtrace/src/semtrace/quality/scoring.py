@@ -125,9 +125,13 @@ def _corpus(documents: Sequence[str]) -> tuple[_text.DocumentTerms, ...]:
     # A bare string is a common caller slip; treat it as one document, not as characters.
     key = (documents,) if isinstance(documents, str) else tuple(islice(documents, MAX_DOCUMENTS))
     try:
-        return _analyse_corpus(key)
-    except TypeError:  # an unhashable item (never a str): analysed without the cache
-        return _analyse_corpus.__wrapped__(key)
+        # Bounded: the cache keeps its keys' text alive, so longer sets are not cached
+        # (their documents' analyses still are, clipped).
+        if sum(map(len, key)) <= MAX_CONTEXT_CHARS:
+            return _analyse_corpus(key)
+    except TypeError:  # an item without a length or a hash (never a str)
+        pass
+    return _analyse_corpus.__wrapped__(key)
 
 
 @lru_cache(maxsize=32)
