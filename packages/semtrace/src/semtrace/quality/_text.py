@@ -19,7 +19,9 @@ _WORD = re.compile(r"[^\W_]+")
 # ASCII letter or digit becomes a space (a quarter of the findall's cost).
 _ASCII_NON_WORD = bytes(c if chr(c).isalnum() and c < 128 else 32 for c in range(256))
 # ASCII stops -> ".", ASCII whitespace (what \s matches) -> " ", the rest -> "x".
-_ASCII_STOPS = {c: "." if chr(c) in ".!?" else " " if chr(c).isspace() else "x" for c in range(128)}
+_ASCII_STOPS = bytes(
+    ord("." if chr(c) in ".!?" else " " if chr(c).isspace() else "x") for c in range(256)
+)
 # Code-ish spans the user marked explicitly; their words count even if they are stopwords
 # (`with`, `if`, `in` are the subject of the question, not filler).
 _MARKED = re.compile(
@@ -146,7 +148,10 @@ class DocumentTerms(NamedTuple):
     """What the scorers need of one document, computed once per distinct text."""
 
     length: int  # number of word tokens
-    counts: dict[str, int]  # every stem (stopwords included) -> occurrences
+    # Every stem (stopwords included) -> its saturated frequency c / (c + k), the share
+    # retrieval relevance credits it with; k grows with length, so a long document needs
+    # more mentions to be "about" a term.
+    weights: dict[str, float]
     pairs: frozenset[tuple[str, str]]  # adjacent content-stem pairs
 
 
@@ -164,7 +169,9 @@ def document_terms(text: str) -> DocumentTerms:
         for w, s in zip(found, every, strict=True)
         if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
     ]
-    return DocumentTerms(len(every), Counter(every), frozenset(bigrams(content)))
+    k = 0.5 + len(every) / 400
+    weights = {term: count / (count + k) for term, count in Counter(every).items()}
+    return DocumentTerms(len(every), weights, frozenset(bigrams(content)))
 
 
 def bigrams(stems: list[str]) -> set[tuple[str, str]]:
@@ -174,7 +181,11 @@ def bigrams(stems: list[str]) -> set[tuple[str, str]]:
 
 def sentences(text: str, limit: int) -> list[str]:
     """Split into at most ``limit`` non-empty sentences (paragraph and bullet aware)."""
-    if text.isascii() and "\n" not in text and ". " not in text.translate(_ASCII_STOPS):
+    if (
+        text.isascii()
+        and "\n" not in text
+        and ". " not in text.encode().translate(_ASCII_STOPS).decode()
+    ):
         # Nothing _SENTENCE_END can match (no line break, no stop before a space): the
         # usual one-sentence answer skips the regex, which tests every position.
         part = text.strip()

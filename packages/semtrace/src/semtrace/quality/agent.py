@@ -29,6 +29,9 @@ NO_FINAL_ANSWER: Final = "no_final_answer"
 REPEAT_LIMIT: Final = 3
 _MAX_KEYS: Final = 256
 _MAX_ARG_CHARS: Final = 2_000
+# json.dumps(arguments, sort_keys=True, default=str), without building an encoder per call
+# (encode() keeps no state between calls).
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, default=str)
 
 # GraphRecursionError (LangGraph), "Max iterations of N reached" (LlamaIndex agents),
 # "Agent stopped due to iteration limit or time limit." (LangChain's AgentExecutor).
@@ -87,7 +90,7 @@ def _canonical(arguments: Any) -> str:
         else:
             return text[:_MAX_ARG_CHARS]
     try:
-        return json.dumps(arguments, sort_keys=True, default=str)[:_MAX_ARG_CHARS]
+        return _CANONICAL.encode(arguments)[:_MAX_ARG_CHARS]
     except (TypeError, ValueError):
         return repr(arguments)[:_MAX_ARG_CHARS]
 
@@ -142,7 +145,11 @@ def no_final_answer(output: Any) -> Evaluation | None:
         output: What the agent run returned (a string, a message, a LangGraph state with
             ``messages``, a LlamaIndex ``AgentOutput``...).
     """
-    text = final_text(output)
+    return unanswered(final_text(output))
+
+
+def unanswered(text: str | None) -> Evaluation | None:
+    """:func:`no_final_answer` of a run whose :func:`final_text` is already known."""
     if text is None or text.strip():
         return None
     return Evaluation(NO_FINAL_ANSWER, 1.0, "fail", "the agent run ended without an answer")
@@ -156,7 +163,7 @@ def final_text(output: Any, depth: int = 0) -> str | None:
         return ""
     if isinstance(output, str):
         return output
-    if isinstance(output, Mapping):
+    if type(output) is dict or isinstance(output, Mapping):  # dict: no ABC check
         if output.get("tool_calls"):
             return ""  # a message (as a dict) that asks for a tool
         for key in ("messages", "output", "response", "answer", "result", "text", "content"):

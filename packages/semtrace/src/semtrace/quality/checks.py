@@ -131,10 +131,10 @@ def after_run(
         if is_root and structured.format_error(error):
             return [structured.parse_failure()]
         return []
-    text = agent.final_text(output) if output is not None else None
-    found = [agent.step_limit(None, text)]
+    final = agent.final_text(output)  # found once: it walks the framework's objects
+    found = [agent.step_limit(None, final if output is not None else None)]
     if isinstance(start, AgentStart) and isinstance(end, ValueEnd):
-        found.append(agent.no_final_answer(output))
+        found.append(agent.unanswered(final))
     if is_root:
         found.append(agent.swallowed_errors(checks.failed_tools))
     return [e for e in found if e is not None]

@@ -52,11 +52,11 @@ _SPECIFIC: Final = re.compile(
 _MAYBE_SPECIFIC: Final = re.compile(r"[`\d_]|\w\.[A-Za-z_]|[a-z0-9][A-Z]")
 # The same test for ASCII text without the regex engine (which tries every position):
 # letters and digits become their class, then substring searches find the same shapes.
-_ASCII_CLASSES: Final = {
-    c: "a" if "a" <= chr(c) <= "z" else "A" if "A" <= chr(c) <= "Z" else "0" if chr(c).isdigit()
-    else chr(c) if chr(c) in "`_." else " "
-    for c in range(128)
-}  # fmt: skip
+_ASCII_CLASSES: Final = bytes(
+    ord("a") if "a" <= chr(c) <= "z" else ord("A") if "A" <= chr(c) <= "Z"
+    else ord("0") if chr(c).isdigit() else c if chr(c) in "`_." else 32
+    for c in range(256)
+)  # fmt: skip
 _ASCII_SPECIFIC: Final = ("`", "0", "_", "aA", "a.a", "a.A", "A.a", "A.A")
 _NEGATION_WORDS: Final = ("not", "never", "cannot", "neither", "nor", "without", "n't", "non-")
 _NUMBER: Final = re.compile(r"\b\d+(?:\.\d+)*\b")
@@ -99,6 +99,7 @@ class _Context(NamedTuple):
     sentences: tuple[str, ...]  # normalised
     words: tuple[frozenset[str], ...]  # each sentence's content words
     numbers: frozenset[str]
+    negated: bool  # whether any sentence may hold a negation
 
 
 def check(answer: str, contexts: Sequence[str], question: str = "") -> Findings:
@@ -127,8 +128,10 @@ def check(answer: str, contexts: Sequence[str], question: str = "") -> Findings:
 def _maybe_specific(text: str) -> bool:
     """Whether ``text`` may hold a match of ``_SPECIFIC`` (False: it holds none)."""
     if text.isascii():
-        classes = text.translate(_ASCII_CLASSES)
-        return any(shape in classes for shape in _ASCII_SPECIFIC)
+        # A byte table lookup per character (a str table is a dict lookup per character);
+        # searched as str, which CPython searches faster than bytes.
+        classes = text.encode().translate(_ASCII_CLASSES).decode()
+        return any(map(classes.__contains__, _ASCII_SPECIFIC))
     return _MAYBE_SPECIFIC.search(text) is not None
 
 
@@ -168,7 +171,14 @@ def _novel(answer: str, given: str, docs: list[_Context]) -> int:
 def _contradicted(answer: str, docs: list[_Context]) -> int:
     norm = _text.normalize(answer).replace("\u2019", "'")
     found = 0
+    negated = any(doc.negated for doc in docs)
     for raw in _text.sentences(norm, MAX_SENTENCES):
+        if not negated:
+            mine = _sentence(raw)
+            if not mine.negations and not mine.opposites:
+                # No negation and no word with an opposite on either side: whatever
+                # sentence it aligns with, polarity cannot differ. Skip the alignment.
+                continue
         aligned = _aligned(_content_words(raw), docs)
         if aligned is None:
             continue
@@ -187,19 +197,20 @@ def _contradicted(answer: str, docs: list[_Context]) -> int:
 def _aligned(words: frozenset[str], docs: list[_Context]) -> str | None:
     """The context sentence sharing most of ``words``, if it shares enough.
 
-    Compared on unstemmed content words (a regex and set operations, no Python loop per
-    word): every context sentence takes part, but only the aligned pair is analysed.
+    Compared on unstemmed content words (set operations, no Python loop per word): every
+    context sentence takes part, but only the aligned pair is analysed.
     """
     if len(words) < _MIN_ALIGNED_STEMS:
         return None
-    held = [h for doc in docs for h in doc.words]
-    shared = list(map(len, map(words.intersection, held)))
-    best_shared = max(shared, default=0)
+    best_shared, best = 0, ""
+    for doc in docs:
+        for sentence, held in zip(doc.sentences, doc.words, strict=True):
+            shared = len(words & held)
+            if shared > best_shared:  # strictly: the first sentence with the most wins
+                best_shared, best = shared, sentence
     if not best_shared or best_shared < ALIGNED * len(words):
         return None
-    # index() finds the first sentence with the most shared words, as a strict ">" scan would.
-    index = shared.index(best_shared)
-    return [s for doc in docs for s in doc.sentences][index]
+    return best
 
 
 def _content_words(norm: str) -> frozenset[str]:
@@ -228,4 +239,6 @@ def _context(text: str) -> _Context:
         sentences,
         tuple(_content_words(s) for s in sentences),
         frozenset(_NUMBER.findall(text)),
+        # _sentence() counts negations only in text holding one of these words.
+        any(w in norm for w in _NEGATION_WORDS),
     )

@@ -15,12 +15,12 @@ Text beyond those caps is ignored, never an error.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice, repeat
 from typing import Final, NamedTuple, TypeVar
 
 from semtrace.quality import _text, claims
@@ -120,20 +120,34 @@ class Score:
     explanation: str
 
 
-def _clip_docs(documents: Sequence[str]) -> list[_text.DocumentTerms]:
+def _corpus(documents: Sequence[str]) -> tuple[_text.DocumentTerms, ...]:
     """The analysed documents within the ``MAX_DOCUMENTS`` / ``MAX_CONTEXT_CHARS`` caps."""
     # A bare string is a common caller slip; treat it as one document, not as characters.
-    docs = [documents] if isinstance(documents, str) else documents
+    key = (documents,) if isinstance(documents, str) else tuple(islice(documents, MAX_DOCUMENTS))
+    try:
+        # Bounded: the cache keeps its keys' text alive, so longer sets are not cached
+        # (their documents' analyses still are, clipped).
+        if sum(map(len, key)) <= MAX_CONTEXT_CHARS:
+            return _analyse_corpus(key)
+    except TypeError:  # an item without a length or a hash (never a str)
+        pass
+    return _analyse_corpus.__wrapped__(key)
+
+
+@lru_cache(maxsize=32)
+def _analyse_corpus(docs: tuple[str, ...]) -> tuple[_text.DocumentTerms, ...]:
+    # Cached by the whole set: a request's retrieval span and its answer's spans score the
+    # same documents (each document's analysis is cached on its own too).
     out: list[_text.DocumentTerms] = []
     budget = MAX_CONTEXT_CHARS
-    for doc in itertools.islice(docs, MAX_DOCUMENTS):
+    for doc in docs:
         if budget <= 0:
             break
         if isinstance(doc, str) and doc.strip():
             clipped = doc[:budget]
             out.append(_text.document_terms(clipped))
             budget -= len(clipped)
-    return out
+    return tuple(out)
 
 
 class _Question(NamedTuple):
@@ -157,6 +171,8 @@ def _analyse_question(text: str) -> _Question:
 
 class _Answer(NamedTuple):
     sentences: tuple[tuple[str, ...], ...]  # content stems of each sentence that has some
+    # each of those sentences' distinct stems and adjacent stem pairs
+    sentence_terms: tuple[tuple[frozenset[str], frozenset[tuple[str, str]]], ...]
     stems: frozenset[str]  # every stem, stopwords included
     pairs: frozenset[tuple[str, str]]  # adjacent content-stem pairs of the whole answer
 
@@ -166,8 +182,10 @@ def _answer(clipped: str) -> _Answer:
     # Cached: groundedness and answer relevance read the same answer one after the other.
     norm = _text.normalize(clipped)
     per_sentence = (_text.content_stems(s) for s in _text.sentences(norm, MAX_SENTENCES))
+    sentences = tuple(tuple(stems) for stems in per_sentence if stems)
     return _Answer(
-        tuple(tuple(stems) for stems in per_sentence if stems),
+        sentences,
+        tuple((frozenset(s), frozenset(_text.bigrams(list(s)))) for s in sentences),
         frozenset(_text.all_stems(norm)),
         frozenset(_text.bigrams(_text.content_stems(norm))),
     )
@@ -188,7 +206,7 @@ def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
     Returns:
         A ``Score``; ``0.0`` when no non-empty document was retrieved.
     """
-    docs = _clip_docs(documents)
+    docs = _corpus(documents)
     if not docs:
         return Score(0.0, "no documents retrieved")
     question = _question(query)
@@ -198,13 +216,9 @@ def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
     found: set[str] = set()
     best_doc = 0.0
     for doc in docs:
-        hits = [t for t in terms if t in doc.counts]
-        # k grows with length: a long document needs more mentions to be "about" a term.
-        k = 0.5 + doc.length / 400
-        best_doc = max(
-            best_doc, sum(doc.counts[t] / (doc.counts[t] + k) for t in hits) / len(terms)
-        )
-        found.update(hits)
+        # A term the document lacks adds 0.0: the sum of the others', to the last bit.
+        best_doc = max(best_doc, sum(map(doc.weights.get, terms, repeat(0.0))) / len(terms))
+        found.update(filter(doc.weights.__contains__, terms))
     coverage = len(found) / len(terms)
     value = 0.5 * best_doc + 0.5 * coverage
     if question.pairs:
@@ -237,21 +251,20 @@ def groundedness(answer: str, contexts: Sequence[str], question: str = "") -> Sc
         A ``Score``; ``1.0`` when the answer has no content to check, ``0.0`` when
         there is content but no context.
     """
-    parsed = _answer(answer[:MAX_ANSWER_CHARS]).sentences
+    analysed = _answer(answer[:MAX_ANSWER_CHARS])
+    parsed = analysed.sentences
     if not parsed:
         return Score(1.0, "answer has no content to check")
-    docs = _clip_docs(contexts)
+    docs = _corpus(contexts)
     if not docs:
         return Score(0.0, f"0 of {len(parsed)} answer sentences supported: no context")
-    vocabularies = [d.counts.keys() for d in docs]
+    vocabularies = [d.weights.keys() for d in docs]
     pairs = [d.pairs for d in docs]
     total = weight = 0.0
     supported = 0
     weakest = 1.0
-    for stems in parsed:
-        uniq = set(stems)
+    for uniq, sent_pairs in analysed.sentence_terms:
         uni = _share_in_any(uniq, vocabularies)
-        sent_pairs = _text.bigrams(list(stems))
         phrase = _share_in_any(sent_pairs, pairs) if sent_pairs else uni
         support = 0.5 * uni + 0.5 * phrase
         weakest = min(weakest, support)

@@ -92,8 +92,14 @@ def _evaluation(thresholds: Thresholds, name: str, score: scoring.Score) -> Eval
 
 
 def _flag(thresholds: Thresholds, name: str, raised: bool, why: str) -> Evaluation:
+    if not raised and type(thresholds) is Thresholds:
+        return _NOT_RAISED[name]  # the same frozen value every time: built once
     value = 1.0 if raised else 0.0
     return Evaluation(name, value, thresholds.label(name, value), why if raised else "")
+
+
+# A flag's label does not depend on the thresholds' values (only a subclass could differ).
+_NOT_RAISED: Final = {name: Evaluation(name, 0.0, Thresholds().label(name, 0.0)) for name in FLAGS}
 
 
 def after_retrieval(
@@ -119,7 +125,7 @@ def after_model(
 ) -> list[Evaluation]:
     """Signals for a chat or completion span."""
     answer = _answer_text(end)
-    calls_tools = any(isinstance(p, ToolCallPart) for m in end.output for p in m.parts)
+    calls_tools = _calls_tools(end)
     truncated = any(r in ("length", "max_tokens") for r in end.finish_reasons)
     out = [
         _flag(thresholds, TRUNCATED, truncated, "the model stopped at its token limit"),
@@ -157,6 +163,14 @@ def sample(start: Start, end: End, trace: OpenTrace, operation: str) -> Sample:
     if isinstance(start, ModelStart):
         model = start.model
     return Sample(operation, trace.question, answer, tuple(trace.contexts), model, response_id)
+
+
+def _calls_tools(end: ModelEnd) -> bool:
+    for message in end.output:  # a plain loop: no generator frame to resume per part
+        for part in message.parts:
+            if isinstance(part, ToolCallPart):
+                return True
+    return False
 
 
 def _answer_text(end: ModelEnd) -> str:

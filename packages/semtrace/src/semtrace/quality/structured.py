@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from semtrace.quality.types import Evaluation
 from semtrace.records import ToolCallPart, ToolDefinition
@@ -142,9 +142,14 @@ def parse_failure() -> Evaluation:
 
 def _parameters(schema: Any) -> Any:
     """The JSON Schema of a tool's parameters, from the shapes frameworks store."""
-    if isinstance(schema, Mapping) and schema.get("type") == "function":
+    if _is_mapping(schema) and schema.get("type") == "function":
         schema = schema.get("function", {}).get("parameters")  # OpenAI tool format
-    return schema if isinstance(schema, Mapping) else None
+    return schema if _is_mapping(schema) else None
+
+
+def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """``isinstance(value, Mapping)``; a dict (a parsed schema) skips the ABC's check."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def violation(value: Any, schema: Any, root: Any = None, depth: int = 0) -> str | None:
@@ -159,7 +164,7 @@ def violation(value: Any, schema: Any, root: Any = None, depth: int = 0) -> str 
     Returns:
         A short description without values (safe with content capture off), or None.
     """
-    if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
+    if not _is_mapping(schema) or depth > _MAX_DEPTH:
         return None
     root = schema if root is None else root
     ref = schema.get("$ref")
@@ -186,7 +191,7 @@ def violation(value: Any, schema: Any, root: Any = None, depth: int = 0) -> str 
             return problem
     if isinstance(value, dict):
         return _object_violation(value, schema, root, depth)
-    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+    if isinstance(value, list) and _is_mapping(schema.get("items")):
         for item in value:
             problem = violation(item, schema["items"], root, depth + 1)
             if problem:
@@ -219,7 +224,7 @@ def _object_violation(
         if missing:
             return f"required property {missing[0]!r} is missing"
     properties = schema.get("properties")
-    properties = properties if isinstance(properties, Mapping) else {}
+    properties = properties if _is_mapping(properties) else {}
     if schema.get("additionalProperties") is False:
         extra = [k for k in value if k not in properties]
         if extra:
