@@ -356,8 +356,10 @@ def measure_cell(
     warm: int | None = None,
     min_units: int = 1,
     batches: int | None = None,
+    reps: int | None = None,
 ) -> dict[str, Any]:
-    """Every variant against ``none``, ``opts.reps`` rounds, the order rotating each round.
+    """Every variant against ``none``, ``reps`` rounds (default ``opts.reps``), the order
+    rotating each round.
 
     In a round each variant is timed in ``batches`` (default ``opts.batches``) batches
     alternating with as many uninstrumented batches (none, v, v, none, ...; the next
@@ -371,6 +373,7 @@ def measure_cell(
     started = time.perf_counter()
     warm = opts.warm if warm is None else warm
     batches = opts.batches if batches is None else batches
+    reps = opts.reps if reps is None else reps
     framework = _framework(workload)
     cell: dict[str, Any] = {"workload": workload, "mode": mode, "kwargs": kwargs, "variants": {}}
     runnable, base = [], V.ALL["none"]()
@@ -395,7 +398,7 @@ def measure_cell(
     none_row = cell["variants"].setdefault(
         "none", {key: [] for key in ("t", "cpu", "caller", "spans", "traces")}
     )
-    for rep in range(opts.reps):
+    for rep in range(reps):
         shift = rep % max(1, len(runnable))
         order = runnable[shift:] + runnable[:shift]
         if rep % 2:
@@ -519,6 +522,7 @@ def section_latency(opts: Any, tel: Telemetry) -> list[dict[str, Any]]:
             warm=1,
             min_units=opts.latency_units,
             batches=opts.latency_batches,
+            reps=opts.latency_reps or opts.reps,
         )
         for workload, mode, ms in latency_cells(opts)
     ]
@@ -964,6 +968,9 @@ def parse(argv: list[str] | None = None) -> Any:
     p.add_argument("--latency-units", type=int, default=6, help="least units per batch")
     p.add_argument("--latency-seconds", type=float, default=0.3, help="per batch, if more")
     p.add_argument("--latency-batches", type=int, default=1, help="batches per side per round")
+    p.add_argument(
+        "--latency-reps", type=int, default=0, help="rounds of the latency section (0: --reps)"
+    )
     p.add_argument("--inflight", type=int, default=200, help="invocations held in flight")
     p.add_argument("--memory-variants", default="", help="default: --variants")
     p.add_argument("--profile-n", type=int, default=1500)
@@ -976,6 +983,7 @@ def parse(argv: list[str] | None = None) -> Any:
     opts = p.parse_args(argv)
     if opts.smoke:
         opts.reps, opts.batches, opts.n, opts.warm, opts.inflight = 1, 1, 1, 1, 8
+        opts.latency_reps = 1
         opts.profile_n, opts.rss_n, opts.rss_variants = 20, 50, "semtrace"
         opts.memory_variants = "none,floor,semtrace"
         opts.out = str(Path(tempfile.gettempdir()) / "semtrace-bench-smoke.json")
