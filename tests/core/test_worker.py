@@ -11,7 +11,6 @@ import multiprocessing
 import threading
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -203,32 +202,6 @@ def test_an_app_never_quiet_gets_its_work_done_at_the_rate_it_comes(
     assert deferred.submit(last.set)
     assert last.wait(5)
     assert ran == list(range(49))
-
-
-def test_the_longer_the_app_stays_busy_the_less_often_the_worker_looks(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Each look takes the GIL from the app; a fixed 5 ms poll would look ~100 times here.
-    looks = 0
-    real = time.perf_counter
-
-    def counted() -> float:
-        nonlocal looks
-        if threading.current_thread().name == "semtrace-telemetry":
-            looks += 1
-        return real()
-
-    clock = SimpleNamespace(perf_counter=counted, monotonic=time.monotonic)
-    monkeypatch.setattr(deferred, "time", clock)
-    monkeypatch.setattr(deferred, "MAX_DELAY_S", 2.0)
-    ran = threading.Event()
-    assert deferred.submit(ran.set)
-    busy_until = real() + 0.5
-    while real() < busy_until and not ran.is_set():
-        deferred.note_activity()  # a run starts or ends every millisecond
-        time.sleep(0.001)
-    assert looks < 30, looks
-    assert deferred.drain(10) and ran.is_set()
 
 
 def test_a_failed_runs_traceback_is_formatted_on_the_callers_thread(

@@ -219,12 +219,8 @@ def _wait_for_quiet(queued_at: float) -> None:
     """Sleep (the GIL free for the app) until the app is quiet, or the work waited enough.
 
     An app that is never quiet (many threads, or no waits at all) has each piece done
-    :data:`MAX_DELAY_S` after it was queued: late, but at the rate it comes. The longer
-    the app stays busy, the less often the worker looks: each look takes the GIL from
-    the app, and a fixed 5 ms poll costs instructions in proportion to wall time (under
-    callgrind's slowdown, most of the worker's cost).
+    :data:`MAX_DELAY_S` after it was queued: late, but at the rate it comes.
     """
-    patience = 0.0
     while True:
         now = time.perf_counter()
         quiet_for = now - _active_at
@@ -234,8 +230,7 @@ def _wait_for_quiet(queued_at: float) -> None:
         if len(_queue) >= MAX_QUEUED // 2:
             return
         with _lock:  # drain() wakes it
-            _lock.wait(min(max(QUIET_S - quiet_for, patience), MAX_DELAY_S - waited))
-        patience = min(max(QUIET_S, 2 * patience), MAX_DELAY_S)
+            _lock.wait(min(QUIET_S - quiet_for, MAX_DELAY_S - waited))
 
 
 def _piece(work: Work, trace_id: int, now: float) -> tuple[Work, int, float]:
