@@ -6,8 +6,8 @@ closes it. Records are plain slotted dataclasses so building them is cheap.
 
 What only the worker reads can be translated there: a model's prompt and tools as
 :class:`LazySequence`, its parameters as :class:`LazyParams`, its response as
-:class:`LazyEnd`. The caller's thread then
-keeps a reference to the framework's objects and pays for none of the translation.
+:class:`LazyEnd`. The caller's thread then keeps a reference to the framework's objects
+and pays for none of the translation.
 
 Example:
     >>> from semtrace.records import ModelStart, Message, TextPart
