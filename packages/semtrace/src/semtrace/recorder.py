@@ -461,7 +461,7 @@ class Recorder:
     ) -> None:
         """Turn an ended run into telemetry, and end its span at its true end time."""
         end_ns, duration_s = ended
-        record = _read(given)
+        record = given.resolve() if isinstance(given, LazyEnd) else given
         awaited = self._awaited(run, record, error)
         if awaited is not None and deferred.defer(
             awaited,
@@ -824,20 +824,6 @@ def _add_request_attributes(start: ModelStart, attrs: spans.Attributes) -> None:
 
 def _set_request_attributes(span: trace.Span, start: ModelStart) -> None:
     span.set_attributes(spans.request_attributes(start))
-
-
-def _read(record: End | LazyEnd | None) -> End | None:
-    """The end record, read from the framework's response now if it was left for later.
-
-    A fault while reading loses what the response said, never the span.
-    """
-    if not isinstance(record, LazyEnd):
-        return record
-    try:
-        return record.read()
-    except Exception:
-        record_fault("Recorder.end read")
-        return None
 
 
 def _snapshot(output: Any) -> Any:

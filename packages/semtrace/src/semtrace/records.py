@@ -26,6 +26,7 @@ from semtrace import semconv
 from semtrace.safety import record_fault
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # --- message parts, in the GenAI conventions' shape ---
 
@@ -291,12 +292,8 @@ class LazySequence(Sequence[T]):
     def _values(self) -> Sequence[T]:
         items = self._items
         if items is None:
-            try:
-                items = list(self._read())
-            except Exception:
-                record_fault("LazySequence")
-                items = []
-            self._items = items
+            none: list[T] = []
+            items = self._items = _read_or(lambda: list(self._read()), none, "LazySequence")
         return items
 
     @overload
@@ -344,12 +341,8 @@ class LazyParams(Mapping[str, Any]):
     def _values(self) -> Mapping[str, Any]:
         items = self._items
         if items is None:
-            try:
-                items = dict(self._read())
-            except Exception:
-                record_fault("LazyParams")
-                items = {}
-            self._items = items
+            none: dict[str, Any] = {}
+            items = self._items = _read_or(lambda: dict(self._read()), none, "LazyParams")
         return items
 
     def __getitem__(self, key: str) -> Any:
@@ -375,3 +368,19 @@ class LazyEnd:
     """
 
     read: Callable[[], End]
+
+    def resolve(self) -> End | None:
+        """The end record; None (and a counted fault) if the response cannot be read.
+
+        A fault loses what the response said, never the span.
+        """
+        return _read_or(self.read, None, "Recorder.end read")
+
+
+def _read_or(read: Callable[[], R], default: R, site: str) -> R:
+    """What ``read`` returns, or ``default`` with a fault counted at ``site``."""
+    try:
+        return read()
+    except Exception:
+        record_fault(site)
+        return default
