@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -38,18 +38,6 @@ def _recorder(telemetry: Telemetry, background: bool) -> Recorder:
         tracer_provider=telemetry.tracer_provider,
         meter_provider=telemetry.meter_provider,
     )
-
-
-@pytest.fixture
-def busy_worker() -> Iterator[threading.Event]:
-    """The worker stuck on other work until the event is set."""
-    gate = threading.Event()
-    assert deferred.submit(lambda: gate.wait(30))
-    try:
-        yield gate
-    finally:
-        gate.set()
-        assert deferred.drain(30)
 
 
 def _translate_all(texts: Sequence[str]) -> list[Message]:

@@ -10,7 +10,6 @@ import functools
 import multiprocessing
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -20,20 +19,6 @@ from semtrace import Recorder, Settings, deferred, semconv
 from semtrace.processors import WrappingProcessor
 from semtrace.records import Message, ModelEnd, ModelStart, TextPart, Usage, ValueEnd, WorkflowStart
 from semtrace.testing import Telemetry
-
-
-@pytest.fixture
-def busy_worker() -> Iterator[threading.Event]:
-    """The worker stuck on other work until the event is set."""
-    gate = threading.Event()
-    assert deferred.submit(lambda: None)  # the worker exists
-    assert deferred.drain(10)
-    assert deferred.submit(lambda: gate.wait(30))
-    try:
-        yield gate
-    finally:
-        gate.set()
-        assert deferred.drain(30)
 
 
 def _recorder(telemetry: Telemetry | TracerProvider, **settings: object) -> Recorder:
@@ -205,20 +190,10 @@ def test_an_app_never_quiet_gets_its_work_done_at_the_rate_it_comes(
 
 
 def test_a_failed_runs_traceback_is_formatted_on_the_callers_thread(
-    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+    telemetry: Telemetry, parsed_on: list[str]
 ) -> None:
     # Python 3.11 parses source to format a traceback; two threads parsing at once fail
     # ("AST constructor recursion depth mismatch"), so the worker must never do it.
-    import ast
-
-    parsed_on: list[str] = []
-    real_parse = ast.parse
-
-    def spy(*args: object, **kwargs: object) -> object:
-        parsed_on.append(threading.current_thread().name)
-        return real_parse(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(ast, "parse", spy)
     recorder = _recorder(telemetry)
     recorder.start("call", None, _chat())
     try:
@@ -231,19 +206,11 @@ def test_a_failed_runs_traceback_is_formatted_on_the_callers_thread(
 
 
 def test_a_fault_on_the_worker_is_logged_without_parsing_source(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    parsed_on: list[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    import ast
     import uuid
 
     from semtrace.safety import record_fault
-
-    parsed_on: list[str] = []
-    real_parse = ast.parse
-
-    def spy(*args: object, **kwargs: object) -> object:
-        parsed_on.append(threading.current_thread().name)
-        return real_parse(*args, **kwargs)  # type: ignore[arg-type]
 
     def failing_work() -> None:
         try:
@@ -251,7 +218,6 @@ def test_a_fault_on_the_worker_is_logged_without_parsing_source(
         except KeyError:
             record_fault(f"test {uuid.uuid4()}")
 
-    monkeypatch.setattr(ast, "parse", spy)
     caplog.set_level("DEBUG", logger="semtrace.safety")
     assert deferred.submit(failing_work)
     assert deferred.drain(10)
