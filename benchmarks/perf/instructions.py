@@ -136,7 +136,6 @@ def measure(workload: str, variant: str, n: int) -> int | None:
 def report(
     results: dict[tuple[str, str], int | None], workloads: list[str], names: list[str], n: int
 ) -> str:
-    head = "| variant | " + " | ".join(WORKLOADS[w] for w in workloads) + " |"
     lines = [
         "# Instructions per invocation (callgrind)",
         "",
@@ -146,8 +145,7 @@ def report(
         "- each cell: one process, warm-up uncounted, then the instructions of "
         f"{n} invocations / {n}; in parentheses, what the variant adds to `none`",
         "",
-        head,
-        "|" + "---|" * (len(workloads) + 1),
+        *_table_head("variant", workloads),
     ]
     for name in names:
         cells = []
@@ -162,6 +160,15 @@ def report(
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += bounds(results, workloads)
     return "\n".join(lines) + "\n"
+
+
+def _table_head(corner: str, workloads: list[str]) -> list[str]:
+    """A markdown table's header: ``corner``, then one column per workload."""
+    first = f"| {corner} |" if corner else "| |"
+    return [
+        first + " " + " | ".join(WORKLOADS[w] for w in workloads) + " |",
+        "|" + "---|" * (len(workloads) + 1),
+    ]
 
 
 FULL_TRACE = ("openinference", "openllmetry")  # record every span (the official ones do not)
@@ -187,8 +194,7 @@ def bounds(results: dict[tuple[str, str], int | None], workloads: list[str]) -> 
         "for its output and the framework's dispatch. A target is reachable without emitting",
         "less only if its budget - semtrace-sdk - noop is above zero.",
         "",
-        "| | " + " | ".join(WORKLOADS[w] for w in workloads) + " |",
-        "|" + "---|" * (len(workloads) + 1),
+        *_table_head("", workloads),
     ]
     rows: dict[str, list[str]] = {
         "semtrace's own work now": [],
@@ -230,8 +236,7 @@ def caller_path(results: dict[tuple[str, str], int | None], workloads: list[str]
         "Instructions per invocation with semtrace's worker held off while it runs (its share",
         "is done after counting stops), over `none-caller` (counted the same way):",
         "",
-        "| | " + " | ".join(WORKLOADS[w] for w in workloads) + " |",
-        "|" + "---|" * (len(workloads) + 1),
+        *_table_head("", workloads),
     ]
     for name in names:
         cells = []
