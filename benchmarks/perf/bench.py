@@ -288,6 +288,7 @@ def measure_once(
         gc.collect()
         wall, cpu, caller, k = [], [], [], 0
         clock, cpu_clock = time.perf_counter, time.process_time
+        W.WAKE_DELAYS.clear()
         for _ in range(n):
             h0 = worker_cpu()
             t0, c0 = clock(), cpu_clock()
@@ -297,6 +298,7 @@ def measure_once(
             cpu.append(used / size)
             caller.append((used - (worker_cpu() - h0)) / size)
             k += size
+        wakes = list(W.WAKE_DELAYS)
         c0 = cpu_clock()
         drain = V.settle()
         tail = (cpu_clock() - c0) / k
@@ -306,6 +308,7 @@ def measure_once(
             "t": wall,
             "cpu": [c + tail for c in cpu],
             "caller": caller,
+            "wake": wakes,
             "drain": drain,
             "spans": len(spans) / k,
             "traces": len({s.context.trace_id for s in spans}) / k,
@@ -389,14 +392,15 @@ def measure_cell(
             key: []
             for key in (
                 *("t", "cpu", "caller", "base_t", "base_cpu", "base_caller"),
-                *("spans", "traces", "drain", "leftovers"),
+                *("wake", "wake_p95", "spans", "traces", "drain", "leftovers"),
             )
         }
     seconds = seconds or opts.seconds
     n = opts.n or max(min_units, calibrate(workload, kwargs, mode, tel, seconds, 1))
     cell["units_per_batch"] = n
     none_row = cell["variants"].setdefault(
-        "none", {key: [] for key in ("t", "cpu", "caller", "spans", "traces")}
+        "none",
+        {key: [] for key in ("t", "cpu", "caller", "wake", "wake_p95", "spans", "traces")},
     )
     for rep in range(reps):
         shift = rep % max(1, len(runnable))
@@ -424,6 +428,11 @@ def measure_cell(
             for key in ("spans", "traces"):
                 row[key].append(statistics.median(g[key] for g in mine))
                 none_row[key].append(statistics.median(g[key] for g in theirs))
+            for side, target in ((mine, row), (theirs, none_row)):
+                wakes = [x for g in side for x in g["wake"]]
+                if wakes:  # the model waited: how late the caller's thread ran again
+                    target["wake"].append(statistics.fmean(wakes))
+                    target["wake_p95"].append(sorted(wakes)[int(0.95 * (len(wakes) - 1))])
             row["drain"].append(max(g["drain"] for g in mine))
             row["leftovers"] = sorted(set(row["leftovers"]) | set(variant.leftovers))
     cell["seconds"] = time.perf_counter() - started
@@ -451,6 +460,9 @@ def _summarise(cell: dict[str, Any]) -> None:
         row["traces_per_inv"] = statistics.median(row["traces"])
         if row.get("drain"):
             row["drain_ms"] = max(row["drain"]) * 1e3  # the longest wait for the worker
+        if row.get("wake"):  # mean and 95th percentile per model call, median over rounds
+            row["wake_us"] = statistics.median(row["wake"]) * 1e6
+            row["wake_p95_us"] = statistics.median(row["wake_p95"]) * 1e6
         for key, prefix in (("t", ""), ("cpu", "cpu_"), ("caller", "caller_")):
             if not row.get(key):
                 continue  # results of a bench without that clock

@@ -445,6 +445,20 @@ def _latency_grid(cells: list[dict[str, Any]], prefix: str = "") -> list[str]:
     return out
 
 
+def _wake_cell(row: dict[str, Any] | None) -> str:
+    if not row or "wake_us" not in row:
+        return NA
+    return f"{row['wake_us']:.0f} µs (p95 {row['wake_p95_us']:.0f} µs)"
+
+
+def _wake_grid(cells: list[dict[str, Any]]) -> list[str]:
+    """Variants down (none first), workload x mode across: the caller's wake-up delay."""
+    out = _head("variant", *(_label(c) for c in cells))
+    for name in _variants(cells):
+        out.append(_row(name, *(_wake_cell(c["variants"].get(name)) for c in cells)))
+    return out
+
+
 def _latency(results: dict[str, Any]) -> list[str]:
     cells = results.get("latency")
     if not cells:
@@ -489,6 +503,17 @@ def _latency(results: dict[str, Any]) -> list[str]:
                 *_latency_grid(group, "caller_"),
                 "",
                 f"semtrace ≤ floor in CPU on the caller's path: {k} of {n} cells",
+                "",
+            ]
+        if any("wake_us" in c["variants"].get("semtrace", {}) for c in group):
+            out += [
+                f"The caller's wake-up after each model wait, {ms} ms model: how late the",
+                "app's code ran again after the model's wait ended (mean per model call, and",
+                "its 95th percentile; median over rounds). Another thread holding the GIL when",
+                "the wait ends (semtrace's worker) or a busy event loop (async8) shows here;",
+                "none is the machine's own wake-up latency.",
+                "",
+                *_wake_grid(group),
                 "",
             ]
     return out

@@ -90,12 +90,32 @@ class Gate:
 
 GATE: Gate | None = None  # set by the bench around a memory measurement
 
+# How late the app's thread ran again after each simulated model wait, in seconds: the
+# time past the wait's end until the model's code resumed. Another thread holding the GIL
+# (semtrace's worker among them) or a busy event loop shows here. The bench clears it.
+WAKE_DELAYS: list[float] = []
+
+
+def model_wait(latency_s: float) -> None:
+    """Wait like a blocking model call, and note how late this thread resumed."""
+    if latency_s:
+        started = time.perf_counter()
+        time.sleep(latency_s)
+        WAKE_DELAYS.append(time.perf_counter() - started - latency_s)
+
+
+async def model_wait_async(latency_s: float) -> None:
+    """The same for an async model call: a busy event loop shows here too."""
+    if latency_s:
+        started = time.perf_counter()
+        await asyncio.sleep(latency_s)
+        WAKE_DELAYS.append(time.perf_counter() - started - latency_s)
+
 
 async def _model_latency(latency_s: float) -> None:
     if GATE is not None:
         await GATE.wait()
-    if latency_s:
-        await asyncio.sleep(latency_s)
+    await model_wait_async(latency_s)
 
 
 def grounded_answer(context: str) -> str:
@@ -169,8 +189,7 @@ def _langchain_model_class() -> type:
             run_manager: Any = None,
             **kwargs: Any,
         ) -> ChatResult:
-            if self.latency_s:
-                time.sleep(self.latency_s)
+            model_wait(self.latency_s)
             return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
 
         async def _agenerate(
@@ -211,8 +230,7 @@ def _langchain_model_class() -> type:
             run_manager: Any = None,
             **kwargs: Any,
         ) -> Iterator[ChatGenerationChunk]:
-            if self.latency_s:
-                time.sleep(self.latency_s)
+            model_wait(self.latency_s)
             yield from self._chunks(messages)
 
         async def _astream(
@@ -222,8 +240,7 @@ def _langchain_model_class() -> type:
             run_manager: Any = None,
             **kwargs: Any,
         ) -> Any:
-            if self.latency_s:
-                await asyncio.sleep(self.latency_s)
+            await model_wait_async(self.latency_s)
             for chunk in self._chunks(messages):
                 yield chunk
 
@@ -419,8 +436,7 @@ def _llamaindex_llm(latency_s: float) -> Any:
         def complete(
             self, prompt: str, formatted: bool = False, **kwargs: Any
         ) -> CompletionResponse:
-            if self.latency_s:
-                time.sleep(self.latency_s)
+            model_wait(self.latency_s)
             return CompletionResponse(text=grounded_answer(prompt))
 
         @llm_completion_callback()
@@ -434,8 +450,7 @@ def _llamaindex_llm(latency_s: float) -> Any:
         def stream_complete(
             self, prompt: str, formatted: bool = False, **kwargs: Any
         ) -> CompletionResponseGen:
-            if self.latency_s:
-                time.sleep(self.latency_s)
+            model_wait(self.latency_s)
             words = grounded_answer(prompt).split(" ")
 
             def gen() -> CompletionResponseGen:
