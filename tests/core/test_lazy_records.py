@@ -60,6 +60,13 @@ def test_a_lazy_prompt_is_translated_on_first_read_and_only_once() -> None:
     assert translated == ["Hi", "What is a GIL?"]
 
 
+def test_a_mapped_sequence_keeps_the_items_it_was_given_not_later_ones() -> None:
+    prompt = ["Hi"]
+    messages = LazySequence.mapped(_as_message, prompt)
+    prompt.append("added by the app after the call")
+    assert messages == [_as_message("Hi")]
+
+
 def test_a_prompt_that_fails_to_translate_reads_as_none_and_is_counted() -> None:
     def broken() -> list[Message]:
         raise ValueError("unreadable message")

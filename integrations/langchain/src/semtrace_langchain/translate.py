@@ -168,8 +168,7 @@ def model_start(
     return records.ModelStart(
         provider=name,
         model=model_name(metadata, invocation),
-        # Read on the worker; the list is copied, the messages in it are not changed.
-        messages=records.LazySequence(functools.partial(_messages, tuple(messages))),
+        messages=records.LazySequence.mapped(message, messages),  # read on the worker
         operation="text_completion" if operation == "text_completion" else "chat",
         params=records.LazyParams(functools.partial(request_params, metadata, invocation, own)),
         tools=records.LazySequence(functools.partial(tool_definitions, invocation)),
@@ -177,10 +176,6 @@ def model_start(
         server_address=address,
         server_port=port,
     )
-
-
-def _messages(messages: Sequence[Any]) -> list[Message]:
-    return [message(m) for m in messages]
 
 
 def model_end(response: Any) -> records.ModelEnd:

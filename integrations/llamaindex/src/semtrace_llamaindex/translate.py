@@ -266,10 +266,6 @@ def message(msg: Any) -> Message:
     )
 
 
-def _messages(messages: Sequence[Any]) -> list[Message]:
-    return [message(m) for m in messages]
-
-
 def chat_start(
     messages: Sequence[Any],
     kwargs: Mapping[str, Any] | None,
@@ -283,8 +279,7 @@ def chat_start(
     return records.ModelStart(
         provider=name,
         model=model_name(instance, model_dict),
-        # Read on the worker; the list is copied, the messages in it are not changed.
-        messages=records.LazySequence(functools.partial(_messages, tuple(messages))),
+        messages=records.LazySequence.mapped(message, messages),  # read on the worker
         params=records.LazyParams(functools.partial(request_params, instance, kwargs)),
         tools=records.LazySequence(functools.partial(tool_definitions, kwargs)),
         stream=stream,

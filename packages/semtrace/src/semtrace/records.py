@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, overload
 
@@ -276,7 +276,7 @@ class LazySequence(Sequence[T]):
     Args:
         read: Returns the items; it runs on first use. Whatever it reads must not change
             later: an integration hands it a copy of a list the app may change
-            (``functools.partial(translate_all, tuple(messages))``).
+            (:meth:`mapped` makes that copy).
 
     A fault while reading is counted and reads as no items: the span and its other
     attributes are unaffected. Two threads reading at once may both read; each gets the
@@ -288,6 +288,16 @@ class LazySequence(Sequence[T]):
     def __init__(self, read: Callable[[], Sequence[T]]) -> None:
         self._read = read
         self._items: Sequence[T] | None = None
+
+    @classmethod
+    def mapped(cls, translate: Callable[[Any], T], items: Iterable[Any]) -> LazySequence[T]:
+        """``translate`` of each of ``items``, on first use.
+
+        ``items`` (the framework's list, which the app may change after the call) is
+        copied now; the objects in it are not.
+        """
+        copied = tuple(items)
+        return cls(lambda: [translate(item) for item in copied])
 
     def _values(self) -> Sequence[T]:
         items = self._items
