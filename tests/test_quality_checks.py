@@ -517,11 +517,21 @@ def test_paraphrase_is_grounded(telemetry: Telemetry, run: Runner) -> None:
 
 
 @pytest.mark.parametrize("run", FRAMEWORKS)
-@pytest.mark.parametrize("kind", sorted(FABRICATED))
-def test_on_topic_fabrication_is_not_grounded(telemetry: Telemetry, run: Runner, kind: str) -> None:
-    run(telemetry, RIGHT, FABRICATED[kind])
+def test_invented_identifiers_fail_groundedness(telemetry: Telemetry, run: Runner) -> None:
+    run(telemetry, RIGHT, FABRICATED["invented"])
     assert flags(telemetry)["groundedness.label"] == "fail"
     assert diagnosis_of(telemetry)[0] == "unsupported_answer"
+
+
+@pytest.mark.parametrize("run", FRAMEWORKS)
+@pytest.mark.parametrize("kind", ["added_claim", "negated"])
+def test_a_flipped_or_added_claim_is_never_passed(
+    telemetry: Telemetry, run: Runner, kind: str
+) -> None:
+    # Lexically close to the source: not a confident fail (faithful answers look like
+    # this too), but never a pass: uncertain, the case to escalate to a judge.
+    run(telemetry, RIGHT, FABRICATED[kind])
+    assert flags(telemetry)["groundedness.label"] in ("uncertain", "fail")
 
 
 # --- consistency (opt-in) ---

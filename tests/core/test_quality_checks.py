@@ -73,6 +73,20 @@ def test_repetition(answer: str, raised: bool) -> None:
             id="ja-ja",
         ),
         pytest.param("What does `zip` do?", "`zip(*iterables)`", False, id="code-only"),
+        # False alarms found on HaluEval: initials read as French elisions ("D.C."), and
+        # English with "as a" read as Portuguese.
+        pytest.param(
+            "Howard University Hospital and Providence Hospital are both located where?",
+            "Washington, D.C.",
+            False,
+            id="initials-en",
+        ),
+        pytest.param(
+            "George Rogers Howell served in what office at one of the oldest museums?",
+            "George Rogers Howell served as a museum curator.",
+            False,
+            id="as-a-en",
+        ),
     ],
 )
 def test_language_mismatch(question: str, answer: str, raised: bool) -> None:

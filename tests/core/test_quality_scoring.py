@@ -9,9 +9,15 @@ from types import ModuleType
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from semtrace.quality import claims
 from semtrace.quality.scoring import (
+    _MODELS,
+    FAIL_BELOW,
+    KINDS,
     MAX_CONTEXT_CHARS,
+    PASS_FROM,
     Score,
+    _scaled,
     answer_relevance,
     groundedness,
     is_non_answer,
@@ -124,7 +130,7 @@ def test_groundedness_is_high_when_answer_sentences_come_from_context() -> None:
     )
     score = groundedness(answer, [WITH_DOC])
     assert score.value >= 0.8
-    assert score.explanation.startswith("2 of 2 answer sentences supported")
+    assert "weakest sentence 100% supported" in score.explanation
 
 
 def test_groundedness_is_low_when_answer_sentences_are_not_in_context() -> None:
@@ -133,8 +139,8 @@ def test_groundedness_is_low_when_answer_sentences_are_not_in_context() -> None:
         "every network request in a global registry keyed by thread identifier."
     )
     score = groundedness(answer, [WITH_DOC])
-    assert score.value < 0.4
-    assert score.explanation.startswith("0 of 2")
+    assert score.value < FAIL_BELOW
+    assert "weakest sentence 0% supported" in score.explanation
 
 
 def test_groundedness_drops_when_one_sentence_is_unsupported() -> None:
@@ -157,8 +163,57 @@ def test_groundedness_is_vacuously_one_when_answer_has_no_content_words(answer: 
 
 
 def test_groundedness_matches_inflected_forms() -> None:
-    answer = "Lambda expressions create anonymous functions and yield function objects."
-    assert groundedness(answer, [LAMBDA_DOC]).value >= 0.6
+    plural = "Lambda expressions create anonymous functions and yield function objects."
+    singular = "Lambda expression creates anonymous function and yields function object."
+    score = groundedness(plural, [LAMBDA_DOC]).value
+    assert score == groundedness(singular, [LAMBDA_DOC]).value
+    assert score >= PASS_FROM
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_scores_a_verbatim_answer_one_and_an_unrelated_one_near_zero(kind: str) -> None:
+    verbatim = "The with statement is used to wrap the execution of a block."
+    unrelated = "Penguins migrate thousands of kilometres across frozen seas every winter."
+    assert groundedness(verbatim, [WITH_DOC], kind=kind).value == 1.0
+    assert groundedness(unrelated, [WITH_DOC], kind=kind).value < 0.05
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_maps_its_cut_points_onto_the_default_thresholds(kind: str) -> None:
+    model = _MODELS[kind]
+    assert _scaled(model, model.fail_at) == pytest.approx(FAIL_BELOW)
+    assert _scaled(model, model.pass_at) == pytest.approx(PASS_FROM)
+    points = [model.fail_at - 2, model.fail_at, model.pass_at, model.pass_at + 1, 50.0]
+    values = [_scaled(model, z) for z in points]
+    assert values == sorted(values) and values[-1] == 1.0
+
+
+def test_a_name_the_source_does_not_hold_lowers_a_summary() -> None:
+    source = "The company, based in Delhi, opened its third office last year. " * 2
+    faithful = groundedness("The company is based in Delhi.", [source], kind="summary")
+    moved = groundedness("The company is based in Mumbai.", [source], kind="summary")
+    assert "1 new name(s)" in moved.explanation
+    assert moved.value < faithful.value
+
+
+def test_a_number_the_source_spells_out_is_not_invented() -> None:
+    source = "She won five golds at the games and retired the year after."
+    assert claims.check("She won 5 golds.", [source]).novel == 0
+    assert claims.check("She won 6 golds.", [source]).novel == 1
+
+
+def test_a_negation_elsewhere_in_the_aligned_sentence_is_no_contradiction() -> None:
+    source = (
+        "The striker scored twice in the final, although he did not start the match "
+        "and came on after an hour."
+    )
+    assert claims.check("The striker scored twice in the final.", [source]).contradicted == 0
+
+
+def test_a_negated_claim_contradicts_the_source() -> None:
+    source = "The with statement is used to wrap the execution of a block."
+    answer = "The with statement is not used to wrap the execution of a block."
+    assert claims.check(answer, [source]).contradicted == 1
 
 
 # --- answer_relevance ----------------------------------------------------------------

@@ -87,7 +87,7 @@ def test_token_counter_cache_stays_consistent_across_threads() -> None:
 
 
 def test_an_empty_retrieval_is_labelled_by_the_thresholds(telemetry: Telemetry) -> None:
-    lenient = Thresholds(retrieval_relevance=0.0)
+    lenient = Thresholds(retrieval_relevance=0.0, retrieval_relevance_pass=0.0)
     evaluations = signals.after_retrieval("capital?", RetrievalEnd([]), None, lenient)  # type: ignore[arg-type]
     relevance = next(e for e in evaluations if e.name == signals.RETRIEVAL_RELEVANCE)
     assert (relevance.value, relevance.label) == (0.0, "pass")

@@ -255,7 +255,8 @@ def test_quickstart_metrics_are_queryable_in_prometheus(
 
     # semtrace.quality.score: one point per score and per raised flag on the spans. Each signal
     # is the span attribute semtrace.quality.<name> (a score rounded to 4 places, or a flag as a
-    # bool) with semtrace.quality.<name>.label; the metric records the unrounded value.
+    # bool) with semtrace.quality.<name>.label; the metric records the unrounded value. Details
+    # of a signal (groundedness.kind, sensitive_output.kinds) are strings: no point.
     want_count: dict[tuple[str, ...], float] = defaultdict(float)
     want_sum: dict[tuple[str, ...], float] = defaultdict(float)
     prefix = "semtrace.quality."
@@ -263,6 +264,8 @@ def test_quickstart_metrics_are_queryable_in_prometheus(
         a = span["attributes"]
         for attr, value in a.items():
             if not attr.startswith(prefix) or attr.endswith(".label") or value is False:
+                continue
+            if isinstance(value, (str, list)):
                 continue
             quality_key = (attr[len(prefix) :], a[f"{attr}.label"], a["gen_ai.operation.name"])
             want_count[quality_key] += 1

@@ -64,6 +64,7 @@ SEMTRACE_DEFAULT_PRICES: Final = "SEMTRACE_DEFAULT_PRICES"
 SEMTRACE_BACKEND_VIEW: Final = "SEMTRACE_BACKEND_VIEW"
 #: ``true`` turns on the opt-in ``consistency`` signal (default off).
 SEMTRACE_CONSISTENCY: Final = "SEMTRACE_CONSISTENCY"
+SEMTRACE_GROUNDING: Final = "SEMTRACE_GROUNDING"
 #: "false" turns runs into telemetry on the caller's thread, not the worker's (default true).
 SEMTRACE_BACKGROUND: Final = "SEMTRACE_BACKGROUND"
 
@@ -261,6 +262,20 @@ def _env_capture() -> CaptureMode:
         return CaptureMode.NO_CONTENT
 
 
+#: ``Settings.grounding``: guess from the prompt, or one kind for every answer.
+GROUNDING_CHOICES: Final = ("auto", "qa", "summary", "dialogue")
+
+
+def _env_grounding() -> str:
+    value = (_env(SEMTRACE_GROUNDING) or "auto").strip().lower()
+    if value in GROUNDING_CHOICES:
+        return value
+    logger.warning(
+        "%s=%r is not one of %s; using auto", SEMTRACE_GROUNDING, value, GROUNDING_CHOICES
+    )
+    return "auto"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything that changes what semtrace records, fixed when a handler is built.
@@ -287,6 +302,9 @@ class Settings:
             prompt for the same input (``SEMTRACE_CONSISTENCY``; bounded memory).
         background: Turn ended runs into telemetry (counts, signals, content, cost, metric
             points, span ends) on semtrace's worker thread, not the caller's.
+        grounding: What groundedness judges an answer as: ``auto`` (guess from the
+            prompt: retrieved passages, a text to summarise, knowledge in a system
+            message), or always ``qa``, ``summary`` or ``dialogue``.
     """
 
     capture: CaptureMode = CaptureMode.NO_CONTENT
@@ -303,6 +321,7 @@ class Settings:
     sensitive_rules: tuple[SensitiveRule, ...] = ()
     consistency: bool = False
     background: bool = True
+    grounding: str = "auto"
 
     def __post_init__(self) -> None:
         if self.max_content_length < 16:
@@ -318,6 +337,10 @@ class Settings:
         if not all(isinstance(r, SensitiveRule) for r in rules):
             raise ValueError("sensitive_rules must hold SensitiveRule objects")
         object.__setattr__(self, "sensitive_rules", rules)
+        if self.grounding not in GROUNDING_CHOICES:
+            raise ValueError(
+                f"grounding must be one of {', '.join(GROUNDING_CHOICES)}, not {self.grounding!r}"
+            )
 
     @classmethod
     def resolve(
@@ -337,6 +360,7 @@ class Settings:
         consistency: bool | None = None,
         sensitive_rules: Sequence[SensitiveRule] | None = None,
         background: bool | None = None,
+        grounding: str | None = None,
     ) -> Settings:
         """Build settings from explicit arguments, else environment variables, else defaults.
 
@@ -361,6 +385,8 @@ class Settings:
                 ``SEMTRACE_CONSISTENCY`` (default off).
             sensitive_rules: Your own ``sensitive_output`` rules (no variable).
             background: The worker thread; None reads ``SEMTRACE_BACKGROUND`` (default on).
+            grounding: ``auto``, ``qa``, ``summary`` or ``dialogue``; None reads
+                ``SEMTRACE_GROUNDING`` (default ``auto``).
 
         Returns:
             The settings.
@@ -416,4 +442,5 @@ class Settings:
             ),
             sensitive_rules=tuple(sensitive_rules or ()),
             background=_env_bool(SEMTRACE_BACKGROUND, True) if background is None else background,
+            grounding=grounding or _env_grounding(),
         )

@@ -34,7 +34,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Final, TextIO
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -159,19 +159,22 @@ def summarize(span: ReadableSpan) -> str:
 
 
 def _quality_texts(attrs: Mapping[str, AttributeValue]) -> list[str]:
-    """Scores as ``groundedness=0.82`` (``✗`` when failing); flags only when raised."""
+    """Scores as ``groundedness=0.82`` (``✗`` failing, ``?`` uncertain); flags when raised."""
     texts = []
     for key in sorted(k for k in attrs if k.startswith(QUALITY_PREFIX)):
-        if key.endswith(".label"):
+        if key.endswith((".label", ".kind")):
             continue
         name, value = key[len(QUALITY_PREFIX) :], attrs[key]
-        failed = attrs.get(key + ".label") == "fail"
+        mark = _VERDICT_MARKS.get(str(attrs.get(key + ".label")), "")
         if isinstance(value, bool):
             if value:
                 texts.append(f"⚠ {name}")
         else:
-            texts.append(f"{name}={_fmt_value(value)}{'✗' if failed else ''}")
+            texts.append(f"{name}={_fmt_value(value)}{mark}")
     return texts
+
+
+_VERDICT_MARKS: Final = {"fail": "✗", "uncertain": "?"}
 
 
 def _sort_key(span: ReadableSpan) -> tuple[int, int, str]:

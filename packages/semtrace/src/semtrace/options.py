@@ -69,12 +69,15 @@ class Options:
         sensitive_rules: Your own ``sensitive_output`` rules (``SensitiveRule``).
         background: Turn ended runs into telemetry on semtrace's worker thread, not the
             caller's; None reads ``SEMTRACE_BACKGROUND`` (default: on).
-        thresholds: Pass/fail thresholds of the quality signals.
+        grounding: What groundedness judges an answer as: ``auto`` (from the prompt),
+            ``qa``, ``summary`` or ``dialogue``; None reads ``SEMTRACE_GROUNDING``.
+        thresholds: Verdict thresholds of the quality signals (``pass``, ``uncertain``,
+            ``fail``).
         evaluators: Your own evaluators, run inline or in the background.
         prices: Price table (a ``PriceTable``, a JSON/TOML path or a mapping) for
             ``semtrace.usage.cost.*``; None reads ``SEMTRACE_PRICES``, else shipped prices.
         settings: Complete :class:`Settings`, instead of the settings arguments above
-            (``capture_content`` to ``background``); giving both raises ``TypeError``.
+            (``capture_content`` to ``grounding``); giving both raises ``TypeError``.
 
     Raises:
         TypeError: An unknown keyword, or ``settings`` together with a settings argument.
@@ -97,6 +100,7 @@ class Options:
     consistency: bool | None = None
     sensitive_rules: Sequence[SensitiveRule] | None = None
     background: bool | None = None
+    grounding: str | None = None
     thresholds: Thresholds | None = None
     evaluators: Sequence[Evaluator] = ()
     prices: PriceTable | str | Path | Mapping[str, Any] | None = None

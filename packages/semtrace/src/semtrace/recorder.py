@@ -43,7 +43,7 @@ from semtrace.quality.consistency import ConsistencyTracker
 from semtrace.quality.evaluators import BackgroundEvaluations, Evaluator, validate
 from semtrace.quality.sensitive import SENSITIVE_OUTPUT, kinds
 from semtrace.quality.signals import Thresholds
-from semtrace.quality.types import Evaluation
+from semtrace.quality.types import Evaluation, ModelCall
 from semtrace.records import (
     AgentStart,
     EmbeddingEnd,
@@ -646,9 +646,16 @@ class Recorder:
             )
         elif isinstance(start, ModelStart) and isinstance(record, ModelEnd):
             operation, response_id = start.operation, record.response_id
-            evaluations = (
-                signals.after_model(start, record, run.trace, self._thresholds) if builtins else []
+            model_signals = (
+                signals.after_model(
+                    start, record, run.trace, self._thresholds, self.settings.grounding
+                )
+                if builtins
+                else None
             )
+            evaluations = model_signals.evaluations if model_signals is not None else []
+            if model_signals is not None and model_signals.grounding is not None:
+                attrs[semconv.SEMTRACE_QUALITY_GROUNDEDNESS_KIND] = model_signals.grounding.kind
         else:
             return
         every_event = self.settings.all_evaluation_events
@@ -658,7 +665,8 @@ class Recorder:
             event = every_event or evaluation.label == "fail"
             self._record_evaluation(run, evaluation, attrs, operation, response_id, event)
         if self._inline or self._deferred:
-            for evaluation in self._run_evaluators(run, record, operation):
+            found = self._run_evaluators(run, record, operation, model_signals)
+            for evaluation in found:
                 self._record_evaluation(run, evaluation, attrs, operation, response_id)
 
     def _record_checks(
@@ -705,9 +713,15 @@ class Recorder:
         )
         self._instruments.traces.add(1, {semconv.SEMTRACE_DIAGNOSIS: name})
 
-    def _run_evaluators(self, run: Run, record: End, operation: str) -> list[Evaluation]:
+    def _run_evaluators(
+        self,
+        run: Run,
+        record: End,
+        operation: str,
+        model_signals: signals.ModelSignals | None = None,
+    ) -> list[Evaluation]:
         """Run inline evaluators now and queue background ones; return the inline results."""
-        sample = signals.sample(run.start, record, run.trace, operation)
+        sample = signals.sample(run.start, record, run.trace, operation, model_signals)
         results = []
         for evaluator in self._inline:
             if operation in evaluator.operations:
@@ -725,7 +739,13 @@ class Recorder:
         return results
 
     def _record_later(self, ev: Evaluation, parent: otel_context.Context, operation: str) -> None:
-        """A background result: the evaluated span has ended, so record it on a child span."""
+        """A background result: the evaluated span has ended, so record it on a child span.
+
+        The results ``ev.related`` holds go on the same span. The model call an evaluator
+        made (``ev.call``, a judge's) is recorded there as evaluation usage and cost: the
+        span's own ``OpenTrace`` is not the app's, so nothing reaches the trace's roll-ups,
+        and no token or cost metric point is recorded for it.
+        """
         span = self._tracer.start_span(
             f"evaluate {ev.name}",
             context=parent,
@@ -733,9 +753,33 @@ class Recorder:
         )
         attrs: spans.Attributes = {}
         run = Run(span, parent, WorkflowStart(name=ev.name), 0, OpenTrace(), span.is_recording())
-        self._record_evaluation(run, ev, attrs, operation, None)
+        if ev.call is not None:
+            _try("Recorder evaluation usage", self._evaluation_usage, ev.call, attrs)
+        for each in (ev, *ev.related):
+            self._record_evaluation(run, each, attrs, operation, None)
         span.set_attributes(attrs)
         span.end()
+
+    def _evaluation_usage(self, call: ModelCall, attrs: spans.Attributes) -> None:
+        """An evaluator's model call: model, usage and cost, marked as evaluation."""
+        attrs[semconv.SEMTRACE_USAGE_PURPOSE] = semconv.USAGE_PURPOSE_EVALUATION
+        for key, value in (
+            (semconv.GEN_AI_REQUEST_MODEL, call.model),
+            (semconv.GEN_AI_PROVIDER_NAME, call.provider),
+            (semconv.GEN_AI_RESPONSE_MODEL, call.response_model),
+        ):
+            text = bounded_text(value, 256) if isinstance(value, str) else None
+            if text:
+                attrs[key] = text
+        usage = call.usage
+        if usage is None or not usage.reported:
+            return
+        attrs.update(spans.usage_attributes(usage, semconv.USAGE_SOURCE_PROVIDER, None))
+        cost = self._prices.cost(
+            call.model, call.provider, usage, response_model=call.response_model
+        )
+        if cost is not None:
+            attrs.update(spans.cost_attributes(cost))
 
     def _record_evaluation(
         self,

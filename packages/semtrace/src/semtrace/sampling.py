@@ -125,10 +125,12 @@ class Policy:
             all four: ``empty_retrieval``, ``non_answer``, ``truncated``,
             ``empty_output``. Stored as a frozenset.
         min_groundedness: Keep a trace where any span's groundedness is below this.
-            Default 0.5, the :class:`~semtrace.quality.signals.Thresholds` default, so a
-            ``fail`` label means kept.
-        min_retrieval_relevance: The same for retrieval relevance. Default 0.5.
-        min_answer_relevance: The same for answer relevance. Default 0.3.
+            Default 0.3, the :class:`~semtrace.quality.signals.Thresholds` default, so a
+            ``fail`` verdict means kept (``uncertain`` ones go to ``base_rate``; set 0.5
+            to keep them too).
+        min_retrieval_relevance: The same for retrieval relevance. Default 0.25.
+        min_answer_relevance: The same for answer relevance. Default ``None``: answer
+            relevance never fails by default (its verdict is ``pass`` or ``uncertain``).
         keep_diagnoses: Keep a trace whose root carries one of these ``semtrace.diagnosis``
             values (reason ``diagnosis:{value}``). Default: every diagnosis, so the
             failures the newer checks find (loops, leaks, invalid output) are kept too.
@@ -146,9 +148,9 @@ class Policy:
     max_cost: float | None = None
     max_tokens: int | None = 100_000
     keep_flags: AbstractSet[str] = frozenset(FLAGS)
-    min_groundedness: float | None = 0.5
-    min_retrieval_relevance: float | None = 0.5
-    min_answer_relevance: float | None = 0.3
+    min_groundedness: float | None = 0.3
+    min_retrieval_relevance: float | None = 0.25
+    min_answer_relevance: float | None = None
     keep_diagnoses: AbstractSet[str] = frozenset(diagnosis.PRECEDENCE)
     base_rate: float = 0.1
 

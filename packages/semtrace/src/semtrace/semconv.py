@@ -120,6 +120,11 @@ SEMTRACE_TRACE_COST_CURRENCY: Final = "semtrace.trace.cost.currency"
 SEMTRACE_TRACE_INPUT_TOKENS: Final = "semtrace.trace.usage.input_tokens"
 SEMTRACE_TRACE_OUTPUT_TOKENS: Final = "semtrace.trace.usage.output_tokens"
 SEMTRACE_USAGE_ENCODING: Final = "semtrace.usage.encoding"
+#: Whose tokens and cost a span's ``gen_ai.usage.*`` and ``semtrace.usage.cost.*`` are
+#: when they are not the app's: ``evaluation`` on the ``evaluate {name}`` span of an
+#: evaluator that called a model (an LLM judge). Absent on the app's own calls.
+SEMTRACE_USAGE_PURPOSE: Final = "semtrace.usage.purpose"
+USAGE_PURPOSE_EVALUATION: Final = "evaluation"
 USAGE_SOURCE_PROVIDER: Final = "provider"
 USAGE_SOURCE_TIKTOKEN: Final = "tiktoken"
 SEMTRACE_RETRIEVAL_DOCUMENT_COUNT: Final = "semtrace.retrieval.document_count"
@@ -171,6 +176,8 @@ SEMTRACE_DIAGNOSIS_SIGNAL: Final = "semtrace.diagnosis.signal"
 METRIC_TRACES: Final = "semtrace.traces"
 #: The detectors a raised ``sensitive_output`` flag names (never the values).
 SEMTRACE_QUALITY_SENSITIVE_KINDS: Final = "semtrace.quality.sensitive_output.kinds"
+#: What groundedness judged the answer as resting on: ``qa``, ``summary`` or ``dialogue``.
+SEMTRACE_QUALITY_GROUNDEDNESS_KIND: Final = "semtrace.quality.groundedness.kind"
 # --- user feedback (semtrace.feedback) ---
 EVALUATION_USER_FEEDBACK: Final = "user_feedback"
 METRIC_FEEDBACK_SCORE: Final = "semtrace.feedback.score"
@@ -249,6 +256,7 @@ OWN_ATTRIBUTES: Final = frozenset(
         SEMTRACE_TRACE_INPUT_TOKENS,
         SEMTRACE_TRACE_OUTPUT_TOKENS,
         SEMTRACE_USAGE_ENCODING,
+        SEMTRACE_USAGE_PURPOSE,
         SEMTRACE_RETRIEVAL_DOCUMENT_COUNT,
         SEMTRACE_RETRIEVAL_DOCUMENT_IDS,
         SEMTRACE_RETRIEVAL_DOCUMENT_SCORES,
@@ -269,6 +277,7 @@ OWN_ATTRIBUTES: Final = frozenset(
         SEMTRACE_DIAGNOSIS_SPAN_ID,
         SEMTRACE_DIAGNOSIS_SIGNAL,
         SEMTRACE_QUALITY_SENSITIVE_KINDS,
+        SEMTRACE_QUALITY_GROUNDEDNESS_KIND,
         SEMTRACE_FEEDBACK_SPAN_ID,
     }
 )

@@ -60,7 +60,7 @@ _ASCII_CLASSES: Final = bytes(
 _ASCII_SPECIFIC: Final = ("`", "0", "_", "aA", "a.a", "a.A", "A.a", "A.A")
 _NEGATION_WORDS: Final = ("not", "never", "cannot", "neither", "nor", "without", "n't", "non-")
 _NUMBER: Final = re.compile(r"\b\d+(?:\.\d+)*\b")
-_NEGATION: Final = re.compile(r"\b(?:not|never|cannot|neither|nor|without)\b|n't\b|\bnon-")
+_NEGATORS: Final = frozenset({"not", "never", "cannot", "neither", "nor", "without", "non"})
 _OPPOSITES: Final = (
     ("true", "false"), ("before", "after"), ("first", "last"), ("minimum", "maximum"),
     ("min", "max"), ("ascending", "descending"), ("increase", "decrease"),
@@ -75,6 +75,19 @@ _OPPOSITES: Final = (
 OPPOSITE: Final = {a: b for a, b in _OPPOSITES} | {b: a for a, b in _OPPOSITES}
 _NO_OPPOSITES: Final[Counter[str]] = Counter()  # shared, never changed
 _NOT_CONTENT: Final = frozenset(_text.STOPWORDS | OPPOSITE.keys())
+# A number the source spells out is not invented: "won 5 golds" against "five golds".
+_SMALL_NUMBERS: Final = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+    "eighteen", "nineteen", "twenty",
+)  # fmt: skip
+_TENS: Final = ("thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_NUMBER_WORDS: Final = (
+    dict(enumerate(_SMALL_NUMBERS))
+    | {30 + 10 * i: word for i, word in enumerate(_TENS)}
+    | {100: "hundred", 1000: "thousand"}
+)
+_SPELLED: Final = {str(n): re.compile(rf"\b{word}\b") for n, word in _NUMBER_WORDS.items()}
 
 
 class Findings(NamedTuple):
@@ -92,7 +105,8 @@ class Findings(NamedTuple):
 
 class _Sentence(NamedTuple):
     opposites: Counter[str]  # how often each word with an opposite occurs
-    negations: int
+    words: frozenset[str]
+    negated: frozenset[str]  # the content word each negation applies to
 
 
 class _Context(NamedTuple):
@@ -160,12 +174,18 @@ def _novel(answer: str, given: str, docs: list[_Context]) -> int:
             continue
         seen.add(token)
         if _NUMBER.fullmatch(token):
-            novel += token not in numbers and token not in given
+            novel += token not in numbers and token not in given and not _spelled(token, given)
         elif token not in given:
             # Code spans holding prose ("`True` or `False`") are judged word by word.
             parts = token.replace("(", " ").replace(")", " ").split()
             novel += not all(p in given for p in parts)
     return novel
+
+
+def _spelled(number: str, given: str) -> bool:
+    """Whether ``given`` spells ``number`` out in words ("5" as "five")."""
+    pattern = _SPELLED.get(number)
+    return pattern is not None and pattern.search(given.casefold()) is not None
 
 
 def _contradicted(answer: str, docs: list[_Context]) -> int:
@@ -175,7 +195,7 @@ def _contradicted(answer: str, docs: list[_Context]) -> int:
     for raw in _text.sentences(norm, MAX_SENTENCES):
         if not negated:
             mine = _sentence(raw)
-            if not mine.negations and not mine.opposites:
+            if not mine.negated and not mine.opposites:
                 # No negation and no word with an opposite on either side: whatever
                 # sentence it aligns with, polarity cannot differ. Skip the alignment.
                 continue
@@ -183,8 +203,11 @@ def _contradicted(answer: str, docs: list[_Context]) -> int:
         if aligned is None:
             continue
         sentence, best = _sentence(raw), _sentence(aligned)
-        # Counted, not just present: "true if ..., false otherwise" has both words.
-        flipped = sentence.negations != best.negations
+        # A word negated on one side and said plainly on the other: not merely a negation
+        # somewhere in a long context sentence that shares the answer's words.
+        flipped = bool((sentence.negated - best.negated) & best.words) or bool(
+            (best.negated - sentence.negated) & sentence.words
+        )
         swapped = any(
             n > best.opposites.get(w, 0)
             and best.opposites.get(OPPOSITE[w], 0) > sentence.opposites.get(OPPOSITE[w], 0)
@@ -224,11 +247,22 @@ def _sentence(norm: str) -> _Sentence:
     opposites = _NO_OPPOSITES
     if not OPPOSITE.keys().isdisjoint(words):
         opposites = Counter([w for w in words if w in OPPOSITE])
-    return _Sentence(
-        opposites,
-        # Each match holds one of the words: most sentences have none, and skip the regex.
-        len(_NEGATION.findall(norm)) if any(w in norm for w in _NEGATION_WORDS) else 0,
-    )
+    # Each negation holds one of the words: most sentences have none, and skip the scan.
+    negated = _negated(words) if any(w in norm for w in _NEGATION_WORDS) else frozenset()
+    return _Sentence(opposites, frozenset(words), negated)
+
+
+def _negated(words: list[str]) -> frozenset[str]:
+    """The first content word within three words after each negation ("is not used")."""
+    found: set[str] = set()
+    for i, word in enumerate(words):
+        # "doesn't" is split as "doesn", "t"; "non-empty" as "non", "empty".
+        if word in _NEGATORS or (word == "t" and i > 0 and words[i - 1].endswith("n")):
+            for after in words[i + 1 : i + 4]:
+                if after not in _text.STOPWORDS and after not in _NEGATORS:
+                    found.add(after)
+                    break
+    return frozenset(found)
 
 
 @lru_cache(maxsize=256)

@@ -155,7 +155,7 @@ _STOPWORDS: Final = {
             "en",
             "the and is are was were of to in that this it with for not be have has "
             "which what how does do you can will would should from by an or when they "
-            "there their these its into also only but if",
+            "there their these its into also only but if a as i my on at he she we his her",
         ),
         (
             "fr",
@@ -204,6 +204,7 @@ _MIN_LETTERS: Final = 12
 _LANGUAGE_CHARS: Final = 1_500
 _MIN_STOPWORDS: Final = 2
 _MARGIN: Final = 2
+_ELISIONS: Final = frozenset({"l", "d", "c", "j"})
 
 
 def language_mismatch(question: str, answer: str) -> Evaluation | None:
@@ -276,6 +277,11 @@ def _latin_language(text: str) -> str | None:
     else:
         words = _WORDS.findall(head.lower())
     found = _FUNCTION_WORDS.intersection(words)
+    if not found.isdisjoint(_ELISIONS):
+        # "l'", "d'" are function words only before an apostrophe: "D.C." and "J. C."
+        # are initials.
+        lowered = head.lower().replace("\u2019", "'")
+        found = {w for w in found if w not in _ELISIONS or f"{w}'" in lowered}
     if len(found) < _MIN_STOPWORDS:
         return None  # too few function words for any language to be clear
     hits = [0] * len(_LANGUAGES)  # per language, how many of its function words occur

@@ -15,6 +15,8 @@ Text beyond those caps is ignored, never an error.
 
 from __future__ import annotations
 
+import math
+import operator
 import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
@@ -23,7 +25,7 @@ from functools import lru_cache
 from itertools import islice, repeat
 from typing import Final, NamedTuple, TypeVar
 
-from semtrace.quality import _text, claims
+from semtrace.quality import _text, claims, support
 
 T = TypeVar("T")
 
@@ -33,9 +35,6 @@ MAX_CONTEXT_CHARS = 20_000
 MAX_DOCUMENTS = 64
 MAX_SENTENCES = 64
 MAX_QUERY_TERMS = 64
-SUPPORTED_SENTENCE = 0.5
-# One invented name or one contradiction takes a fully supported answer below 0.5.
-_PENALTY: Final = 0.4
 
 # Phrases assistants use to decline. A bare "X does not contain Y" is an ordinary fact
 # about Python, so absence phrases must name the context ("the documents do not ...") and
@@ -170,22 +169,15 @@ def _analyse_question(text: str) -> _Question:
 
 
 class _Answer(NamedTuple):
-    sentences: tuple[tuple[str, ...], ...]  # content stems of each sentence that has some
-    # each of those sentences' distinct stems and adjacent stem pairs
-    sentence_terms: tuple[tuple[frozenset[str], frozenset[tuple[str, str]]], ...]
     stems: frozenset[str]  # every stem, stopwords included
     pairs: frozenset[tuple[str, str]]  # adjacent content-stem pairs of the whole answer
 
 
 @lru_cache(maxsize=64)
 def _answer(clipped: str) -> _Answer:
-    # Cached: groundedness and answer relevance read the same answer one after the other.
+    # Cached: answer relevance reads the same answer for each question it is asked about.
     norm = _text.normalize(clipped)
-    per_sentence = (_text.content_stems(s) for s in _text.sentences(norm, MAX_SENTENCES))
-    sentences = tuple(tuple(stems) for stems in per_sentence if stems)
     return _Answer(
-        sentences,
-        tuple((frozenset(s), frozenset(_text.bigrams(list(s)))) for s in sentences),
         frozenset(_text.all_stems(norm)),
         frozenset(_text.bigrams(_text.content_stems(norm))),
     )
@@ -229,58 +221,161 @@ def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
     return Score(_clamp(value), why)
 
 
-def groundedness(answer: str, contexts: Sequence[str], question: str = "") -> Score:
-    """How much of the answer is supported by the retrieved context.
+#: What an answer can be grounded on, and so how its groundedness is judged.
+QA: Final = "qa"  # an answer to a question over retrieved passages
+SUMMARY: Final = "summary"  # a summary of a given source
+DIALOGUE: Final = "dialogue"  # a chat turn resting on supplied knowledge
+KINDS: Final = (QA, SUMMARY, DIALOGUE)
 
-    Each answer sentence is scored by the share of its content terms that occur in the
-    context and the share of its adjacent content-term pairs that occur there as
-    phrases; pairs make the test much harder to pass by coincidence than single words.
-    The value averages the mean sentence support (weighted by sentence length) with the
-    least supported sentence's, so one claim the context never makes weighs. It is then
-    multiplied by 0.4 (below the default threshold) for each identifier or number the
-    context does not hold and for each sentence
-    that contradicts the context (:mod:`semtrace.quality.claims`), twice at most each:
-    on-topic fabrication reuses the context's words, not its names or its polarity.
+#: The measures each kind's groundedness weighs (see :mod:`semtrace.quality.support`).
+FEATURES: Final = {
+    QA: ("words", "pairs", "triples", "weakest", "new_words", "specifics", "contradictions"),
+    SUMMARY: ("words", "triples", "weakest", "new_words", "new_names"),
+    DIALOGUE: ("words", "pairs", "weakest", "new_words"),
+}
+
+
+class _Model(NamedTuple):
+    """One kind's groundedness: weights of its measures, and where its verdicts change.
+
+    ``fail_at`` and ``pass_at`` are points on the weighted sum: below ``fail_at`` fall at
+    most 4% of the faithful answers of every dev set, below ``pass_at`` at most a
+    quarter. The reported score maps them to ``FAIL_BELOW`` and ``PASS_FROM``, so the
+    default thresholds mean the same for every kind.
+    """
+
+    weights: tuple[float, ...]  # in FEATURES order; counts enter as log(1 + n)
+    bias: float
+    fail_at: float
+    pass_at: float
+
+
+# Fitted per kind on the development splits of human-labelled sets (the held-out splits
+# never read) by benchmarks/quality/fit_groundedness.py, which prints these lines.
+_MODELS: Final = {
+    QA: _Model(
+        (1.883, 2.591, 2.442, 1.611, -0.515, -6.762, -7.351), -4.693, fail_at=-2.203, pass_at=-0.108
+    ),
+    SUMMARY: _Model((1.033, 1.194, 0.392, -1.29, -1.519), -1.091, fail_at=-1.297, pass_at=-0.149),
+    DIALOGUE: _Model((6.461, 1.692, 0.77, -1.515), -4.639, fail_at=-0.896, pass_at=1.349),
+}
+#: Default verdict thresholds of groundedness: below the first ``fail``, from the second
+#: ``pass``, ``uncertain`` in between.
+FAIL_BELOW: Final = 0.3
+PASS_FROM: Final = 0.5
+
+
+def groundedness(answer: str, contexts: Sequence[str], question: str = "", kind: str = QA) -> Score:
+    """How much of the answer its source supports, judged for its kind of grounding.
+
+    A weighted sum of lexical measures (:mod:`semtrace.quality.support`: the share of the
+    answer's word pairs and triples copied from the source, of its words and of its least
+    supported sentence's content words found there, and counts of new content words,
+    names, identifiers and numbers, and of sentences contradicting the source), squashed
+    into [0, 1]. The weights differ by ``kind``: a summary is judged by its phrases and
+    names, a chat turn by its words, an answer by its phrases and its specifics. They
+    were fitted on human-labelled data (``benchmarks/quality``), not on the project's own.
 
     Args:
         answer: The generated answer.
-        contexts: The passages the answer should be grounded in.
-        question: The user question, whose names the answer may repeat.
+        contexts: The source the answer should rest on: retrieved passages, the document
+            summarised, or the knowledge a chat turn was given.
+        question: The question (or instruction, or previous turn), whose words the
+            answer may repeat.
+        kind: ``qa``, ``summary`` or ``dialogue`` (:data:`KINDS`).
 
     Returns:
         A ``Score``; ``1.0`` when the answer has no content to check, ``0.0`` when
-        there is content but no context.
+        there is content but no source.
     """
-    analysed = _answer(answer[:MAX_ANSWER_CHARS])
-    parsed = analysed.sentences
-    if not parsed:
+    model = _MODELS.get(kind, _MODELS[QA])
+    features = groundedness_features(answer, contexts, question, kind)
+    if features is None:
         return Score(1.0, "answer has no content to check")
-    docs = _corpus(contexts)
-    if not docs:
-        return Score(0.0, f"0 of {len(parsed)} answer sentences supported: no context")
-    vocabularies = [d.weights.keys() for d in docs]
-    pairs = [d.pairs for d in docs]
-    total = weight = 0.0
-    supported = 0
-    weakest = 1.0
-    for uniq, sent_pairs in analysed.sentence_terms:
-        uni = _share_in_any(uniq, vocabularies)
-        phrase = _share_in_any(sent_pairs, pairs) if sent_pairs else uni
-        support = 0.5 * uni + 0.5 * phrase
-        weakest = min(weakest, support)
-        supported += support >= SUPPORTED_SENTENCE
-        total += support * len(uniq)
-        weight += len(uniq)
-    value = 0.5 * (total / weight) + 0.5 * weakest
-    why = f"{supported} of {len(parsed)} answer sentences supported by the context"
-    found = claims.check(answer, contexts, question)
-    if found.novel or found.contradicted:
-        value *= _PENALTY ** (min(found.novel, 2) + min(found.contradicted, 2))
-        why += (
-            f"; {found.novel} name(s) or number(s) not in the context,"
-            f" {found.contradicted} sentence(s) contradicting it"
-        )
+    if not features:
+        return Score(0.0, "no source to check the answer against")
+    value = _scaled(model, model.bias + sum(map(operator.mul, model.weights, features)))
+    named = dict(zip(FEATURES.get(kind, FEATURES[QA]), features, strict=True))
+    # Counts only: explanations are recorded with content capture off, so no words.
+    why = f"{kind}: " + ", ".join(_EXPLAINED[n](x) for n, x in named.items())
     return Score(_clamp(value), why)
+
+
+def groundedness_features(
+    answer: str, contexts: Sequence[str], question: str = "", kind: str = QA
+) -> list[float] | None:
+    """The measures ``kind`` weighs, in :data:`FEATURES` order.
+
+    None when the answer has no content word to check; an empty list when there is no
+    source.
+    """
+    clipped = answer[:MAX_ANSWER_CHARS]
+    sources = [support.source_terms(c) for c in _clip(contexts)]
+    found = support.measure(clipped, sources, question[:MAX_QUERY_CHARS])
+    if not found.content:
+        return None
+    if not sources:
+        return []
+    names = FEATURES.get(kind, FEATURES[QA])
+    claimed = claims.Findings(0, 0)
+    if "specifics" in names or "contradictions" in names:
+        claimed = claims.check(clipped, contexts, question)
+    every = {
+        "words": found.words,
+        "pairs": found.pairs,
+        "triples": found.triples,
+        "weakest": found.weakest,
+        "new_words": math.log1p(found.new_words),
+        "new_names": math.log1p(found.new_names),
+        "specifics": math.log1p(claimed.novel),
+        "contradictions": math.log1p(claimed.contradicted),
+    }
+    return [every[n] for n in names]
+
+
+def _scaled(model: _Model, z: float) -> float:
+    """The weighted sum ``z`` on [0, 1], monotone.
+
+    The cut points land on the thresholds, a verbatim answer scores 1, and below
+    ``fail_at`` the score decays towards 0.
+    """
+    if z < model.fail_at:
+        return FAIL_BELOW * math.exp(z - model.fail_at)
+    if z < model.pass_at:
+        return FAIL_BELOW + (PASS_FROM - FAIL_BELOW) * (z - model.fail_at) / (
+            model.pass_at - model.fail_at
+        )
+    top = model.bias + sum(w for w in model.weights if w > 0)  # every share 1, no count
+    if z >= top:
+        return 1.0
+    return PASS_FROM + (1.0 - PASS_FROM) * (z - model.pass_at) / (top - model.pass_at)
+
+
+_EXPLAINED: Final = {
+    "words": lambda x: f"{x:.0%} of words in the source",
+    "pairs": lambda x: f"{x:.0%} of word pairs",
+    "triples": lambda x: f"{x:.0%} of word triples",
+    "weakest": lambda x: f"weakest sentence {x:.0%} supported",
+    "new_words": lambda x: f"{round(math.expm1(x))} new content word(s)",
+    "new_names": lambda x: f"{round(math.expm1(x))} new name(s)",
+    "specifics": lambda x: f"{round(math.expm1(x))} identifier(s) or number(s) not in the source",
+    "contradictions": lambda x: f"{round(math.expm1(x))} sentence(s) contradicting it",
+}
+
+
+def _clip(contexts: Sequence[str]) -> list[str]:
+    """The non-empty source texts within the ``MAX_DOCUMENTS`` / ``MAX_CONTEXT_CHARS`` caps."""
+    if isinstance(contexts, str):  # a common caller slip: one document, not characters
+        contexts = [contexts]
+    out: list[str] = []
+    budget = MAX_CONTEXT_CHARS
+    for doc in islice(contexts, MAX_DOCUMENTS):
+        if budget <= 0:
+            break
+        if isinstance(doc, str) and doc.strip():
+            out.append(doc[:budget])
+            budget -= len(out[-1])
+    return out
 
 
 def answer_relevance(question: str, answer: str) -> Score:

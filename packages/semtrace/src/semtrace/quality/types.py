@@ -2,17 +2,56 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from semtrace.records import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCall:
+    """A model call an evaluator made to reach its result (an LLM judge's).
+
+    A background evaluator's result that carries one gets it on its ``evaluate {name}``
+    span: the model, the provider's usage and its cost from semtrace's price table,
+    marked ``semtrace.usage.purpose = "evaluation"``. It is never added to the trace's
+    token and cost roll-ups, nor to the app's token and cost metrics.
+
+    Attributes:
+        model: The requested model.
+        provider: ``gen_ai.provider.name`` of the call (``openai``, ``anthropic``...).
+        response_model: The model that answered, when the provider said.
+        usage: Token usage as the provider reported it (the OpenAI convention of
+            :class:`~semtrace.records.Usage`); None when it reported none.
+    """
+
+    model: str | None = None
+    provider: str | None = None
+    response_model: str | None = None
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """One signal's result, as a ``gen_ai.evaluation.result`` event carries it."""
+    """One signal's result, as a ``gen_ai.evaluation.result`` event carries it.
+
+    Attributes:
+        name: The signal (``gen_ai.evaluation.name``).
+        value: Its score, in [0, 1] for the built-in signals.
+        label: ``pass``, ``fail`` or ``uncertain`` for the built-in signals.
+        explanation: Why, in a few words.
+        call: The model call that produced it, for a background evaluator that asks a
+            model: recorded on its ``evaluate`` span as evaluation usage and cost.
+        related: More results of the same evaluation (a judge's combined verdict),
+            recorded with this one on a background evaluator's ``evaluate`` span.
+    """
 
     name: str
     value: float
     label: str
     explanation: str = ""
+    call: ModelCall | None = None
+    related: tuple[Evaluation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +65,13 @@ class Sample:
         contexts: Retrieved texts of the trace (model spans) or of this retrieval.
         model: The requested model (model spans).
         response_id: The provider's response id, when given.
+        kind: What the answer is grounded on, as the built-in groundedness signal judged
+            it: ``qa`` (a question over retrieved passages), ``summary`` (a summary of a
+            given source), ``dialogue`` (a chat turn resting on supplied knowledge), or
+            None when the span had no source to judge against. For these, ``contexts``
+            holds that source.
+        verdicts: The built-in signals' labels on this span (``pass``, ``fail`` or
+            ``uncertain``), by signal name: what an escalating judge reads.
     """
 
     operation: str
@@ -34,3 +80,5 @@ class Sample:
     contexts: tuple[str, ...]
     model: str | None = None
     response_id: str | None = None
+    kind: str | None = None
+    verdicts: Mapping[str, str] = field(default_factory=dict)

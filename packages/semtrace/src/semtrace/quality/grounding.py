@@ -1,0 +1,122 @@
+"""What a model call's answer should rest on, and what kind of grounding that is.
+
+Groundedness is judged differently for an answer to a question over retrieved passages
+(``qa``), a summary of a given source (``summary``) and a chat turn resting on supplied
+knowledge (``dialogue``): see :func:`semtrace.quality.scoring.groundedness`. The source
+may come from a retriever or sit in the prompt itself. Read from the prompt, in order:
+
+1. **Retrieved texts the prompt carries** (the common RAG chain and query engine): the
+   source is those texts; the kind is ``summary`` when the request is an instruction to
+   summarise, else ``qa``.
+2. **An instruction to summarise** in the prompt, with a text to summarise: the source is
+   the prompt's text, the kind ``summary``.
+3. **Knowledge handed over in a system message** ("Use this knowledge to reply: ...",
+   "Context information is below.", "the following documents"): the source is the
+   system text, the kind ``dialogue``.
+
+Anything else (a chat with no source) gets no groundedness: there is nothing to hold the
+answer to. ``Settings.grounding`` forces one kind where the guess is wrong for an app.
+
+Example:
+    >>> is_instruction("Summarize the article in three sentences.")
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Final, NamedTuple
+
+from semtrace.quality.scoring import DIALOGUE, QA, SUMMARY
+from semtrace.records import Message, TextPart
+
+#: ``Settings.grounding``: guess the kind from the prompt (else one of :data:`KINDS`).
+AUTO: Final = "auto"
+# A retrieved text counts as "in the prompt" when this much of its start appears there.
+_PROBE_CHARS: Final = 80
+# Less than this is no text to summarise: an instruction alone.
+_MIN_SOURCE_CHARS: Final = 80
+# Knowledge can be one short fact ("crayola was founded in 1885."); the marker that hands
+# it over ("Use this knowledge: ...") is what tells it from an instruction.
+_MIN_KNOWLEDGE_CHARS: Final = 20
+_SUMMARISE: Final = re.compile(
+    r"\b(?:summar(?:y|ies|ise|ize|ised|ized|ising|izing)|tl;?\s?dr|recap|condense|"
+    r"key\s+(?:points|takeaways)|main\s+points|gist)\b",
+    re.IGNORECASE,
+)
+_MARKER: Final = (
+    r"(?:knowledge|context|information|facts?|documents?|passages?|sources?|references?|"
+    r"background|excerpts?|snippets?|notes)"
+)
+# A system message that hands over knowledge ("Use this knowledge to reply: ...", "Context
+# information is below.", "the following documents"), not one that merely mentions it
+# ("Use the information the user gives you").
+_KNOWLEDGE: Final = re.compile(
+    rf"\b{_MARKER}\b[^\n:]{{0,60}}?(?::|\bbelow\b)"
+    rf"|\b(?:following|below|these|this)\s+(?:\w+\s+){{0,2}}?{_MARKER}\b",
+    re.IGNORECASE,
+)
+
+
+class Grounding(NamedTuple):
+    """What one answer should rest on.
+
+    Attributes:
+        kind: ``qa``, ``summary`` or ``dialogue``.
+        sources: The texts it should rest on.
+        question: The question, instruction or previous turn (words the answer may echo).
+    """
+
+    kind: str
+    sources: list[str]
+    question: str
+
+
+def is_instruction(query: str) -> bool:
+    """Whether ``query`` asks for a summary rather than asking a question."""
+    return _SUMMARISE.search(query[:2_000]) is not None
+
+
+def find(
+    messages: Sequence[Message],
+    retrieved: Sequence[str],
+    question: str | None,
+    forced: str = AUTO,
+) -> Grounding | None:
+    """The grounding of the answer to ``messages``, or None when it has no source.
+
+    Args:
+        messages: The prompt.
+        retrieved: The texts the trace's retrievals returned so far.
+        question: The trace's question (its first retrieval's query or its input).
+        forced: ``auto`` to guess the kind, or the kind to use.
+    """
+    system = _text(messages, ("system", "developer"))
+    user = _text(messages, ("user",))
+    prompt = f"{system}\n{user}" if system else user
+    asked = question or _last(messages, "user")
+    carried = [c for c in retrieved if c[:_PROBE_CHARS].strip() in prompt] if retrieved else []
+    if carried:
+        kind = SUMMARY if is_instruction(asked) else QA
+        return Grounding(kind if forced == AUTO else forced, carried, asked)
+    if is_instruction(user) and len(user) >= _MIN_SOURCE_CHARS:
+        return Grounding(SUMMARY if forced == AUTO else forced, [prompt], asked)
+    if len(system) >= _MIN_KNOWLEDGE_CHARS and _KNOWLEDGE.search(system):
+        return Grounding(DIALOGUE if forced == AUTO else forced, [system], asked)
+    if forced != AUTO and len(prompt) >= _MIN_SOURCE_CHARS:
+        return Grounding(forced, [prompt], asked)
+    return None
+
+
+def _text(messages: Sequence[Message], roles: tuple[str, ...]) -> str:
+    return "\n".join(
+        p.content for m in messages if m.role in roles for p in m.parts if isinstance(p, TextPart)
+    )
+
+
+def _last(messages: Sequence[Message], role: str) -> str:
+    for message in reversed(messages):
+        if message.role == role:
+            return "\n".join(p.content for p in message.parts if isinstance(p, TextPart))
+    return ""
