@@ -7,6 +7,9 @@ Example:
     >>> chain.invoke(x, config={"callbacks": [CallbackHandler()]})  # doctest: +SKIP
     >>> LangChainInstrumentor().instrument()  # or: every run, no code change  # doctest: +SKIP
 
+``groundedness_judge(model)`` builds an opt-in LLM judge of groundedness from a LangChain
+model (:mod:`semtrace_langchain.judge`), for ``evaluators=[...]``.
+
 ``LangChainInstrumentor`` is imported on first use: its base class (from
 ``opentelemetry-instrumentation``) pulls in ``packaging``'s requirement parser, which an app
 that only passes a ``CallbackHandler`` never needs.
@@ -17,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from semtrace_langchain.handler import CallbackHandler
+from semtrace_langchain.judge import groundedness_judge
 from semtrace_langchain.version import __version__
 
 if TYPE_CHECKING:
@@ -33,4 +37,4 @@ def __getattr__(name: str) -> Any:
     return LangChainInstrumentor
 
 
-__all__ = ["CallbackHandler", "LangChainInstrumentor", "__version__"]
+__all__ = ["CallbackHandler", "LangChainInstrumentor", "__version__", "groundedness_judge"]

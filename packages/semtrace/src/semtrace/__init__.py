@@ -27,8 +27,9 @@ from semtrace.callcontext import context
 from semtrace.config import CaptureMode, Settings
 from semtrace.content import redact_secrets
 from semtrace.quality.evaluators import Evaluator
+from semtrace.quality.judge import GroundednessJudge, JudgeReply
 from semtrace.quality.signals import Thresholds
-from semtrace.quality.types import Evaluation, Sample
+from semtrace.quality.types import Evaluation, ModelCall, Sample
 from semtrace.recorder import Recorder
 from semtrace.safety import fault_count
 from semtrace.userfeedback import TraceRef, current_trace, feedback, trace_capture
@@ -68,7 +69,10 @@ __all__ = [
     "CaptureMode",
     "Evaluation",
     "Evaluator",
+    "GroundednessJudge",
+    "JudgeReply",
     "Limits",
+    "ModelCall",
     "Policy",
     "Providers",
     "Recorder",

@@ -281,7 +281,7 @@ def _latin_language(text: str) -> str | None:
         # "l'", "d'" are function words only before an apostrophe: "D.C." and "J. C."
         # are initials.
         lowered = head.lower().replace("\u2019", "'")
-        found = {w for w in found if w not in _ELISIONS or f"{w}'" in lowered}
+        found = frozenset(w for w in found if w not in _ELISIONS or f"{w}'" in lowered)
     if len(found) < _MIN_STOPWORDS:
         return None  # too few function words for any language to be clear
     hits = [0] * len(_LANGUAGES)  # per language, how many of its function words occur
