@@ -153,6 +153,7 @@ class DocumentTerms(NamedTuple):
     # more mentions to be "about" a term.
     weights: dict[str, float]
     pairs: frozenset[tuple[str, str]]  # adjacent content-stem pairs
+    stems: tuple[str, ...]  # every word's stem, in order (groundedness's phrases)
 
 
 @lru_cache(maxsize=256)
@@ -171,7 +172,7 @@ def document_terms(text: str) -> DocumentTerms:
     ]
     k = 0.5 + len(every) / 400
     weights = {term: count / (count + k) for term, count in Counter(every).items()}
-    return DocumentTerms(len(every), weights, frozenset(bigrams(content)))
+    return DocumentTerms(len(every), weights, frozenset(bigrams(content)), tuple(every))
 
 
 def bigrams(stems: list[str]) -> set[tuple[str, str]]:
@@ -198,3 +199,12 @@ def sentences(text: str, limit: int) -> list[str]:
             if len(out) >= limit:
                 break
     return out
+
+
+@lru_cache(maxsize=64)
+def answer_sentences(answer: str, limit: int) -> tuple[str, ...]:
+    """The normalised sentences of an answer (curly apostrophes straightened), cached.
+
+    Groundedness and the claim checks split the same answer one after the other.
+    """
+    return tuple(sentences(normalize(answer).replace("\u2019", "'"), limit))

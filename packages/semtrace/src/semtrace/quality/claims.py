@@ -74,6 +74,7 @@ _OPPOSITES: Final = (
 )  # fmt: skip
 OPPOSITE: Final = {a: b for a, b in _OPPOSITES} | {b: a for a, b in _OPPOSITES}
 _NO_OPPOSITES: Final[Counter[str]] = Counter()  # shared, never changed
+_NO_WORDS: Final[frozenset[str]] = frozenset()
 _NOT_CONTENT: Final = frozenset(_text.STOPWORDS | OPPOSITE.keys())
 # A number the source spells out is not invented: "won 5 golds" against "five golds".
 _SMALL_NUMBERS: Final = (
@@ -113,7 +114,7 @@ class _Context(NamedTuple):
     sentences: tuple[str, ...]  # normalised
     words: tuple[frozenset[str], ...]  # each sentence's content words
     numbers: frozenset[str]
-    negated: bool  # whether any sentence may hold a negation
+    negated: frozenset[str]  # the words any of its sentences negates
 
 
 def check(answer: str, contexts: Sequence[str], question: str = "") -> Findings:
@@ -189,16 +190,14 @@ def _spelled(number: str, given: str) -> bool:
 
 
 def _contradicted(answer: str, docs: list[_Context]) -> int:
-    norm = _text.normalize(answer).replace("\u2019", "'")
     found = 0
-    negated = any(doc.negated for doc in docs)
-    for raw in _text.sentences(norm, MAX_SENTENCES):
-        if not negated:
-            mine = _sentence(raw)
-            if not mine.negated and not mine.opposites:
-                # No negation and no word with an opposite on either side: whatever
-                # sentence it aligns with, polarity cannot differ. Skip the alignment.
-                continue
+    negated: frozenset[str] = frozenset().union(*(doc.negated for doc in docs))
+    for raw in _text.answer_sentences(answer, MAX_SENTENCES):
+        mine = _sentence(raw)
+        if not mine.negated and not mine.opposites and mine.words.isdisjoint(negated):
+            # No negation and no word with an opposite here, and no word the context
+            # negates: whatever sentence it aligns with, polarity cannot differ.
+            continue
         aligned = _aligned(_content_words(raw), docs)
         if aligned is None:
             continue
@@ -243,13 +242,16 @@ def _content_words(norm: str) -> frozenset[str]:
 @lru_cache(maxsize=1024)
 def _sentence(norm: str) -> _Sentence:
     words = _text.words(norm)
+    held = frozenset(words)
     # Most sentences hold no word with an opposite: a C-level test spares the Counter.
     opposites = _NO_OPPOSITES
-    if not OPPOSITE.keys().isdisjoint(words):
+    if not OPPOSITE.keys().isdisjoint(held):
         opposites = Counter([w for w in words if w in OPPOSITE])
-    # Each negation holds one of the words: most sentences have none, and skip the scan.
-    negated = _negated(words) if any(w in norm for w in _NEGATION_WORDS) else frozenset()
-    return _Sentence(opposites, frozenset(words), negated)
+    # Most sentences hold no negation ("n't" splits into "...n", "t"): skip the scan.
+    negated = _NO_WORDS
+    if not _NEGATORS.isdisjoint(held) or "t" in held:
+        negated = _negated(words)
+    return _Sentence(opposites, held, negated)
 
 
 def _negated(words: list[str]) -> frozenset[str]:
@@ -273,6 +275,11 @@ def _context(text: str) -> _Context:
         sentences,
         tuple(_content_words(s) for s in sentences),
         frozenset(_NUMBER.findall(text)),
-        # _sentence() counts negations only in text holding one of these words.
-        any(w in norm for w in _NEGATION_WORDS),
+        frozenset().union(
+            *(
+                _negated(_text.words(s))
+                for s in sentences
+                if any(w in s for w in _NEGATION_WORDS)  # most sentences hold none
+            )
+        ),
     )

@@ -15,6 +15,7 @@ Text beyond those caps is ignored, never an error.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 import re
@@ -175,12 +176,10 @@ class _Answer(NamedTuple):
 
 @lru_cache(maxsize=64)
 def _answer(clipped: str) -> _Answer:
-    # Cached: answer relevance reads the same answer for each question it is asked about.
-    norm = _text.normalize(clipped)
-    return _Answer(
-        frozenset(_text.all_stems(norm)),
-        frozenset(_text.bigrams(_text.content_stems(norm))),
-    )
+    # From the analysis groundedness made of the same answer (cached there).
+    analysed = support.analyse(clipped)
+    content = [t for sentence in analysed.sentences for t in sentence]
+    return _Answer(frozenset(analysed.tokens), frozenset(itertools.pairwise(content)))
 
 
 def retrieval_relevance(query: str, documents: Sequence[str]) -> Score:
@@ -322,11 +321,11 @@ def groundedness_features(
     source.
     """
     clipped = answer[:MAX_ANSWER_CHARS]
-    sources = [support.source_terms(c) for c in _clip(contexts)]
-    found = support.measure(clipped, sources, question[:MAX_QUERY_CHARS])
+    texts = tuple(_clip(contexts))
+    found = support.measure(clipped, support.sources(texts), question[:MAX_QUERY_CHARS])
     if not found.content:
         return None
-    if not sources:
+    if not texts:
         return []
     names = FEATURES.get(kind, FEATURES[QA])
     claimed = claims.Findings(0, 0)
