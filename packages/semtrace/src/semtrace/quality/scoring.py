@@ -162,7 +162,7 @@ def _question(text: str) -> _Question:
 @lru_cache(maxsize=256)
 def _analyse_question(text: str) -> _Question:
     # Cached: a trace scores its question on the retrieval span and again on each answer.
-    norm = _text.normalize(text)
+    norm = support.question_terms(text).text  # normalised once for both
     sequence = _text.content_stems(norm, _text.QUESTION_WORDS)
     marked = _text.marked_stems(norm)
     terms = tuple(dict.fromkeys(sequence + sorted(marked)))[:MAX_QUERY_TERMS]
@@ -300,15 +300,21 @@ def groundedness(answer: str, contexts: Sequence[str], question: str = "", kind:
         there is content but no source.
     """
     model = _MODELS.get(kind, _MODELS[QA])
-    features = groundedness_features(answer, contexts, question, kind)
-    if features is None:
+    measured = _measured(answer, contexts, question, kind)
+    if measured is None:
         return Score(1.0, "answer has no content to check")
+    features, found, claimed = measured
     if not features:
         return Score(0.0, "no source to check the answer against")
     value = _scaled(model, model.bias + sum(map(operator.mul, model.weights, features)))
-    named = dict(zip(FEATURES.get(kind, FEATURES[QA]), features, strict=True))
     # Counts only: explanations are recorded with content capture off, so no words.
-    why = f"{kind}: " + ", ".join(_EXPLAINED[n](x) for n, x in named.items())
+    why = (
+        f"{kind}: {round(100 * found.words)}% of words, {round(100 * found.pairs)}% of word"
+        f" pairs, {round(100 * found.triples)}% of word triples in the source; weakest"
+        f" sentence {round(100 * found.weakest)}% supported; {found.new_words} new content"
+        f" word(s), {found.new_names} new name(s), {claimed.novel} identifier(s) or"
+        f" number(s) not in the source, {claimed.contradicted} sentence(s) contradicting it"
+    )
     return Score(_clamp(value), why)
 
 
@@ -320,16 +326,23 @@ def groundedness_features(
     None when the answer has no content word to check; an empty list when there is no
     source.
     """
+    measured = _measured(answer, contexts, question, kind)
+    return None if measured is None else measured[0]
+
+
+def _measured(
+    answer: str, contexts: Sequence[str], question: str, kind: str
+) -> tuple[list[float], support.Support, claims.Findings] | None:
     clipped = answer[:MAX_ANSWER_CHARS]
-    texts = tuple(_clip(contexts))
-    found = support.measure(clipped, support.sources(texts), question[:MAX_QUERY_CHARS])
+    sources = [support.source(text) for text in _clip(contexts)]
+    found = support.measure(clipped, sources, question[:MAX_QUERY_CHARS])
     if not found.content:
         return None
-    if not texts:
-        return []
+    claimed = _NO_CLAIMS
+    if not sources:
+        return [], found, claimed
     names = FEATURES.get(kind, FEATURES[QA])
-    claimed = claims.Findings(0, 0)
-    if "specifics" in names or "contradictions" in names:
+    if kind == QA or kind not in FEATURES:  # the one kind that weighs them
         claimed = claims.check(clipped, contexts, question)
     every = {
         "words": found.words,
@@ -341,7 +354,10 @@ def groundedness_features(
         "specifics": math.log1p(claimed.novel),
         "contradictions": math.log1p(claimed.contradicted),
     }
-    return [every[n] for n in names]
+    return [every[n] for n in names], found, claimed
+
+
+_NO_CLAIMS: Final = claims.Findings(0, 0)
 
 
 def _scaled(model: _Model, z: float) -> float:
@@ -360,18 +376,6 @@ def _scaled(model: _Model, z: float) -> float:
     if z >= top:
         return 1.0
     return PASS_FROM + (1.0 - PASS_FROM) * (z - model.pass_at) / (top - model.pass_at)
-
-
-_EXPLAINED: Final = {
-    "words": lambda x: f"{x:.0%} of words in the source",
-    "pairs": lambda x: f"{x:.0%} of word pairs",
-    "triples": lambda x: f"{x:.0%} of word triples",
-    "weakest": lambda x: f"weakest sentence {x:.0%} supported",
-    "new_words": lambda x: f"{round(math.expm1(x))} new content word(s)",
-    "new_names": lambda x: f"{round(math.expm1(x))} new name(s)",
-    "specifics": lambda x: f"{round(math.expm1(x))} identifier(s) or number(s) not in the source",
-    "contradictions": lambda x: f"{round(math.expm1(x))} sentence(s) contradicting it",
-}
 
 
 def _clip(contexts: Sequence[str]) -> list[str]:

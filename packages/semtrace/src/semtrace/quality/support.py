@@ -14,10 +14,10 @@ where three kinds of evidence held up:
 
 Words are compared as stems ("yields" and "yield" are one word). Pure and bounded like
 :mod:`semtrace.quality.scoring`, which caps the inputs; a source's analysis is cached per
-set of document texts, so a trace's retrieval and its answers analyse it once.
+document text, so a trace's retrieval and its answers analyse it once.
 
 Example:
-    >>> found = measure("The cat sat on the mat.", sources(("The cat sat on the mat.",)))
+    >>> found = measure("The cat sat on the mat.", [source("The cat sat on the mat.")])
     >>> found.pairs, found.new_words
     (1.0, 0)
 """
@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import pairwise
 from typing import Final, NamedTuple
@@ -39,12 +39,12 @@ _OPENERS: Final = "\"'\u201c(\n"
 _STOPS: Final = ".!?:"
 
 
-class Sources(NamedTuple):
-    """What the measures need of the source texts, computed once per set of texts."""
+class Source(NamedTuple):
+    """What the measures need of one source document, computed once per distinct text."""
 
-    stems: frozenset[str]  # every word's stem, stopwords included
-    pairs: frozenset[int]  # hashes of adjacent stem pairs
-    triples: frozenset[int]  # hashes of adjacent stem triples
+    # Every word's stem (stopwords included) and the hashes of its adjacent stem pairs and
+    # triples, in one set: an answer is checked against it with one intersection.
+    held: frozenset[str | int]
     text: str  # normalised, for name look-ups
 
 
@@ -71,29 +71,19 @@ class Support(NamedTuple):
     content: bool
 
 
-@lru_cache(maxsize=32)
-def sources(texts: tuple[str, ...]) -> Sources:
-    """The analysis of a set of (clipped) source texts, cached by the texts."""
-    stems: set[str] = set()
-    pairs: set[int] = set()
-    triples: set[int] = set()
-    for text in texts:
-        found = _document_stems(text)
-        stems.update(found)
-        pairs.update(map(hash, pairwise(found)))
-        triples.update(map(hash, zip(found, found[1:], found[2:], strict=False)))
-    return Sources(
-        frozenset(stems),
-        frozenset(pairs),
-        frozenset(triples),
-        "\n".join(_text.normalize(t) for t in texts),
-    )
+@lru_cache(maxsize=128)
+def source(text: str) -> Source:
+    """The analysis of one (clipped) source document, cached by its text.
 
-
-def _document_stems(text: str) -> tuple[str, ...]:
-    # The analysis retrieval relevance made of the same document (cached there, per
-    # document: the sets a trace retrieves overlap from one call to the next).
-    return _text.document_terms(text).stems
+    Per document, not per set: the sets a trace retrieves overlap from one call to the
+    next, and an answer is checked against each document's sets (no union is built).
+    """
+    terms = _text.document_terms(text)  # retrieval relevance's analysis, cached there
+    stems = terms.stems
+    held: set[str | int] = set(terms.weights)
+    held.update(map(hash, pairwise(stems)))
+    held.update(map(hash, zip(stems, stems[1:], stems[2:], strict=False)))
+    return Source(frozenset(held), _text.normalize(text))
 
 
 class Answer(NamedTuple):
@@ -101,6 +91,9 @@ class Answer(NamedTuple):
 
     tokens: tuple[str, ...]  # every word's stem, in order
     sentences: tuple[tuple[str, ...], ...]  # each sentence's content stems, if it has any
+    pairs: tuple[int, ...]  # hashes of adjacent stem pairs
+    triples: tuple[int, ...]  # hashes of adjacent stem triples
+    items: frozenset[str | int]  # all of the above, distinct
 
 
 @lru_cache(maxsize=64)
@@ -122,30 +115,34 @@ def analyse(answer: str) -> Answer:
         )
         if terms:
             sentences.append(terms)
-    return Answer(tuple(tokens), tuple(sentences))
+    pairs = tuple(map(hash, pairwise(tokens)))
+    triples = tuple(map(hash, zip(tokens, tokens[1:], tokens[2:], strict=False)))
+    items: set[str | int] = set(tokens)
+    items.update(pairs, triples)
+    return Answer(tuple(tokens), tuple(sentences), pairs, triples, frozenset(items))
 
 
-def measure(answer: str, source: Sources, question: str = "") -> Support:
-    """The support measures of ``answer`` against ``source``."""
+def measure(answer: str, sources: Sequence[Source], question: str = "") -> Support:
+    """The support measures of ``answer`` against ``sources``."""
     analysed = analyse(answer)
-    tokens = analysed.tokens
-    asked = _question_stems(question)
-    held = source.stems.__contains__
+    asked = question_terms(question)
+    # The answer's words, pairs and triples any source holds: C-level intersections,
+    # which walk the answer's few items, not the sources' many.
+    found: set[str | int] = set()
+    for source in sources:
+        found |= analysed.items & source.held
+    held = found.__contains__
     weakest = 1.0
     new_words: set[str] = set()
     for terms in analysed.sentences:
         weakest = min(weakest, sum(map(held, terms)) / len(terms))
-        new_words.update(t for t in terms if not held(t) and t not in asked)
-    words_share = _share(tokens, source.stems, 0.0)
-    pairs = _share(list(map(hash, pairwise(tokens))), source.pairs, words_share)
-    triples = _share(
-        list(map(hash, zip(tokens, tokens[1:], tokens[2:], strict=False))),
-        source.triples,
-        pairs,
-    )
-    names = _new_names(answer, source.text, question)
+        new_words.update(t for t in terms if not held(t) and t not in asked.stems)
+    words = _share(analysed.tokens, held, 0.0)
+    pairs = _share(analysed.pairs, held, words)
+    triples = _share(analysed.triples, held, pairs)
+    names = _new_names(answer, sources, asked.text)
     content = bool(analysed.sentences)
-    return Support(words_share, pairs, triples, weakest, len(new_words), names, content)
+    return Support(words, pairs, triples, weakest, len(new_words), names, content)
 
 
 def _stems(words: list[str]) -> list[str]:
@@ -154,18 +151,24 @@ def _stems(words: list[str]) -> list[str]:
     return [stem(w) if len(w) > 3 and w.isalpha() else w for w in words]
 
 
-@lru_cache(maxsize=256)
-def _question_stems(question: str) -> frozenset[str]:
-    # Cached: a trace's question is the same for each of its answers.
-    return frozenset(_text.all_stems(_text.normalize(question))) if question else frozenset()
+class Question(NamedTuple):
+    """A question (or instruction, or previous turn) as the measures read it."""
+
+    text: str  # normalised, for name look-ups
+    stems: frozenset[str]
 
 
 @lru_cache(maxsize=256)
-def _normalized(question: str) -> str:
-    return _text.normalize(question)
+def question_terms(question: str) -> Question:
+    """``question`` normalised and stemmed, cached.
+
+    A trace's question is read by its retrieval's relevance and again for each answer.
+    """
+    norm = _text.normalize(question)
+    return Question(norm, frozenset(map(_text.stem, _text.words(norm))))
 
 
-def _new_names(answer: str, source: str, question: str) -> int:
+def _new_names(answer: str, sources: Sequence[Source], asked: str) -> int:
     """Capitalised words, not starting a sentence or a quote, in neither text."""
     if answer.islower() or answer.isupper():
         return 0  # no case, no names to tell apart (BEGIN's lower-cased turns)
@@ -179,14 +182,9 @@ def _new_names(answer: str, source: str, question: str) -> int:
         names.add(match.group(0).casefold())
     if not names:
         return 0
-    asked = _normalized(question)
-    return sum(1 for n in names if n not in asked and n not in source)
+    return sum(1 for n in names if n not in asked and not any(n in s.text for s in sources))
 
 
-def _share(
-    items: Sequence[str] | Sequence[int], found: frozenset[str] | frozenset[int], empty: float
-) -> float:
-    """The share of ``items`` in ``found`` (a C-level count); ``empty`` when there are none."""
-    if not items:
-        return empty
-    return sum(map(found.__contains__, items)) / len(items)
+def _share(items: Sequence[object], held: Callable[[object], bool], empty: float) -> float:
+    """The share of ``items`` that are ``held``; ``empty`` when there are none."""
+    return sum(map(held, items)) / len(items) if items else empty
