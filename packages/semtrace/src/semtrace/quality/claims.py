@@ -129,15 +129,37 @@ def check(answer: str, contexts: Sequence[str], question: str = "") -> Findings:
         The counts; ``Findings(0, 0)`` when there is nothing to check.
     """
     text = answer[:MAX_CHARS]
-    clipped = _clip(contexts)
-    docs = [_context(c) for c in clipped]
-    if not text.strip() or not docs:
+    clipped = tuple(_clip(contexts))
+    if not text.strip() or not clipped:
         return Findings(0, 0)
-    novel = 0
-    if _maybe_specific(text):
-        given = "\n".join([*clipped, question[:MAX_QUESTION_CHARS]])
-        novel = _novel(text, given, docs)
-    return Findings(novel, _contradicted(text, docs))
+    unsourced, contradicted = _against(text, clipped)
+    asked = question[:MAX_QUESTION_CHARS]
+    # What the question names is no invention of the answer's either.
+    novel = sum(1 for missing in unsourced if not all(_given(m, asked) for m in missing))
+    return Findings(novel, contradicted)
+
+
+@lru_cache(maxsize=64)
+def _against(answer: str, clipped: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], ...], int]:
+    """What ``answer`` claims that the contexts do not hold, before the question.
+
+    The specifics the contexts lack (each as the strings of it they lack) and the
+    contradicted sentences. Cached by answer and contexts: a trace scores the same
+    answer against the same contexts, and only the question differs.
+    """
+    docs = [_context(c) for c in clipped]
+    unsourced: tuple[tuple[str, ...], ...] = ()
+    if _maybe_specific(answer):
+        unsourced = _unsourced(answer, "\n".join(clipped), docs)
+    return unsourced, _contradicted(answer, docs)
+
+
+def _given(text: str, given: str) -> bool:
+    """Whether ``given`` holds ``text``, or, for a number (``#5``), spells it out."""
+    if text.startswith("#"):
+        number = text[1:]
+        return number in given or _spelled(number, given)
+    return text in given
 
 
 def _maybe_specific(text: str) -> bool:
@@ -163,24 +185,31 @@ def _clip(contexts: Sequence[str]) -> list[str]:
     return out
 
 
-def _novel(answer: str, given: str, docs: list[_Context]) -> int:
+def _unsourced(answer: str, given: str, docs: list[_Context]) -> tuple[tuple[str, ...], ...]:
+    """Each specific of ``answer`` that ``given`` lacks, as the strings it lacks.
+
+    A number is written ``#`` and its digits: the question may spell it out.
+    """
     numbers: set[str] = set()
     for doc in docs:
         numbers |= doc.numbers
     seen: set[str] = set()
-    novel = 0
+    out: list[tuple[str, ...]] = []
     for match in _SPECIFIC.finditer(answer):
         token = (match.group(1) or match.group(2) or match.group(0)).strip().rstrip("().,:;")
         if not token or token in seen:
             continue
         seen.add(token)
         if _NUMBER.fullmatch(token):
-            novel += token not in numbers and token not in given and not _spelled(token, given)
+            if token not in numbers and not _given("#" + token, given):
+                out.append(("#" + token,))
         elif token not in given:
             # Code spans holding prose ("`True` or `False`") are judged word by word.
             parts = token.replace("(", " ").replace(")", " ").split()
-            novel += not all(p in given for p in parts)
-    return novel
+            missing = tuple(p for p in parts if p not in given)
+            if missing:
+                out.append(missing)
+    return tuple(out)
 
 
 def _spelled(number: str, given: str) -> bool:

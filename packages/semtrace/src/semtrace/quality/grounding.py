@@ -52,6 +52,8 @@ _MARKER: Final = (
 # A system message that hands over knowledge ("Use this knowledge to reply: ...", "Context
 # information is below.", "the following documents"), not one that merely mentions it
 # ("Use the information the user gives you").
+_SYSTEM_ROLES: Final = ("system", "developer")
+_SUMMARISE_WORDS: Final = ("summar", "tl", "recap", "condense", "key", "main", "gist")
 _KNOWLEDGE: Final = re.compile(
     rf"\b{_MARKER}\b[^\n:]{{0,60}}?(?::|\bbelow\b)"
     rf"|\b(?:following|below|these|this)\s+(?:\w+\s+){{0,2}}?{_MARKER}\b",
@@ -75,7 +77,11 @@ class Grounding(NamedTuple):
 
 def is_instruction(query: str) -> bool:
     """Whether ``query`` asks for a summary rather than asking a question."""
-    return _SUMMARISE.search(query[:2_000]) is not None
+    head = query[:2_000].lower()
+    # Every match holds one of these: most queries hold none, and skip the regex.
+    if not any(word in head for word in _SUMMARISE_WORDS):
+        return False
+    return _SUMMARISE.search(head) is not None
 
 
 def find(
@@ -92,8 +98,7 @@ def find(
         question: The trace's question (its first retrieval's query or its input).
         forced: ``auto`` to guess the kind, or the kind to use.
     """
-    system = _text(messages, ("system", "developer"))
-    user = _text(messages, ("user",))
+    system, user = _texts(messages)
     prompt = f"{system}\n{user}" if system else user
     asked = question or _last(messages, "user")
     carried = [c for c in retrieved if c[:_PROBE_CHARS].strip() in prompt] if retrieved else []
@@ -109,10 +114,15 @@ def find(
     return None
 
 
-def _text(messages: Sequence[Message], roles: tuple[str, ...]) -> str:
-    return "\n".join(
-        p.content for m in messages if m.role in roles for p in m.parts if isinstance(p, TextPart)
-    )
+def _texts(messages: Sequence[Message]) -> tuple[str, str]:
+    """The text of the system (and developer) messages, and of the user messages."""
+    system: list[str] = []
+    user: list[str] = []
+    for message in messages:
+        into = system if message.role in _SYSTEM_ROLES else user if message.role == "user" else None
+        if into is not None:
+            into.extend(p.content for p in message.parts if isinstance(p, TextPart))
+    return "\n".join(system), "\n".join(user)
 
 
 def _last(messages: Sequence[Message], role: str) -> str:

@@ -17,7 +17,7 @@ Words are compared as stems ("yields" and "yield" are one word). Pure and bounde
 document text, so a trace's retrieval and its answers analyse it once.
 
 Example:
-    >>> found = measure("The cat sat on the mat.", [source("The cat sat on the mat.")])
+    >>> found = measure("The cat sat on the mat.", ("The cat sat on the mat.",))
     >>> found.pairs, found.new_words
     (1.0, 0)
 """
@@ -122,27 +122,69 @@ def analyse(answer: str) -> Answer:
     return Answer(tuple(tokens), tuple(sentences), pairs, triples, frozenset(items))
 
 
-def measure(answer: str, sources: Sequence[Source], question: str = "") -> Support:
-    """The support measures of ``answer`` against ``sources``."""
+def measure(
+    answer: str,
+    texts: tuple[str, ...],
+    question: str = "",
+    question_stems: frozenset[str] = frozenset(),
+) -> Support:
+    """The support measures of ``answer`` against the source ``texts`` (already clipped).
+
+    Args:
+        answer: The answer.
+        texts: The source texts.
+        question: The question, normalised: names it holds are not new.
+        question_stems: The question's content stems: words it holds are not new.
+    """
+    against = _against(answer, texts)
+    # What the question says is no invention of the answer's.
+    names = sum(1 for n in against.unsourced_names if n not in question)
+    return Support(
+        against.words,
+        against.pairs,
+        against.triples,
+        against.weakest,
+        len(against.unsourced_words - question_stems),
+        names,
+        against.content,
+    )
+
+
+class _Against(NamedTuple):
+    """The measures of one answer against one set of texts, before the question."""
+
+    words: float
+    pairs: float
+    triples: float
+    weakest: float
+    unsourced_words: frozenset[str]  # content stems no source holds
+    unsourced_names: tuple[str, ...]  # names no source holds
+    content: bool
+
+
+@lru_cache(maxsize=64)
+def _against(answer: str, texts: tuple[str, ...]) -> _Against:
+    # Cached by answer and texts: a trace's answers are scored against the same texts
+    # for each signal that reads them, with the question applied afterwards.
     analysed = analyse(answer)
-    asked = question_terms(question)
+    sources = [source(text) for text in texts]
     # The answer's words, pairs and triples any source holds: C-level intersections,
     # which walk the answer's few items, not the sources' many.
     found: set[str | int] = set()
-    for source in sources:
-        found |= analysed.items & source.held
+    for each in sources:
+        found |= analysed.items & each.held
     held = found.__contains__
     weakest = 1.0
-    new_words: set[str] = set()
+    unsourced: set[str] = set()
     for terms in analysed.sentences:
         weakest = min(weakest, sum(map(held, terms)) / len(terms))
-        new_words.update(t for t in terms if not held(t) and t not in asked.stems)
+        unsourced.update(t for t in terms if not held(t))
     words = _share(analysed.tokens, held, 0.0)
     pairs = _share(analysed.pairs, held, words)
     triples = _share(analysed.triples, held, pairs)
-    names = _new_names(answer, sources, asked.text)
+    names = tuple(n for n in _names(answer) if not any(n in s.text for s in sources))
     content = bool(analysed.sentences)
-    return Support(words, pairs, triples, weakest, len(new_words), names, content)
+    return _Against(words, pairs, triples, weakest, frozenset(unsourced), names, content)
 
 
 def _stems(words: list[str]) -> list[str]:
@@ -151,27 +193,10 @@ def _stems(words: list[str]) -> list[str]:
     return [stem(w) if len(w) > 3 and w.isalpha() else w for w in words]
 
 
-class Question(NamedTuple):
-    """A question (or instruction, or previous turn) as the measures read it."""
-
-    text: str  # normalised, for name look-ups
-    stems: frozenset[str]
-
-
-@lru_cache(maxsize=256)
-def question_terms(question: str) -> Question:
-    """``question`` normalised and stemmed, cached.
-
-    A trace's question is read by its retrieval's relevance and again for each answer.
-    """
-    norm = _text.normalize(question)
-    return Question(norm, frozenset(map(_text.stem, _text.words(norm))))
-
-
-def _new_names(answer: str, sources: Sequence[Source], asked: str) -> int:
-    """Capitalised words, not starting a sentence or a quote, in neither text."""
+def _names(answer: str) -> set[str]:
+    """Capitalised words, not starting a sentence or a quote, case-folded."""
     if answer.islower() or answer.isupper():
-        return 0  # no case, no names to tell apart (BEGIN's lower-cased turns)
+        return set()  # no case, no names to tell apart (BEGIN's lower-cased turns)
     names = set()
     for match in _CAPITALISED.finditer(answer):
         start = match.start()
@@ -180,9 +205,7 @@ def _new_names(answer: str, sources: Sequence[Source], asked: str) -> int:
         if start >= 2 and answer[start - 2] in _STOPS and answer[start - 1].isspace():
             continue
         names.add(match.group(0).casefold())
-    if not names:
-        return 0
-    return sum(1 for n in names if n not in asked and not any(n in s.text for s in sources))
+    return names
 
 
 def _share(items: Sequence[object], held: Callable[[object], bool], empty: float) -> float:
