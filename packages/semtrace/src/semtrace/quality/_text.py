@@ -10,6 +10,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -208,3 +209,22 @@ def answer_sentences(answer: str, limit: int) -> tuple[str, ...]:
     Groundedness and the claim checks split the same answer one after the other.
     """
     return tuple(sentences(normalize(answer).replace("\u2019", "'"), limit))
+
+
+def clip(documents: Sequence[str], max_documents: int, max_chars: int) -> tuple[str, ...]:
+    """The non-empty documents within the caps, in order.
+
+    At most ``max_documents``, and at most ``max_chars`` characters together (the last
+    one cut). A bare string is one document (a common caller slip), not its characters.
+    """
+    if isinstance(documents, str):
+        documents = [documents]
+    out: list[str] = []
+    budget = max_chars
+    for doc in itertools.islice(documents, max_documents):
+        if budget <= 0:
+            break
+        if isinstance(doc, str) and doc.strip():
+            out.append(doc[:budget])
+            budget -= len(out[-1])
+    return tuple(out)

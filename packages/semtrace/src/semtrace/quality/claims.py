@@ -129,7 +129,7 @@ def check(answer: str, contexts: Sequence[str], question: str = "") -> Findings:
         The counts; ``Findings(0, 0)`` when there is nothing to check.
     """
     text = answer[:MAX_CHARS]
-    clipped = tuple(_clip(contexts))
+    clipped = _clip(contexts)
     if not text.strip() or not clipped:
         return Findings(0, 0)
     unsourced, contradicted = _against(text, clipped)
@@ -172,17 +172,8 @@ def _maybe_specific(text: str) -> bool:
     return _MAYBE_SPECIFIC.search(text) is not None
 
 
-def _clip(contexts: Sequence[str]) -> list[str]:
-    """The contexts within the caps :mod:`semtrace.quality.scoring` applies."""
-    out: list[str] = []
-    budget = MAX_CONTEXT_CHARS
-    for doc in contexts[:MAX_DOCUMENTS] if not isinstance(contexts, str) else [contexts]:
-        if budget <= 0:
-            break
-        if isinstance(doc, str) and doc.strip():
-            out.append(doc[:budget])
-            budget -= len(out[-1])
-    return out
+def _clip(contexts: Sequence[str]) -> tuple[str, ...]:
+    return _text.clip(contexts, MAX_DOCUMENTS, MAX_CONTEXT_CHARS)
 
 
 def _unsourced(answer: str, given: str, docs: list[_Context]) -> tuple[tuple[str, ...], ...]:

@@ -336,7 +336,7 @@ def _measured(
     answer: str, contexts: Sequence[str], question: str, kind: str
 ) -> tuple[list[float], support.Support, claims.Findings] | None:
     clipped = answer[:MAX_ANSWER_CHARS]
-    texts = tuple(_clip(contexts))
+    texts = _clip(contexts)
     asked = _question(question)  # analysed by the trace's retrieval already (cached)
     found = support.measure(clipped, texts, asked.text, asked.stems)
     if not found.content:
@@ -381,19 +381,8 @@ def _scaled(model: _Model, z: float) -> float:
     return PASS_FROM + (1.0 - PASS_FROM) * (z - model.pass_at) / (top - model.pass_at)
 
 
-def _clip(contexts: Sequence[str]) -> list[str]:
-    """The non-empty source texts within the ``MAX_DOCUMENTS`` / ``MAX_CONTEXT_CHARS`` caps."""
-    if isinstance(contexts, str):  # a common caller slip: one document, not characters
-        contexts = [contexts]
-    out: list[str] = []
-    budget = MAX_CONTEXT_CHARS
-    for doc in islice(contexts, MAX_DOCUMENTS):
-        if budget <= 0:
-            break
-        if isinstance(doc, str) and doc.strip():
-            out.append(doc[:budget])
-            budget -= len(out[-1])
-    return out
+def _clip(contexts: Sequence[str]) -> tuple[str, ...]:
+    return _text.clip(contexts, MAX_DOCUMENTS, MAX_CONTEXT_CHARS)
 
 
 def answer_relevance(question: str, answer: str) -> Score:
