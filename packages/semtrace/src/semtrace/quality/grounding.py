@@ -53,6 +53,10 @@ _MARKER: Final = (
 # information is below.", "the following documents"), not one that merely mentions it
 # ("Use the information the user gives you").
 _SYSTEM_ROLES: Final = ("system", "developer")
+_KNOWLEDGE_WORDS: Final = (
+    "knowledge", "context", "information", "fact", "document", "passage", "source",
+    "reference", "background", "excerpt", "snippet", "note",
+)  # fmt: skip
 _SUMMARISE_WORDS: Final = ("summar", "tl", "recap", "condense", "key", "main", "gist")
 _KNOWLEDGE: Final = re.compile(
     rf"\b{_MARKER}\b[^\n:]{{0,60}}?(?::|\bbelow\b)"
@@ -105,13 +109,21 @@ def find(
     if carried:
         kind = SUMMARY if is_instruction(asked) else QA
         return Grounding(kind if forced == AUTO else forced, carried, asked)
-    if is_instruction(user) and len(user) >= _MIN_SOURCE_CHARS:
+    if len(user) >= _MIN_SOURCE_CHARS and is_instruction(user):
         return Grounding(SUMMARY if forced == AUTO else forced, [prompt], asked)
-    if len(system) >= _MIN_KNOWLEDGE_CHARS and _KNOWLEDGE.search(system):
+    if len(system) >= _MIN_KNOWLEDGE_CHARS and _hands_over_knowledge(system):
         return Grounding(DIALOGUE if forced == AUTO else forced, [system], asked)
     if forced != AUTO and len(prompt) >= _MIN_SOURCE_CHARS:
         return Grounding(forced, [prompt], asked)
     return None
+
+
+def _hands_over_knowledge(system: str) -> bool:
+    head = system.lower()
+    # Every match holds one of these: most system prompts hold none, and skip the regex.
+    if not any(word in head for word in _KNOWLEDGE_WORDS):
+        return False
+    return _KNOWLEDGE.search(system) is not None
 
 
 def _texts(messages: Sequence[Message]) -> tuple[str, str]:

@@ -33,7 +33,9 @@ from typing import Final, NamedTuple
 from semtrace.quality import _text
 
 MAX_SENTENCES: Final = 64
-_CAPITALISED: Final = re.compile(r"\b[A-Z][a-z]{2,}\b")
+# A capital not preceded by a word character: the same matches as ``\b[A-Z][a-z]{2,}\b``,
+# but the engine looks for the capital first instead of trying every position.
+_CAPITALISED: Final = re.compile(r"[A-Z](?<!\w[A-Z])[a-z]{2,}\b")
 # A capitalised word right after one of these starts a sentence or a quote: no name.
 _OPENERS: Final = "\"'\u201c(\n"
 _STOPS: Final = ".!?:"
