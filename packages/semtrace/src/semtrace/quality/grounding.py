@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Final, NamedTuple
 
 from semtrace.quality.scoring import DIALOGUE, QA, SUMMARY
@@ -79,8 +80,12 @@ class Grounding(NamedTuple):
     question: str
 
 
+@lru_cache(maxsize=256)
 def is_instruction(query: str) -> bool:
-    """Whether ``query`` asks for a summary rather than asking a question."""
+    """Whether ``query`` asks for a summary rather than asking a question.
+
+    Cached: a trace asks it of its question at the retrieval and at each model call.
+    """
     head = query[:2_000].lower()
     # Every match holds one of these: most queries hold none, and skip the regex.
     if not any(word in head for word in _SUMMARISE_WORDS):

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice, repeat
+from itertools import repeat
 from typing import Final, NamedTuple, TypeVar
 
 from semtrace.quality import _text, claims, support
@@ -121,33 +121,11 @@ class Score:
 
 
 def _corpus(documents: Sequence[str]) -> tuple[_text.DocumentTerms, ...]:
-    """The analysed documents within the ``MAX_DOCUMENTS`` / ``MAX_CONTEXT_CHARS`` caps."""
-    # A bare string is a common caller slip; treat it as one document, not as characters.
-    key = (documents,) if isinstance(documents, str) else tuple(islice(documents, MAX_DOCUMENTS))
-    try:
-        # Bounded: the cache keeps its keys' text alive, so longer sets are not cached
-        # (their documents' analyses still are, clipped).
-        if sum(map(len, key)) <= MAX_CONTEXT_CHARS:
-            return _analyse_corpus(key)
-    except TypeError:  # an item without a length or a hash (never a str)
-        pass
-    return _analyse_corpus.__wrapped__(key)
+    """The analysed documents within the ``MAX_DOCUMENTS`` / ``MAX_CONTEXT_CHARS`` caps.
 
-
-@lru_cache(maxsize=32)
-def _analyse_corpus(docs: tuple[str, ...]) -> tuple[_text.DocumentTerms, ...]:
-    # Cached by the whole set: a request's retrieval span and its answer's spans score the
-    # same documents (each document's analysis is cached on its own too).
-    out: list[_text.DocumentTerms] = []
-    budget = MAX_CONTEXT_CHARS
-    for doc in docs:
-        if budget <= 0:
-            break
-        if isinstance(doc, str) and doc.strip():
-            clipped = doc[:budget]
-            out.append(_text.document_terms(clipped))
-            budget -= len(clipped)
-    return tuple(out)
+    Each document's analysis is cached on its own (groundedness reads the same ones).
+    """
+    return tuple(map(_text.document_terms, _clip(documents)))
 
 
 class _Question(NamedTuple):
