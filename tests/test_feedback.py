@@ -9,7 +9,8 @@ import pytest
 import semtrace
 from langchain_core.tools import tool
 from opentelemetry.sdk.trace import ReadableSpan
-from semtrace import TraceRef, semconv, userfeedback
+from semtrace import TraceRef, semconv
+from semtrace._recording import feedback as userfeedback
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
 from semtrace_llamaindex import LlamaIndexInstrumentor

@@ -14,13 +14,8 @@ import pytest
 _CONFIGURE_ONLY = (
     "opentelemetry.sdk",
     "opentelemetry.exporter",
-    "semtrace.providers",
-    "semtrace.console",
-    "semtrace.views",
+    "semtrace.export",  # the export layer: set-up, processors, sampler, views, console
     "semtrace.doctor",
-    "semtrace.distro",
-    "semtrace.sampling",
-    "semtrace.dedupe",
     "tiktoken",
 )
 
@@ -45,8 +40,8 @@ def test_importing_does_not_import_what_only_configure_needs(module: str) -> Non
 
 def test_configure_and_the_tail_sampler_still_import_on_first_use() -> None:
     imported = _imported("semtrace", "semtrace.configure, semtrace.TailSamplingProcessor")
-    assert "semtrace.providers" in imported
-    assert "semtrace.sampling" in imported
+    assert "semtrace.export.setup" in imported
+    assert "semtrace.export.sampling" in imported
 
 
 _LATE_LLM_APP = """

@@ -1,6 +1,6 @@
 """One constructor: the LangChain handler and both instrumentors take the same arguments.
 
-They all build a :class:`semtrace.options.Options`; these tests pin what that promises.
+They all build a :class:`semtrace._recording.options.Options`; these tests pin what that promises.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from semtrace import Recorder, Settings
-from semtrace.options import SETTINGS_ARGUMENTS, Options
+from semtrace._recording.options import SETTINGS_ARGUMENTS, Options
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler, LangChainInstrumentor
 from semtrace_llamaindex import LlamaIndexInstrumentor

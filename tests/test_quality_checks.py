@@ -485,7 +485,7 @@ def test_policy_rejects_an_unknown_diagnosis() -> None:
 
 
 def test_console_tree_shows_the_diagnosis_and_points_at_its_span(telemetry: Telemetry) -> None:
-    from semtrace.console import render_tree
+    from semtrace.export.console import render_tree
 
     replies = [calls("add", {"a": 1, "b": 2}, f"c{i}") for i in range(3)] + ["It is 3."]
     langchain_agent(telemetry, replies, [add])

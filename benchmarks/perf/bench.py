@@ -18,7 +18,7 @@ process).
 
 semtrace may finish an invocation's telemetry on a worker thread after the invocation
 returned: every section reads spans and metric points only after ``V.settle()`` (which
-drains ``semtrace.deferred``). CPU time is ``time.process_time()``: all threads, so the
+drains ``semtrace._worker``). CPU time is ``time.process_time()``: all threads, so the
 worker's work is counted (what is left at the end of a batch is spread over its units).
 """
 
@@ -585,8 +585,8 @@ def section_long(opts: Any, tel: Telemetry) -> dict[str, Any]:
 def token_counting_costs() -> dict[str, Any]:
     """What semtrace's TokenCounter pays for the long prompt: new, repeated, same chunks."""
     import tiktoken
+    from semtrace._telemetry.tokens import TokenCounter, wait_until_loaded
     from semtrace.records import Message, TextPart
-    from semtrace.tokens import TokenCounter, wait_until_loaded
 
     wait_until_loaded()
     chunks = W.long_chunks()

@@ -48,6 +48,7 @@ def _ms(start: float) -> float:
 def child(workload_name: str, mode: str, latency_s: float) -> dict[str, Any]:
     """One sample, in this (fresh) process."""
     sys.path.insert(0, str(HERE))
+    import variants
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -82,12 +83,9 @@ def child(workload_name: str, mode: str, latency_s: float) -> dict[str, Any]:
     out["first"] = _ms(t)
     if mode == "semtrace":
         t = time.perf_counter()
-        try:
-            from semtrace import deferred
-        except ImportError:  # a semtrace before deferred span ends: nothing to wait for
-            pass
-        else:
-            deferred.drain(30)
+        worker = variants.semtrace_worker()
+        if worker is not None:  # a semtrace before deferred span ends: nothing to wait for
+            worker.drain(30)
         out["settle"] = _ms(t)
         out["spans"] = len(exporter.get_finished_spans())
     t = time.perf_counter()

@@ -88,14 +88,15 @@ def child(workload: str, variant: str, n: int) -> None:
 @contextlib.contextmanager
 def held_worker() -> Iterator[None]:
     """Keep semtrace's worker from starting any work inside the block."""
-    from semtrace import deferred
+    from variants import semtrace_worker
 
-    saved = deferred.QUIET_S, deferred.MAX_DELAY_S
-    deferred.QUIET_S = deferred.MAX_DELAY_S = 1e9  # type: ignore[misc]
+    worker = semtrace_worker()
+    saved = worker.QUIET_S, worker.MAX_DELAY_S
+    worker.QUIET_S = worker.MAX_DELAY_S = 1e9  # type: ignore[misc]
     try:
         yield
     finally:
-        deferred.QUIET_S, deferred.MAX_DELAY_S = saved  # type: ignore[misc]
+        worker.QUIET_S, worker.MAX_DELAY_S = saved  # type: ignore[misc]
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ import uuid
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
-from semtrace import deferred
+from semtrace import _worker as worker
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
 
@@ -35,13 +35,13 @@ def _handler(telemetry: Telemetry, max_open_runs: int) -> CallbackHandler:
 
 def _measure(runs: int, open_one: Any) -> float:
     """Bytes allocated and kept per call of ``open_one(i)``, inputs excluded."""
-    deferred.drain()  # nothing of earlier work still finishing on semtrace's worker
+    worker.drain()  # nothing of earlier work still finishing on semtrace's worker
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
     for i in range(runs):
         open_one(i)
-    deferred.drain()
+    worker.drain()
     gc.collect()
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()

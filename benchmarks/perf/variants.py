@@ -10,6 +10,7 @@ back to its pristine state (``leftovers``), restores it if not, and reports what
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import importlib.util
 import time
 from collections.abc import Callable
@@ -85,20 +86,28 @@ PRISTINE: Pristine | None = None
 SETTLE_S = 30.0
 
 
+def semtrace_worker() -> Any:
+    """semtrace's worker module, under its name at the commit measured (None before it)."""
+    for name in ("semtrace._worker", "semtrace.deferred"):  # named deferred before 0.25
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
 def settle() -> float:
     """Wait until semtrace's deferred work is done; returns the seconds waited.
 
     Once semtrace ends spans on a worker thread, an invocation has returned before its
     spans are finished and its metric points recorded: call this before reading either.
-    A semtrace without ``semtrace.deferred`` (an older commit under SEMTRACE_BENCH_SRC)
-    defers nothing.
+    A semtrace without a worker (an older commit under SEMTRACE_BENCH_SRC) defers nothing.
     """
     t0 = time.perf_counter()
-    try:
-        from semtrace import deferred
-    except ImportError:
+    worker = semtrace_worker()
+    if worker is None:
         return 0.0
-    deferred.drain(SETTLE_S)
+    worker.drain(SETTLE_S)
     return time.perf_counter() - t0
 
 

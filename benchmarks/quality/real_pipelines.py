@@ -110,7 +110,7 @@ from llama_index.core.query_engine import RetrieverQueryEngine  # noqa: E402
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode  # noqa: E402
 from opentelemetry.sdk.trace import ReadableSpan  # noqa: E402
 from semtrace import semconv  # noqa: E402
-from semtrace.diagnosis import RETRIEVAL_MISS  # noqa: E402
+from semtrace.quality.diagnosis import RETRIEVAL_MISS  # noqa: E402
 from semtrace_langchain import CallbackHandler  # noqa: E402
 from semtrace_llamaindex import LlamaIndexInstrumentor  # noqa: E402
 

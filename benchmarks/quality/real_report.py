@@ -27,8 +27,8 @@ import realdata
 from auroc import auroc
 from bootstrap import RESAMPLES, SEED, auroc_ci
 from semtrace import semconv
-from semtrace.diagnosis import RETRIEVAL_MISS
 from semtrace.quality import _text
+from semtrace.quality.diagnosis import RETRIEVAL_MISS
 
 if TYPE_CHECKING:
     from real_pipelines import Observed

@@ -41,7 +41,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import Status, StatusCode
 from semtrace import semconv
-from semtrace.sampling import Limits, Policy, SamplingStats, TailSamplingProcessor
+from semtrace.export.sampling import Limits, Policy, SamplingStats, TailSamplingProcessor
 
 Q = semconv.SEMTRACE_QUALITY_PREFIX
 SECOND = 1_000_000_000

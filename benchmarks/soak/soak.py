@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from semtrace import tokens  # noqa: E402
+from semtrace._telemetry import tokens  # noqa: E402
 
 #: SEMTRACE_MAX_OPEN_RUNS for the soak: small enough that the never-ended runs (10% of
 #: the calls, two runs each) reach it early and the run is spent at the bound.

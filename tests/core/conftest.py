@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from semtrace import deferred
+from semtrace import _worker as worker
 
 
 @pytest.fixture
@@ -24,14 +24,14 @@ def closed_port() -> int:
 def busy_worker() -> Iterator[threading.Event]:
     """semtrace's worker stuck on other work until the event is set."""
     gate = threading.Event()
-    assert deferred.submit(lambda: None)  # the worker exists
-    assert deferred.drain(10)
-    assert deferred.submit(lambda: gate.wait(30))
+    assert worker.submit(lambda: None)  # the worker exists
+    assert worker.drain(10)
+    assert worker.submit(lambda: gate.wait(30))
     try:
         yield gate
     finally:
         gate.set()
-        assert deferred.drain(30)
+        assert worker.drain(30)
 
 
 @pytest.fixture

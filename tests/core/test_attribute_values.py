@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 
-from semtrace import CaptureMode, Recorder, Settings, semconv, spans
-from semtrace.content import ContentPolicy
+from semtrace import CaptureMode, Recorder, Settings, semconv
+from semtrace._telemetry import spans
+from semtrace._telemetry.content import ContentPolicy
 from semtrace.records import (
     Document,
     Message,

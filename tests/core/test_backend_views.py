@@ -22,8 +22,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from semtrace import fault_count, semconv
-from semtrace.views import ViewExporter, choose_view, is_langfuse_endpoint
-from semtrace.views.phoenix import phoenix_view
+from semtrace.export.views import ViewExporter, choose_view, is_langfuse_endpoint
+from semtrace.export.views.phoenix import phoenix_view
 
 from tests.core.views_pipeline import recorded_spans, run_pipeline
 
@@ -216,7 +216,7 @@ def collector() -> Iterator[tuple[str, list[tuple[str, Any]]]]:
 EMIT = """
     import sys
     from opentelemetry import trace
-    from semtrace.providers import configure, flush
+    from semtrace.export.setup import configure, flush
 
     view = sys.argv[1] if len(sys.argv) > 1 else None
     configure(service_name="svc", backend_view=view)
@@ -303,7 +303,7 @@ def test_other_endpoints_get_no_view(collector: tuple[str, list[tuple[str, Any]]
 def test_configure_rejects_an_unknown_view_before_setting_anything() -> None:
     script = """
         from opentelemetry import trace
-        from semtrace.providers import configure
+        from semtrace.export.setup import configure
         try:
             configure(backend_view="datadog")
         except ValueError as exc:

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
-from semtrace import sampling, semconv
+from semtrace import semconv
+from semtrace.export import sampling
 from semtrace.quality import signals
 
 CONFIG = Path(__file__).parents[2] / "examples" / "collector" / "tail_sampling.yaml"

@@ -1,4 +1,4 @@
-"""semtrace.providers.configure(): exporters chosen from OTEL_* variables, globals respected.
+"""semtrace.configure(): exporters chosen from OTEL_* variables, globals respected.
 
 OpenTelemetry's global providers can be set only once per process, so each test runs
 a small script in a fresh interpreter with a clean environment, exporting to a stdlib
@@ -136,7 +136,7 @@ def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[
 # Makes a root span with one child and one counter point, then flushes.
 EMIT = """
     from opentelemetry import metrics, trace
-    from semtrace.providers import configure, flush
+    from semtrace.export.setup import configure, flush
 
     providers = configure(service_name="svc")
     tracer = trace.get_tracer("test")
@@ -210,7 +210,7 @@ def test_unknown_protocol_raises_value_error_and_sets_no_provider() -> None:
         run(
             """
             from opentelemetry import trace
-            from semtrace.providers import configure
+            from semtrace.export.setup import configure
             try:
                 configure()
             except ValueError as exc:
@@ -233,7 +233,7 @@ def test_grpc_without_its_exporter_installed_raises_naming_the_extra() -> None:
             """
             import sys
             sys.modules["opentelemetry.exporter.otlp.proto.grpc"] = None  # not installed
-            from semtrace.providers import configure
+            from semtrace.export.setup import configure
             try:
                 configure()
             except ImportError as exc:
@@ -268,7 +268,7 @@ def test_console_true_prints_the_tree_alongside_otlp(http_collector: Collector) 
             """
             import sys
             from opentelemetry import trace
-            from semtrace.providers import configure, flush
+            from semtrace.export.setup import configure, flush
 
             configure(console=True, file=sys.stdout)
             with trace.get_tracer("test").start_as_current_span("root"):
@@ -331,7 +331,7 @@ def test_existing_sdk_tracer_provider_is_not_replaced() -> None:
             from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
                 InMemorySpanExporter,
             )
-            from semtrace.providers import configure
+            from semtrace.export.setup import configure
 
             memory = InMemorySpanExporter()
             app = TracerProvider()
@@ -354,7 +354,7 @@ def test_existing_sdk_meter_provider_is_not_replaced(http_collector: Collector) 
             """
             from opentelemetry import metrics
             from opentelemetry.sdk.metrics import MeterProvider
-            from semtrace.providers import configure
+            from semtrace.export.setup import configure
 
             app = MeterProvider()
             metrics.set_meter_provider(app)
@@ -373,7 +373,7 @@ def test_configure_twice_is_a_no_op_returning_the_same_providers() -> None:
         run(
             """
             from opentelemetry import trace
-            from semtrace.providers import configure
+            from semtrace.export.setup import configure
 
             first = configure()
             second = configure(console=False, service_name="other")
@@ -391,7 +391,7 @@ def test_spans_queued_at_exit_are_exported_without_explicit_flush(
         run(
             """
             from opentelemetry import trace
-            from semtrace.providers import configure
+            from semtrace.export.setup import configure
 
             configure()
             tracer = trace.get_tracer("test")
@@ -411,7 +411,7 @@ def test_flush_and_shutdown_without_configure_are_harmless() -> None:
     result = ok(
         run(
             """
-            from semtrace.providers import flush, shutdown
+            from semtrace.export.setup import flush, shutdown
             print(flush(1000))
             shutdown()
             """
@@ -442,7 +442,7 @@ def _samples(exposition: str) -> dict[str, list[tuple[dict[str, str], float]]]:
 SCRAPE_SELF = """
     import os, urllib.request
     from opentelemetry import metrics, trace
-    from semtrace.providers import configure, flush
+    from semtrace.export.setup import configure, flush
 
     providers = configure(service_name="svc")
     with trace.get_tracer("test").start_as_current_span("root"):
@@ -516,7 +516,7 @@ def test_prometheus_defaults_to_the_spec_host_and_port() -> None:
             """
             from unittest import mock
             import prometheus_client
-            from semtrace.providers import configure
+            from semtrace.export.setup import configure
 
             with mock.patch.object(prometheus_client, "start_http_server") as start:
                 configure()
@@ -535,7 +535,7 @@ def test_prometheus_without_its_exporter_installed_raises_naming_the_extra() -> 
             import sys
             sys.modules["opentelemetry.exporter.prometheus"] = None  # not installed
             from opentelemetry import metrics
-            from semtrace.providers import configure
+            from semtrace.export.setup import configure
             try:
                 configure()
             except ImportError as exc:
@@ -559,7 +559,7 @@ def test_prometheus_port_in_use_raises_oserror_and_sets_no_provider() -> None:
             run(
                 """
                 from opentelemetry import metrics, trace
-                from semtrace.providers import configure
+                from semtrace.export.setup import configure
                 try:
                     configure()
                 except OSError as exc:

@@ -10,7 +10,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
-from semtrace.console import ConsoleTreeExporter
+from semtrace.export.console import ConsoleTreeExporter
 
 MS = 1_000_000  # nanoseconds
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 import tiktoken
-from semtrace import Recorder, Settings, deferred, semconv, tokens
+from semtrace import Recorder, Settings, semconv
+from semtrace import _worker as worker
+from semtrace._telemetry import tokens
 from semtrace.records import Message, ModelEnd, ModelStart, TextPart, Usage, WorkflowStart
 from semtrace.testing import Telemetry
 
@@ -37,7 +39,7 @@ def gated_load(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
         yield gate
     finally:
         gate.set()
-        deferred.drain(30)
+        worker.drain(30)
 
 
 def _recorder(telemetry: Telemetry, background: bool = False) -> Recorder:
@@ -69,7 +71,7 @@ def test_a_call_ended_before_its_encoding_loaded_is_counted_once_it_has(
     recorder.end("root", None)
     # Nothing has ended yet: the root waits for its child, the child for its counts.
     assert telemetry.exporter.get_finished_spans() == ()
-    assert deferred.pending() >= 1  # the call's end (and the worker's queue, if used)
+    assert worker.pending() >= 1  # the call's end (and the worker's queue, if used)
     assert telemetry.exporter.get_finished_spans() == ()
     gated_load.set()
     call, root = telemetry.spans()  # drains the deferred end
@@ -101,7 +103,7 @@ def test_a_call_the_provider_counted_ends_at_once(
 def test_past_the_bound_the_caller_does_the_work_itself(
     telemetry: Telemetry, gated_load: threading.Event, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(deferred, "MAX_PENDING", 0)
+    monkeypatch.setattr(worker, "MAX_PENDING", 0)
     monkeypatch.setattr(tokens, "_LOCAL_LOAD_WAIT_S", 0.01)  # so that the caller gives up
     recorder = _recorder(telemetry)
     recorder.start("call", None, _chat())

@@ -11,7 +11,7 @@ import textwrap
 _SCRIPT = """
 import json, sys
 from opentelemetry import trace
-from semtrace import distro
+from semtrace.export import distro
 
 component = sys.argv[1]
 if component == "distro":

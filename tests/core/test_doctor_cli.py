@@ -79,7 +79,7 @@ def test_under_opentelemetry_instrument_the_doctor_sees_semtrace_s_provider() ->
     provider = _findings(done)["tracer_provider"]
     assert provider["severity"] == "ok"
     assert provider["details"]["set_by"] == "semtrace's distro (opentelemetry-instrument)"
-    assert provider["details"]["exporters"] == ["semtrace.console.ConsoleTreeExporter"]
+    assert provider["details"]["exporters"] == ["semtrace.export.console.ConsoleTreeExporter"]
 
 
 def test_no_provider_under_opentelemetry_instrument_blocks_export() -> None:

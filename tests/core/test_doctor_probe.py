@@ -123,9 +123,7 @@ def test_a_signal_endpoint_without_its_path_is_explained(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with http_server(404, "text/plain") as (port, received):
-        finding = _probe(
-            monkeypatch, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=f"http://127.0.0.1:{port}"
-        )
+        finding = _probe(monkeypatch, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=f"http://127.0.0.1:{port}")
     assert received.requests[0][0] == "/"  # used as given, as the exporter does
     assert finding.severity is Severity.ERROR
     assert "must end in /v1/traces" in (finding.fix or "")

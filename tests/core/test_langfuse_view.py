@@ -41,9 +41,9 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from semtrace.cost import PriceTable
+from semtrace.export.views import ViewExporter
+from semtrace.export.views.langfuse import LangfuseView, usage_details
 from semtrace.records import Usage
-from semtrace.views import ViewExporter
-from semtrace.views.langfuse import LangfuseView, usage_details
 
 from tests.core.views_pipeline import (
     CHAT_COST,

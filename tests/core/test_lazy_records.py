@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from semtrace import Recorder, Settings, deferred, semconv
+from semtrace import Recorder, Settings, semconv
+from semtrace import _worker as worker
 from semtrace.records import (
     LazyEnd,
     LazyParams,
@@ -115,7 +116,7 @@ def test_the_caller_returns_before_the_response_is_read(
     recorder.end("call", LazyEnd(read_later))
     assert not read.is_set()  # the worker is busy: nobody has read the response yet
     busy_worker.set()
-    assert deferred.drain(30)
+    assert worker.drain(30)
     assert read.is_set()
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from semtrace import normalize
+from semtrace._telemetry.spans import describe
 from semtrace.records import EmbeddingStart, ModelStart
-from semtrace.spans import describe
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from semtrace import diagnosis
-from semtrace.quality import agent, degenerate, sensitive, structured
+from semtrace.quality import agent, degenerate, diagnosis, sensitive, structured
 from semtrace.quality.sensitive import SensitiveRule
 from semtrace.records import ToolCallPart, ToolDefinition
 

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from semtrace import Recorder, Settings, semconv
+from semtrace._telemetry.tokens import TokenCounter, get_encoding, wait_until_loaded
 from semtrace.quality import signals
 from semtrace.quality.signals import Thresholds
 from semtrace.records import (
@@ -23,7 +24,6 @@ from semtrace.records import (
 )
 from semtrace.safety import fault_count
 from semtrace.testing import Telemetry
-from semtrace.tokens import TokenCounter, get_encoding, wait_until_loaded
 
 ENCODING = "o200k_base"
 

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 from opentelemetry.trace import Status, StatusCode
 from semtrace import Thresholds, fault_count, semconv
-from semtrace.sampling import (
+from semtrace.export.sampling import (
     Decision,
     Limits,
     Policy,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import tiktoken
-from semtrace import tokens
+from semtrace._telemetry import tokens
 
 
 def test_encodings_that_fail_to_load_log_one_warning_in_all(
@@ -21,7 +21,7 @@ def test_encodings_that_fail_to_load_log_one_warning_in_all(
 
     monkeypatch.setattr(tiktoken, "get_encoding", offline)
     monkeypatch.setattr(tokens, "_failed_once", False)
-    with caplog.at_level(logging.DEBUG, logger="semtrace.tokens"):
+    with caplog.at_level(logging.DEBUG, logger="semtrace._telemetry.tokens"):
         loads = [tokens._EncodingLoad(name) for name in ("o200k_base", "cl100k_base")]
         for load in loads:
             assert load.done.wait(5)
@@ -34,8 +34,8 @@ def test_encodings_that_fail_to_load_log_one_warning_in_all(
 _LATE_CACHE_APP = """
 import logging, os, sys
 import semtrace
-from semtrace import tokens
-from semtrace.tokens import TokenCounter
+from semtrace._telemetry import tokens
+from semtrace._telemetry.tokens import TokenCounter
 
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
 semtrace.configure(console=False)  # start-up: warms the default encoding up

@@ -15,8 +15,9 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from semtrace import Recorder, Settings, deferred, semconv
-from semtrace.processors import WrappingProcessor
+from semtrace import Recorder, Settings, semconv
+from semtrace import _worker as worker
+from semtrace.export.processors import WrappingProcessor
 from semtrace.records import Message, ModelEnd, ModelStart, TextPart, Usage, ValueEnd, WorkflowStart
 from semtrace.testing import Telemetry
 
@@ -59,7 +60,7 @@ def test_a_run_ends_on_the_worker_with_its_true_end_time(
 def test_a_full_queue_finishes_the_run_on_the_callers_thread(
     telemetry: Telemetry, busy_worker: threading.Event, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(deferred, "MAX_QUEUED", 0)
+    monkeypatch.setattr(worker, "MAX_QUEUED", 0)
     recorder = _recorder(telemetry)
     recorder.start("call", None, _chat())
     recorder.end("call", _answer())
@@ -101,7 +102,7 @@ def test_an_app_span_around_a_chain_is_passed_on_after_the_chains_spans(
         recorder.end("root", ValueEnd(output="A lock."))
     assert exporter.get_finished_spans() == ()  # the app's span waits for its trace
     busy_worker.set()
-    assert deferred.drain(10)
+    assert worker.drain(10)
     assert [s.name for s in exporter.get_finished_spans()] == ["invoke_workflow rag", "POST /ask"]
 
 
@@ -132,8 +133,8 @@ def test_metric_points_keep_the_runs_span_as_their_exemplar(telemetry: Telemetry
 
 def test_work_that_drains_from_the_worker_does_not_wait_for_itself() -> None:
     results: list[bool] = []
-    assert deferred.submit(lambda: results.append(deferred.drain(30)))
-    assert deferred.drain(10)  # would time out if the worker waited for itself
+    assert worker.submit(lambda: results.append(worker.drain(30)))
+    assert worker.drain(10)  # would time out if the worker waited for itself
     assert len(results) == 1
 
 
@@ -147,8 +148,8 @@ def test_a_forked_child_starts_with_no_work_of_its_parent(busy_worker: threading
 
 def _child_submits_and_drains() -> None:
     ran: list[int] = []
-    ok = deferred.pending() == 0 and deferred.submit(lambda: ran.append(1))
-    raise SystemExit(0 if ok and deferred.drain(10) and ran == [1] else 1)
+    ok = worker.pending() == 0 and worker.submit(lambda: ran.append(1))
+    raise SystemExit(0 if ok and worker.drain(10) and ran == [1] else 1)
 
 
 def semtrace_span_only() -> object:
@@ -158,33 +159,33 @@ def semtrace_span_only() -> object:
 
 
 def test_the_worker_gives_way_while_the_app_is_busy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deferred, "QUIET_S", 30.0)  # "busy" for the whole test
-    monkeypatch.setattr(deferred, "MAX_DELAY_S", 30.0)
+    monkeypatch.setattr(worker, "QUIET_S", 30.0)  # "busy" for the whole test
+    monkeypatch.setattr(worker, "MAX_DELAY_S", 30.0)
     ran = threading.Event()
-    assert deferred.submit(ran.set)  # a submit is the app being busy too
+    assert worker.submit(ran.set)  # a submit is the app being busy too
     assert not ran.wait(0.2)
-    assert deferred.drain(10)  # a flush does not wait for the app to be quiet
+    assert worker.drain(10)  # a flush does not wait for the app to be quiet
     assert ran.is_set()
 
 
 def test_work_waits_for_a_quiet_app_only_so_long(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deferred, "QUIET_S", 30.0)
-    monkeypatch.setattr(deferred, "MAX_DELAY_S", 0.05)
+    monkeypatch.setattr(worker, "QUIET_S", 30.0)
+    monkeypatch.setattr(worker, "MAX_DELAY_S", 0.05)
     ran = threading.Event()
-    assert deferred.submit(ran.set)
+    assert worker.submit(ran.set)
     assert ran.wait(10)  # no drain: the app that is never quiet still gets its telemetry
 
 
 def test_an_app_never_quiet_gets_its_work_done_at_the_rate_it_comes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(deferred, "QUIET_S", 30.0)
-    monkeypatch.setattr(deferred, "MAX_DELAY_S", 0.2)
+    monkeypatch.setattr(worker, "QUIET_S", 30.0)
+    monkeypatch.setattr(worker, "MAX_DELAY_S", 0.2)
     ran: list[int] = []
     last = threading.Event()
     for i in range(49):  # one after another: 10 s if each waited its own delay
-        assert deferred.submit(functools.partial(ran.append, i))
-    assert deferred.submit(last.set)
+        assert worker.submit(functools.partial(ran.append, i))
+    assert worker.submit(last.set)
     assert last.wait(5)
     assert ran == list(range(49))
 
@@ -219,8 +220,8 @@ def test_a_fault_on_the_worker_is_logged_without_parsing_source(
             record_fault(f"test {uuid.uuid4()}")
 
     caplog.set_level("DEBUG", logger="semtrace.safety")
-    assert deferred.submit(failing_work)
-    assert deferred.drain(10)
+    assert worker.submit(failing_work)
+    assert worker.drain(10)
     [logged] = [r.getMessage() for r in caplog.records if "test " in r.getMessage()]
     assert "failing_work" in logged and "KeyError" in logged  # the traceback is there
     assert "semtrace-telemetry" not in parsed_on

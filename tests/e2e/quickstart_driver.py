@@ -72,9 +72,9 @@ class Recording(SpanProcessor):
 
 def _install_recording(recording: Recording) -> None:
     import semtrace
-    import semtrace.providers
+    import semtrace.export.setup
 
-    real = semtrace.providers.configure
+    real = semtrace.export.setup.configure
     added: list[object] = []  # the provider the recording was added to (once)
 
     def configure(**kwargs: Any) -> semtrace.Providers:
@@ -88,7 +88,7 @@ def _install_recording(recording: Recording) -> None:
         return providers
 
     semtrace.configure = configure
-    semtrace.providers.configure = configure
+    semtrace.export.setup.configure = configure
 
 
 def load_main(path: Path) -> Any:
@@ -113,9 +113,9 @@ def main() -> int:
     example_main = load_main(args.example.resolve())
     example_main()
     if args.dump:
-        from semtrace import deferred
+        from semtrace import _worker as worker
 
-        deferred.drain()  # spans whose end waited for the tokenizer end before the dump
+        worker.drain()  # spans whose end waited for the tokenizer end before the dump
         tmp = args.dump.with_name(args.dump.name + ".tmp")
         tmp.write_text(json.dumps(recording.spans, indent=1))
         os.replace(tmp, args.dump)

@@ -24,8 +24,8 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-from semtrace.views import ViewExporter
-from semtrace.views.phoenix import phoenix_view
+from semtrace.export.views import ViewExporter
+from semtrace.export.views.phoenix import phoenix_view
 
 from tests.core.views_pipeline import run_pipeline
 

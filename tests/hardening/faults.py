@@ -40,25 +40,25 @@ TRIED: list[Tried] = []
 
 
 def _recorder() -> Any:
-    from semtrace.recorder import Recorder
+    from semtrace._recording.recorder import Recorder
 
     return Recorder
 
 
 def _spans() -> Any:
-    from semtrace import spans
+    from semtrace._telemetry import spans
 
     return spans
 
 
 def _counter() -> Any:
-    from semtrace.tokens import TokenCounter
+    from semtrace._telemetry.tokens import TokenCounter
 
     return TokenCounter
 
 
 def _tokens() -> Any:
-    from semtrace import tokens
+    from semtrace._telemetry import tokens
 
     return tokens
 
@@ -70,7 +70,7 @@ def _signals() -> Any:
 
 
 def _policy() -> Any:
-    from semtrace.content import ContentPolicy
+    from semtrace._telemetry.content import ContentPolicy
 
     return ContentPolicy
 
@@ -447,7 +447,7 @@ def probe(scenario_ids: list[str] | None = None) -> dict[str, list[str]]:
     Regenerates :data:`REACHED` (``uv run python -m tests.hardening.faults``).
     """
     import pytest
-    from semtrace import deferred
+    from semtrace import _worker as worker
     from semtrace.testing import Telemetry
 
     from tests.hardening import scenarios
@@ -467,7 +467,7 @@ def probe(scenario_ids: list[str] | None = None) -> dict[str, list[str]]:
                 )
             try:
                 scenario(handle)
-                deferred.drain()  # the worker's part of the runs calls them too
+                worker.drain()  # the worker's part of the runs calls them too
             finally:
                 patch.undo()
         telemetry.shutdown()

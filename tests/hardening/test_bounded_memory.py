@@ -14,7 +14,9 @@ import socket
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from semtrace import Settings, deferred, safety, tokens
+from semtrace import Settings, safety
+from semtrace import _worker as worker
+from semtrace._telemetry import tokens
 from semtrace.testing import Telemetry
 
 from tests.hardening.workload import Workload, live_objects
@@ -40,8 +42,8 @@ def test_every_map_stays_under_its_bound(
 ) -> None:
     monkeypatch.setattr(tokens, "_CACHE_MAX_CHARS", TOKEN_CACHE_CHARS)
     monkeypatch.setattr(tokens, "_SHORT_CACHE_MAX_ENTRIES", TOKEN_SHORT_CACHE_ENTRIES)
-    monkeypatch.setattr(deferred, "MAX_QUEUED", WORKER_QUEUE)
-    monkeypatch.setattr(deferred, "MAX_PENDING", WORKER_QUEUE)
+    monkeypatch.setattr(worker, "MAX_QUEUED", WORKER_QUEUE)
+    monkeypatch.setattr(worker, "MAX_PENDING", WORKER_QUEUE)
     exporter = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{closed_port()}/v1/traces", timeout=1)
     processor = BatchSpanProcessor(
         exporter, max_queue_size=MAX_QUEUE, max_export_batch_size=16, schedule_delay_millis=50
@@ -62,7 +64,7 @@ def test_every_map_stays_under_its_bound(
     first: dict[str, int] = {}
     for i in range(STEPS):
         workload.step(i)
-        sizes = {**workload.maps(), "bsp_queue": len(queue), "worker": deferred.pending()}
+        sizes = {**workload.maps(), "bsp_queue": len(queue), "worker": worker.pending()}
         for key, value in sizes.items():
             peaks[key] = max(peaks[key], value)
         if i == 200:

@@ -15,7 +15,7 @@ trace's root. A fault in a helper must cost at most the attributes it would have
 from __future__ import annotations
 
 import pytest
-from semtrace import deferred
+from semtrace import _worker as worker
 from semtrace.testing import Telemetry
 
 from tests.hardening import faults
@@ -42,7 +42,7 @@ def test_a_fault_never_reaches_the_application(
         monkeypatch.setattr(owner, fault.attribute, fault.raiser(getattr(owner, fault.attribute)))
         try:
             got = scenario(handle)
-            deferred.drain()  # the worker's part of the runs meets the fault too
+            worker.drain()  # the worker's part of the runs meets the fault too
         finally:
             monkeypatch.undo()
     faults.TRIED.append(faults.Tried(fault_id, scenario_id, fault.hits))

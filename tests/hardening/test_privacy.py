@@ -348,7 +348,7 @@ MISSED_SHAPES = {
 
 @pytest.mark.parametrize("kind", list(MISSED_SHAPES))
 def test_redact_secrets_removes_other_common_api_key_shapes(kind: str) -> None:
-    """GAP (semtrace.content._SECRET_PATTERNS): these widespread key shapes pass through.
+    """GAP (semtrace._telemetry.content._SECRET_PATTERNS): these widespread key shapes pass through.
 
     Fix: add patterns for ``(sk|rk|pk)_(live|test)_…`` (Stripe), ``AIza[0-9A-Za-z_-]{35}``
     (Google), ``xox[abposr]-…`` (Slack) and ``hf_[A-Za-z0-9]{30,}`` (Hugging Face).

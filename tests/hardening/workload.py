@@ -26,7 +26,8 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 from llama_index.core.instrumentation import get_dispatcher
-from semtrace import Settings, safety, tokens
+from semtrace import Settings, safety
+from semtrace._telemetry import tokens
 from semtrace_langchain import CallbackHandler
 from semtrace_llamaindex import LlamaIndexInstrumentor, classify
 
@@ -231,7 +232,7 @@ def _short_cache_len(recorder: Any) -> int:
 
 def live_objects() -> dict[str, int]:
     """Live instances of semtrace's per-run objects, after a full collection."""
-    from semtrace.runs import OpenTrace, Run, Skipped
+    from semtrace._recording.runs import OpenTrace, Run, Skipped
     from semtrace_llamaindex.table import OpenSpan
 
     gc.collect()

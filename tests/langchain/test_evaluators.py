@@ -6,7 +6,8 @@ import threading
 
 import pytest
 import semtrace
-from semtrace import Evaluation, Sample, deferred, semconv
+from semtrace import Evaluation, Sample, semconv
+from semtrace import _worker as worker
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
 
@@ -96,7 +97,7 @@ def test_full_background_queue_drops_and_counts_without_blocking(telemetry: Tele
     background._queue.maxsize = 3  # a tiny queue, to fill it quickly
     for _ in range(10):
         fake_chat("ok").invoke("hi", config={"callbacks": [handler]})
-    assert deferred.drain(10)  # the runs' ends, which queue the evaluations
+    assert worker.drain(10)  # the runs' ends, which queue the evaluations
     assert background.dropped >= 6
     gate.set()
     assert background.wait()

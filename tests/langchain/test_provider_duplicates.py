@@ -23,8 +23,9 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from semtrace import dedupe, deferred
-from semtrace.dedupe import DuplicateModelSpanFilter
+from semtrace import _worker as worker
+from semtrace.export import dedupe
+from semtrace.export.dedupe import DuplicateModelSpanFilter
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
 
@@ -193,7 +194,7 @@ def test_provider_metrics_double_unless_their_meter_is_dropped(
         with Instrumented(telemetry.tracer_provider, meters):
             chat_model(server).invoke("capital of France?", config={"callbacks": [handler]})
         counts: dict[str, int] = {}
-        deferred.drain()  # semtrace's points are recorded on its worker
+        worker.drain()  # semtrace's points are recorded on its worker
         data = reader.get_metrics_data()
         for resource in data.resource_metrics if data else ():
             for scope_metrics in resource.scope_metrics:

@@ -122,7 +122,7 @@ def _assembled_prompts() -> list[str]:
 def test_line_wise_counting_matches_counting_the_whole_text() -> None:
     from pydoc_data.topics import topics
 
-    from semtrace.tokens import TokenCounter
+    from semtrace._telemetry.tokens import TokenCounter
 
     counter = TokenCounter()
     # 79 real documents (blank-line runs, indented code) and 96 prompts assembled from them.
@@ -136,8 +136,8 @@ def test_line_wise_counting_matches_counting_the_whole_text() -> None:
 
 def _lengths_encoded(monkeypatch: pytest.MonkeyPatch, seen: str, new: str) -> list[int]:
     """Lengths of the texts the encoder gets when ``new`` is counted after ``seen``."""
-    from semtrace import tokens
-    from semtrace.tokens import TokenCounter
+    from semtrace._telemetry import tokens
+    from semtrace._telemetry.tokens import TokenCounter
 
     counter = TokenCounter()
     counter.count_text("gpt-4o", seen)
@@ -196,7 +196,7 @@ def test_counts_derived_from_a_chunk_with_or_without_its_separator_are_exact(
 ) -> None:
     from pydoc_data.topics import topics
 
-    from semtrace.tokens import TokenCounter
+    from semtrace._telemetry.tokens import TokenCounter
 
     enc = tiktoken.get_encoding("o200k_base")
     # Python's docs end their paragraphs in words, punctuation, code and unicode alike.
@@ -213,7 +213,7 @@ def test_line_pieces_are_cut_after_each_newline_a_non_space_follows() -> None:
     import random
     import re
 
-    from semtrace.tokens import _lines
+    from semtrace._telemetry.tokens import _lines
 
     rule = re.compile(r"(?<=\n)(?=\S)")  # the specification, slow on long texts
     rng = random.Random(5)
@@ -227,7 +227,7 @@ def test_paragraph_pieces_are_cut_where_each_run_of_blank_lines_ends() -> None:
     import random
     import re
 
-    from semtrace.tokens import _paragraphs
+    from semtrace._telemetry.tokens import _paragraphs
 
     rule = re.compile(r"(?<=\n\n)(?=[^\n])")  # the specification, slow on long texts
     rng = random.Random(6)

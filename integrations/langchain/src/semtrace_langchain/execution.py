@@ -31,8 +31,7 @@ import sys
 import threading
 from typing import Any
 
-from semtrace import Recorder, normalize
-from semtrace.safety import record_fault
+from semtrace.integration import Recorder, normalize, record_fault
 from wrapt import wrap_function_wrapper
 
 _TARGETS = (

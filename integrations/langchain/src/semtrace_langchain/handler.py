@@ -17,17 +17,17 @@ from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from semtrace.options import Options
-from semtrace.quality.agent import ToolReportedError
-from semtrace.records import (
+from semtrace.integration import (
     AgentStart,
     LazyEnd,
+    Options,
     Start,
     StepStart,
+    ToolReportedError,
     ValueEnd,
     WorkflowStart,
+    never_raise,
 )
-from semtrace.safety import never_raise
 
 from semtrace_langchain import structured, translate
 from semtrace_langchain.execution import (
@@ -42,7 +42,7 @@ from semtrace_langchain.version import __version__
 class CallbackHandler(BaseCallbackHandler):
     """Records LangChain runs as OpenTelemetry GenAI spans.
 
-    Takes the arguments of :class:`semtrace.options.Options`, the same as
+    Takes the arguments of :class:`semtrace._recording.options.Options`, the same as
     ``LangChainInstrumentor().instrument()`` and ``LlamaIndexInstrumentor().instrument()``:
     ``tracer_provider``, ``meter_provider``, ``capture_content`` and ``count_tokens``
     (also by position), then by keyword ``redact``, ``trace_all_runs``,

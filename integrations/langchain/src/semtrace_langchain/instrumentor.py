@@ -17,7 +17,7 @@ from typing import Any
 from langchain_core.callbacks import BaseCallbackManager
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
-from semtrace.safety import never_raise
+from semtrace.integration import never_raise
 from wrapt import wrap_function_wrapper
 
 from semtrace_langchain.execution import install_execution_context, uninstall_execution_context
@@ -28,7 +28,7 @@ from semtrace_langchain.package import _instruments
 class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """An OpenTelemetry instrumentor for LangChain (``opentelemetry_instrumentor`` entry point).
 
-    ``instrument()`` takes the keyword arguments of :class:`semtrace.options.Options`,
+    ``instrument()`` takes the keyword arguments of :class:`semtrace._recording.options.Options`,
     as :class:`CallbackHandler` does; an unknown one raises ``TypeError``.
     """
 

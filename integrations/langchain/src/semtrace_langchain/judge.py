@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from semtrace.quality.judge import GroundednessJudge, JudgeReply
-from semtrace.quality.types import ModelCall
-from semtrace.records import TextPart
+from semtrace.integration import GroundednessJudge, JudgeReply, ModelCall, TextPart
 
 from semtrace_langchain import translate
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from semtrace.quality.structured import FORMAT_JSON, FORMAT_TOOL_CALL
+from semtrace.integration import FORMAT_JSON, FORMAT_TOOL_CALL
 
 
 def requested(kwargs: Mapping[str, Any]) -> tuple[str | None, Any]:

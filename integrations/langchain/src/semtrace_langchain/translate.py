@@ -13,9 +13,16 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from semtrace import normalize, records
-from semtrace.callcontext import context_attributes
-from semtrace.records import Message, Part, TextPart, ToolCallPart, ToolCallResponsePart
+from semtrace.integration import (
+    Message,
+    Part,
+    TextPart,
+    ToolCallPart,
+    ToolCallResponsePart,
+    context_attributes,
+    normalize,
+    records,
+)
 
 _ROLES: Final[Mapping[str, str]] = {
     "human": "user",

@@ -15,8 +15,7 @@ from typing import Any, Final
 
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from pydantic import PrivateAttr
-from semtrace.records import RetrievalEnd, Start
-from semtrace.safety import record_fault
+from semtrace.integration import RetrievalEnd, Start, record_fault
 
 from semtrace_llamaindex import structured, translate
 from semtrace_llamaindex.classify import Op

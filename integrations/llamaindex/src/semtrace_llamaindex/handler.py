@@ -17,7 +17,7 @@ from typing import Any
 from llama_index.core.instrumentation.span import BaseSpan
 from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
 from pydantic import PrivateAttr
-from semtrace.safety import never_raise, record_fault
+from semtrace.integration import never_raise, record_fault
 
 from semtrace_llamaindex.tracker import Tracker
 

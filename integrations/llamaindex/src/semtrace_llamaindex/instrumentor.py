@@ -17,7 +17,7 @@ from typing import Any
 
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from semtrace.options import Options
+from semtrace.integration import Options
 
 from semtrace_llamaindex.events import EventHandler
 from semtrace_llamaindex.handler import SpanHandler
@@ -29,7 +29,7 @@ from semtrace_llamaindex.version import __version__
 class LlamaIndexInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """An OpenTelemetry instrumentor for LlamaIndex (``opentelemetry_instrumentor`` entry point).
 
-    ``instrument()`` takes the keyword arguments of :class:`semtrace.options.Options`,
+    ``instrument()`` takes the keyword arguments of :class:`semtrace._recording.options.Options`,
     the same as the LangChain ``CallbackHandler``; an unknown one raises ``TypeError``.
     """
 

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from semtrace.quality.judge import GroundednessJudge, JudgeReply
-from semtrace.quality.types import ModelCall
-from semtrace.records import TextPart
+from semtrace.integration import GroundednessJudge, JudgeReply, ModelCall, TextPart
 
 from semtrace_llamaindex import translate
 

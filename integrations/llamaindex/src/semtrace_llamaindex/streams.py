@@ -25,8 +25,7 @@ from contextvars import Token
 from typing import Any, Protocol
 
 from llama_index.core.instrumentation.span import active_span_id
-from semtrace import Recorder
-from semtrace.safety import record_fault
+from semtrace.integration import Recorder, record_fault
 
 
 class StreamOwner(Protocol):

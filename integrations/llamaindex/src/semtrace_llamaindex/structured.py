@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from semtrace.quality.structured import FORMAT_JSON
-from semtrace.records import ModelStart
-from semtrace.safety import record_fault
+from semtrace.integration import FORMAT_JSON, ModelStart, record_fault
 
 from semtrace_llamaindex.table import OpenSpan, SpanTable
 

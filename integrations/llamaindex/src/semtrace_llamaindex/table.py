@@ -5,7 +5,7 @@ they returned: an LLM's stream until its end event, a query engine's streaming
 response until it is consumed or dropped, a chat engine's stream until the thread
 writing it to memory finishes. ``holds`` counts these reasons.
 
-Bounded like the core's run table (both are a :class:`semtrace.bounded.BoundedTable`):
+Bounded like the core's run table (both are a :class:`semtrace._recording.bounded.BoundedTable`):
 past ``max_open`` spans, or once a span is older than ``timeout_s``, the oldest spans
 are evicted and handed back to be ended, so spans whose end never comes (an abandoned
 stream still referenced somewhere, a dropped task) cannot grow memory. Spans whose
@@ -20,10 +20,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from semtrace.bounded import BoundedTable
-from semtrace.normalize import StreamSummary
-from semtrace.recorder import Attachment
-from semtrace.records import End, LazyEnd
+from semtrace.integration import Attachment, BoundedTable, End, LazyEnd, StreamSummary
 
 from semtrace_llamaindex.classify import RECORDED, Kind, Op
 

@@ -33,20 +33,23 @@ from llama_index.core.base.response.schema import AsyncStreamingResponse, Stream
 from llama_index.core.chat_engine.types import StreamingAgentChatResponse
 from llama_index.core.instrumentation.span import active_span_id
 from opentelemetry.util.types import AttributeValue
-from semtrace import Recorder, Settings, semconv
-from semtrace.callcontext import current as current_context
-from semtrace.normalize import StreamSummary
-from semtrace.records import (
+from semtrace.integration import (
     End,
     LazyEnd,
     ModelEnd,
     ModelStart,
+    Recorder,
     RetrievalEnd,
+    Settings,
     Start,
     StepStart,
+    StreamSummary,
     ValueEnd,
+    current_context,
+    never_raise,
+    record_fault,
+    semconv,
 )
-from semtrace.safety import never_raise, record_fault
 
 from semtrace_llamaindex import classify, streams, structured, translate
 from semtrace_llamaindex.classify import RECORDED, Kind, Op

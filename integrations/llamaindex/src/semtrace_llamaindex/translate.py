@@ -16,10 +16,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from opentelemetry.util.types import AttributeValue
-from semtrace import normalize, records, semconv
-from semtrace.callcontext import context_attributes
-from semtrace.content import bounded_text
-from semtrace.records import Message, Part, TextPart, ToolCallPart, ToolCallResponsePart
+from semtrace.integration import (
+    Message,
+    Part,
+    TextPart,
+    ToolCallPart,
+    ToolCallResponsePart,
+    bounded_text,
+    context_attributes,
+    normalize,
+    records,
+    semconv,
+)
 
 FALLBACK_PROVIDER: Final = "llama_index"
 _INTEGRATION_NAMESPACES: Final = (

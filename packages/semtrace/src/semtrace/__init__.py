@@ -8,11 +8,11 @@ Example:
 
 The core knows nothing of any framework: integrations (``semtrace_langchain``,
 ``semtrace_llamaindex``) translate their framework's events into
-:class:`~semtrace.recorder.Recorder` calls.
+calls on :mod:`semtrace.integration`, the one module they are written against.
 
-``configure``, ``flush``, ``shutdown``, ``Providers`` (:mod:`semtrace.providers`) and the
+``configure``, ``flush``, ``shutdown``, ``Providers`` (:mod:`semtrace.export.setup`) and the
 tail sampler's ``TailSamplingProcessor``, ``Policy`` and ``Limits``
-(:mod:`semtrace.sampling`) are imported on first use: they pull in the OpenTelemetry SDK,
+(:mod:`semtrace.export.sampling`) are imported on first use: they pull in the OpenTelemetry SDK,
 its exporters and the console tree, which an application that only instruments (and
 configures OpenTelemetry itself, or not at all) never needs. ``import semtrace_langchain``
 stays cheap that way.
@@ -23,31 +23,31 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from semtrace.callcontext import context
+from semtrace._recording.context import context
+from semtrace._recording.feedback import TraceRef, current_trace, feedback, trace_capture
+from semtrace._recording.recorder import Recorder
+from semtrace._telemetry.content import redact_secrets
 from semtrace.config import CaptureMode, Settings
-from semtrace.content import redact_secrets
 from semtrace.quality.evaluators import Evaluator
 from semtrace.quality.judge import GroundednessJudge, JudgeReply
 from semtrace.quality.signals import Thresholds
 from semtrace.quality.types import Evaluation, ModelCall, Sample
-from semtrace.recorder import Recorder
 from semtrace.safety import fault_count
-from semtrace.userfeedback import TraceRef, current_trace, feedback, trace_capture
 from semtrace.version import __version__
 
 if TYPE_CHECKING:  # the same names, typed, without importing them at run time
-    from semtrace.providers import Providers, configure, flush, shutdown
-    from semtrace.sampling import Limits, Policy, TailSamplingProcessor
+    from semtrace.export.sampling import Limits, Policy, TailSamplingProcessor
+    from semtrace.export.setup import Providers, configure, flush, shutdown
 
 # Public name -> the submodule that defines it, imported by __getattr__ on first use.
 _LAZY: dict[str, str] = {
-    "Providers": "providers",
-    "configure": "providers",
-    "flush": "providers",
-    "shutdown": "providers",
-    "Limits": "sampling",
-    "Policy": "sampling",
-    "TailSamplingProcessor": "sampling",
+    "Providers": "export.setup",
+    "configure": "export.setup",
+    "flush": "export.setup",
+    "shutdown": "export.setup",
+    "Limits": "export.sampling",
+    "Policy": "export.sampling",
+    "TailSamplingProcessor": "export.sampling",
 }
 
 

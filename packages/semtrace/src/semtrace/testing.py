@@ -27,7 +27,8 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from semtrace import deferred, semconv
+from semtrace import _worker as worker
+from semtrace import semconv
 from semtrace.private_apis import tiktoken_download_url
 
 
@@ -81,7 +82,7 @@ class SpanChecker(SpanProcessor):
                 # A late span (feedback, a background evaluation) is a root of its own
                 # that may come before the rest of its trace has ended. An app's span
                 # around a chain ends as the app says; semtrace's processors keep it
-                # after the rest of its trace (semtrace.processors).
+                # after the rest of its trace (semtrace.export.processors).
                 self._ended_roots.add(span.context.trace_id)
 
     def all_violations(self) -> list[str]:
@@ -114,7 +115,7 @@ class Telemetry:
 
     def spans(self) -> tuple[ReadableSpan, ...]:
         """Finished spans, in the order they ended (deferred span ends are waited for)."""
-        deferred.drain()
+        worker.drain()
         return tuple(self.exporter.get_finished_spans())
 
     def span(self, name: str) -> ReadableSpan:
@@ -164,7 +165,7 @@ class Telemetry:
 
     def metric_points(self, name: str) -> list[Any]:
         """Data points of metric ``name`` collected so far (deferred ones included)."""
-        deferred.drain()
+        worker.drain()
         data = self.metric_reader.get_metrics_data()
         points: list[Any] = []
         for resource in data.resource_metrics if data else ():
@@ -176,7 +177,7 @@ class Telemetry:
 
     def assert_spans_well_formed(self) -> None:
         """Every span started has ended, once, before its trace's root ended."""
-        deferred.drain()
+        worker.drain()
         problems = self.checker.all_violations()
         problems += [f"{name}: never ended" for name in self.checker.open_spans()]
         if problems:
@@ -188,7 +189,7 @@ class Telemetry:
 
     def shutdown(self) -> None:
         """Shut both providers down, after the deferred span ends."""
-        deferred.drain()
+        worker.drain()
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
 

@@ -196,7 +196,7 @@ def _what_to_do(name: str, entry_points: list[str], ours: set[str]) -> str:
     return (
         "keep it if you like: its model span nests under semtrace's, and the provider "
         "semtrace.configure() sets up drops that duplicate; with your own provider, call "
-        "semtrace.dedupe.install(tracer_provider)" + _disable_hint(entry_points)
+        "semtrace.export.dedupe.install(tracer_provider)" + _disable_hint(entry_points)
     )
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from opentelemetry import metrics, trace
 
-from semtrace.distro import ENTRY_POINT_NAME, EntryPointChoice, configured_by
-from semtrace.distro import selected_configurator as _configurator
-from semtrace.distro import selected_distro as _distro
 from semtrace.doctor.finding import Finding, Severity
+from semtrace.export.distro import ENTRY_POINT_NAME, EntryPointChoice, configured_by
+from semtrace.export.distro import selected_configurator as _configurator
+from semtrace.export.distro import selected_distro as _distro
 
 _AUTO_DIR = os.path.join("opentelemetry", "instrumentation", "auto_instrumentation")
 

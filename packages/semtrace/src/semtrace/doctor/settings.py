@@ -177,7 +177,7 @@ def content_finding() -> Finding:
 
 def tokenizer_finding() -> Finding:
     """Which tiktoken encodings load without the network."""
-    from semtrace import tokens
+    from semtrace._telemetry import tokens
 
     settings = Settings.resolve()
     try:

@@ -37,10 +37,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from semtrace import semconv
-from semtrace.diagnosis import Findings
+from semtrace.config import SensitiveRule
 from semtrace.quality import agent, degenerate, sensitive, structured
 from semtrace.quality.consistency import ConsistencyTracker
-from semtrace.quality.sensitive import SensitiveRule
+from semtrace.quality.diagnosis import Findings
 from semtrace.quality.types import Evaluation
 from semtrace.records import (
     AgentStart,

@@ -33,7 +33,7 @@ from typing import Final, Protocol, runtime_checkable
 
 from opentelemetry.context import Context
 
-from semtrace import deferred
+from semtrace import _worker as worker
 from semtrace.quality.types import Evaluation, Sample
 from semtrace.safety import record_fault
 
@@ -84,7 +84,7 @@ def wait_for_evaluations(timeout: float = 10.0) -> bool:
         True if they all emptied within ``timeout`` seconds.
     """
     deadline = time.monotonic() + timeout
-    if not deferred.drain(timeout):
+    if not worker.drain(timeout):
         return False
     return all(w.wait(max(0.0, deadline - time.monotonic())) for w in list(_workers))
 
@@ -116,7 +116,7 @@ class BackgroundEvaluations:
         are waited for first.
         """
         deadline = time.monotonic() + timeout
-        if not deferred.drain(timeout):
+        if not worker.drain(timeout):
             return False
         done = threading.Event()
 

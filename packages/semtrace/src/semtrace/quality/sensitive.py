@@ -16,49 +16,14 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Final
 
+from semtrace.config import SensitiveRule as SensitiveRule  # defined with Settings
 from semtrace.quality.types import Evaluation
 
 SENSITIVE_OUTPUT: Final = "sensitive_output"
 MAX_CHARS: Final = 8_000
-
-Check = Callable[[str], Iterable[str] | bool]
-
-
-@dataclass(frozen=True)
-class SensitiveRule:
-    """A rule of your own: what matches it in an answer is a violation named ``name``.
-
-    Attributes:
-        name: Recorded as the detector's name (never the matched text).
-        match: A regular expression (``str`` or compiled), or a callable that takes the
-            answer and returns the matched values (or ``True`` for "violated": such a
-            violation is raised whatever the prompt held).
-    """
-
-    name: str
-    match: str | re.Pattern[str] | Check
-
-    def __post_init__(self) -> None:
-        if not self.name or not isinstance(self.name, str):
-            raise ValueError("a sensitive rule needs a name")
-        if isinstance(self.match, str):
-            object.__setattr__(self, "match", re.compile(self.match))
-        elif not isinstance(self.match, re.Pattern) and not callable(self.match):
-            raise ValueError(f"rule {self.name}: match must be a pattern or a callable")
-
-    def find(self, text: str) -> list[str] | bool:
-        """The values of ``text`` this rule matches (or ``True`` from a boolean callable)."""
-        match = self.match
-        if isinstance(match, re.Pattern):
-            return [m.group(0) for m in match.finditer(text)]
-        found = match(text)  # type: ignore[operator]
-        if isinstance(found, bool):
-            return found
-        return [str(v) for v in found]
 
 
 def _luhn(number: str) -> bool:

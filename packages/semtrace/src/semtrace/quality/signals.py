@@ -1,7 +1,7 @@
 """The built-in quality signals: which spans get which signal, and its label.
 
 Pure functions of the records and of what the trace has seen so far: they read the
-:class:`~semtrace.runs.OpenTrace`, never change it (the recorder owns it).
+:class:`~semtrace.quality.types.TraceSoFar`, never change it (the recorder owns it).
 
 Signals are computed from the same records the spans are built from, whether or not
 content capture is on (the text itself is recorded only when it is):
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 from semtrace.quality import grounding, scoring
-from semtrace.quality.types import Evaluation, Sample
+from semtrace.quality.types import Evaluation, Sample, TraceSoFar
 from semtrace.records import (
     End,
     ModelEnd,
@@ -52,7 +52,6 @@ from semtrace.records import (
     TextPart,
     ToolCallPart,
 )
-from semtrace.runs import OpenTrace
 
 RETRIEVAL_RELEVANCE: Final = "retrieval_relevance"
 EMPTY_RETRIEVAL: Final = "empty_retrieval"
@@ -127,7 +126,7 @@ _NOT_RAISED: Final = {name: Evaluation(name, 0.0, Thresholds().label(name, 0.0))
 
 
 def after_retrieval(
-    query: str, end: RetrievalEnd, trace: OpenTrace, thresholds: Thresholds
+    query: str, end: RetrievalEnd, trace: TraceSoFar, thresholds: Thresholds
 ) -> list[Evaluation]:
     """Signals for a retrieval span (the recorder keeps its documents for later spans)."""
     contents = [d.content for d in end.documents if d.content]
@@ -158,7 +157,7 @@ class ModelSignals(NamedTuple):
 def after_model(
     start: ModelStart,
     end: ModelEnd,
-    trace: OpenTrace,
+    trace: TraceSoFar,
     thresholds: Thresholds,
     kind: str = grounding.AUTO,
 ) -> ModelSignals:
@@ -194,7 +193,7 @@ def after_model(
 def sample(
     start: Start,
     end: End,
-    trace: OpenTrace,
+    trace: TraceSoFar,
     operation: str,
     signals: ModelSignals | None = None,
 ) -> Sample:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from semtrace.records import Usage
 
@@ -82,3 +83,20 @@ class Sample:
     response_id: str | None = None
     kind: str | None = None
     verdicts: Mapping[str, str] = field(default_factory=dict)
+
+
+class TraceSoFar(Protocol):
+    """What the signals read of a trace in flight: its question and retrieved texts.
+
+    The recorder's ``OpenTrace`` is one; the signals only read it (the recorder owns it).
+    """
+
+    @property
+    def question(self) -> str | None:
+        """The trace's question: its first retrieval's query, if any."""
+        ...
+
+    @property
+    def contexts(self) -> Sequence[str]:
+        """The texts the trace's retrievals returned so far."""
+        ...

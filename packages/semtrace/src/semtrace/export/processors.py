@@ -8,7 +8,7 @@ is counted, never raised into the code that ended a span), the SDK's private
 ``force_flush`` shares one deadline among the downstream processors.
 
 They also keep a trace's local root after the rest of it. semtrace ends its spans on
-its worker thread (:mod:`semtrace.deferred`), a few milliseconds after the framework
+its worker thread (:mod:`semtrace._worker`), a few milliseconds after the framework
 returned; an application span around the chain (a web request's) ends on the app's
 thread meanwhile. Its end is passed on once the worker is done with its trace, so the
 exporters, the tail sampler and the console tree still see the root last.
@@ -36,7 +36,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanContext
 from opentelemetry.util.types import AttributeValue
 
-from semtrace import deferred
+from semtrace import _worker as worker
 from semtrace.private_apis import ON_ENDING, forward_on_ending
 from semtrace.safety import record_fault
 
@@ -67,7 +67,7 @@ class WrappingProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         """Pass the end on; a local root waits for the rest of its trace (see above)."""
         try:
-            if is_local_root(span) and deferred.after_trace(
+            if is_local_root(span) and worker.after_trace(
                 span.context.trace_id, functools.partial(self._on_end, span)
             ):
                 return
@@ -80,15 +80,15 @@ class WrappingProcessor(SpanProcessor):
         self._forward_end(span)
 
     def shutdown(self) -> None:
-        """End the spans whose end was deferred, then shut every downstream processor down."""
-        deferred.drain(deferred.EXIT_WAIT_S)
+        """End the spans whose end was worker, then shut every downstream processor down."""
+        worker.drain(worker.EXIT_WAIT_S)
         for processor in self._downstream:
             self._call("shutdown", processor.shutdown)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """End deferred spans, then flush every downstream processor: ``timeout_millis`` in all."""
         deadline = time.monotonic_ns() + timeout_millis * 1_000_000
-        deferred.drain(timeout_millis / 1000)
+        worker.drain(timeout_millis / 1000)
         flushed = True
         for processor in self._downstream:
             left_ms = (deadline - time.monotonic_ns()) // 1_000_000

@@ -1,7 +1,7 @@
 """One call to send traces and metrics somewhere, configured by the standard OTEL_* variables.
 
 Example:
-    >>> from semtrace.providers import configure, flush
+    >>> from semtrace.export.setup import configure, flush
     >>> providers = configure(service_name="rag-demo")  # doctest: +SKIP
     >>> # ... run a chain: with no OTLP endpoint set, each trace prints as a tree on stderr
     >>> flush()  # doctest: +SKIP
@@ -17,7 +17,7 @@ What ``configure()`` sets up, per signal:
   as given. Spans go through a ``BatchSpanProcessor`` (``OTEL_BSP_*``), metrics through
   a ``PeriodicExportingMetricReader`` (``OTEL_METRIC_EXPORT_*``).
 * No endpoint for traces: each finished trace is printed as a tree
-  (:class:`semtrace.console.ConsoleTreeExporter`) on ``file``, by default ``sys.stderr``
+  (:class:`semtrace.export.console.ConsoleTreeExporter`) on ``file``, by default ``sys.stderr``
   so that it never mixes with a program's own output. ``console=True`` prints the tree
   in addition to OTLP; ``console=False`` never prints it.
 * No endpoint for metrics: no meter provider is set, so metrics are not exported (and
@@ -60,9 +60,10 @@ from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
-from semtrace import deferred, views
-from semtrace.console import ConsoleTreeExporter
-from semtrace.dedupe import DuplicateModelSpanFilter
+from semtrace import _worker as worker
+from semtrace.export import views
+from semtrace.export.console import ConsoleTreeExporter
+from semtrace.export.dedupe import DuplicateModelSpanFilter
 from semtrace.private_apis import is_unset_meter_provider
 from semtrace.quality.evaluators import wait_for_evaluations
 
@@ -397,7 +398,7 @@ def shutdown() -> None:
     life of the process, and ``configure()`` keeps returning the shut-down providers.
     There is no need to call it at exit: that happens on its own.
     """
-    deferred.drain(deferred.EXIT_WAIT_S)
+    worker.drain(worker.EXIT_WAIT_S)
     for provider in (_owned_tracer_provider, _owned_meter_provider):
         if provider is not None:
             try:

@@ -7,7 +7,7 @@ construction: an unknown keyword raises ``TypeError`` (as any Python call does),
 instead of silently dropping it.
 
 Example:
-    >>> from semtrace.options import Options
+    >>> from semtrace._recording.options import Options
     >>> Options(capture_content=True, quality_signals=False).resolve_settings().quality_signals
     False
     >>> Options(colour="blue")  # doctest: +IGNORE_EXCEPTION_DETAIL
@@ -23,12 +23,11 @@ from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from semtrace.config import CaptureMode, Redactor, Settings
+from semtrace._recording.recorder import Recorder
+from semtrace.config import CaptureMode, Redactor, SensitiveRule, Settings
 from semtrace.cost import PriceTable
 from semtrace.quality.evaluators import Evaluator
-from semtrace.quality.sensitive import SensitiveRule
 from semtrace.quality.signals import Thresholds
-from semtrace.recorder import Recorder
 
 #: The arguments that :meth:`Settings.resolve` takes, which ``settings=`` replaces.
 SETTINGS_ARGUMENTS: Final = tuple(inspect.signature(Settings.resolve).parameters)

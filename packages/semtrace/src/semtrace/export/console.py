@@ -4,7 +4,7 @@ Example:
     >>> import io
     >>> from opentelemetry.sdk.trace import TracerProvider
     >>> from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    >>> from semtrace.console import ConsoleTreeExporter
+    >>> from semtrace.export.console import ConsoleTreeExporter
     >>> out = io.StringIO()
     >>> provider = TracerProvider()
     >>> provider.add_span_processor(SimpleSpanProcessor(ConsoleTreeExporter(out)))
@@ -42,7 +42,7 @@ from opentelemetry.trace import StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
-from semtrace.processors import is_local_root
+from semtrace.export.processors import is_local_root
 
 __all__ = ["DEFAULT_MAX_SPANS", "DEFAULT_MAX_TRACES", "SUMMARY_FIELDS", "ConsoleTreeExporter"]
 

@@ -34,7 +34,7 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
-from semtrace.content import ContentPolicy, bounded_text, valid_utf8
+from semtrace._telemetry.content import ContentPolicy, bounded_text, valid_utf8
 from semtrace.cost import Cost
 from semtrace.records import (
     AgentStart,

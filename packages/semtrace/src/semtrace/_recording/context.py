@@ -22,7 +22,7 @@ from typing import Any, Final
 from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
-from semtrace.content import bounded_text
+from semtrace._telemetry.content import bounded_text
 
 _current: contextvars.ContextVar[Mapping[str, AttributeValue] | None] = contextvars.ContextVar(
     "semtrace_context", default=None

@@ -8,7 +8,7 @@ models it is an estimate with a documented encoding, and spans say so
 Encodings are loaded in a background thread: tiktoken downloads its BPE files on
 first use, and that must never stall or fail the caller. The caller never waits for a
 load: a call that ends while its encoding loads has the rest of its end deferred
-(:meth:`TokenCounter.pending_load`, :mod:`semtrace.deferred`) until the load is done, and
+(:meth:`TokenCounter.pending_load`, :mod:`semtrace._worker`) until the load is done, and
 is counted then. A download is never waited for: until it arrives, or if it fails, counts
 are omitted (one warning is logged).
 
@@ -21,7 +21,7 @@ application is about to provide. A load belongs to the cache folder in effect wh
 setting ``TIKTOKEN_CACHE_DIR`` later starts a fresh load from the new folder.
 
 Example:
-    >>> from semtrace.tokens import TokenCounter
+    >>> from semtrace._telemetry.tokens import TokenCounter
     >>> counter = TokenCounter()
     >>> counter.count_text("gpt-4o", "hello world")  # doctest: +SKIP
     2

@@ -1,6 +1,6 @@
 """A thread-safe table of things in flight that cannot grow without bound.
 
-The core's run table (:class:`semtrace.runs.RunTable`) and the LlamaIndex
+The core's run table (:class:`semtrace._recording.runs.RunTable`) and the LlamaIndex
 integration's span table are both one of these: entries by id, in the order they
 started; past ``max_open`` entries, or once the oldest is older than ``timeout_s``, the
 oldest entries are evicted and handed back, so whatever they hold (an open span) can

@@ -33,7 +33,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.util.types import AttributeValue
 
 from semtrace.config import env_backend_view, parse_backend_view
-from semtrace.processors import copy_span
+from semtrace.export.processors import copy_span
 from semtrace.safety import record_fault
 
 __all__ = ["ViewExporter", "choose_view", "make_view"]
@@ -101,11 +101,11 @@ def make_view(name: str) -> View | None:
     """
     name = parse_backend_view(name)
     if name == "langfuse":
-        from semtrace.views.langfuse import LangfuseView
+        from semtrace.export.views.langfuse import LangfuseView
 
         return LangfuseView()
     if name == "phoenix":
-        from semtrace.views.phoenix import phoenix_view
+        from semtrace.export.views.phoenix import phoenix_view
 
         return phoenix_view
     return None

@@ -32,13 +32,20 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from semtrace import callcontext, deferred, diagnosis, semconv, spans, userfeedback
+from semtrace import _worker as worker
+from semtrace import semconv
+from semtrace._recording import context as callcontext
+from semtrace._recording import feedback as userfeedback
+from semtrace._recording.runs import OpenTrace, Run, RunTable, Skipped
+from semtrace._telemetry import spans
+from semtrace._telemetry.content import ContentPolicy, bounded_text, safe_str, valid_utf8
+from semtrace._telemetry.metrics import Instruments
+from semtrace._telemetry.spans import fits_int64
+from semtrace._telemetry.tokens import TokenCounter
 from semtrace.config import Settings
-from semtrace.content import ContentPolicy, bounded_text, safe_str, valid_utf8
 from semtrace.cost import Cost, PriceTable
-from semtrace.metrics import Instruments
 from semtrace.private_apis import instrumentation_suppressed
-from semtrace.quality import checks, signals
+from semtrace.quality import checks, diagnosis, signals
 from semtrace.quality.consistency import ConsistencyTracker
 from semtrace.quality.evaluators import BackgroundEvaluations, Evaluator, validate
 from semtrace.quality.sensitive import SENSITIVE_OUTPUT, kinds
@@ -60,10 +67,7 @@ from semtrace.records import (
     ValueEnd,
     WorkflowStart,
 )
-from semtrace.runs import OpenTrace, Run, RunTable, Skipped
 from semtrace.safety import never_raise, record_fault
-from semtrace.spans import fits_int64
-from semtrace.tokens import TokenCounter
 from semtrace.version import __version__
 
 
@@ -106,7 +110,7 @@ class Recorder:
         self._counter: TokenCounter | None = None
         if self.settings.count_tokens:
             # No warm-up: the first call the provider did not count starts the load, and
-            # only its end waits (deferred). An app whose provider reports usage never pays
+            # only its end waits (worker). An app whose provider reports usage never pays
             # for tiktoken, and a cold start's first invocation does not share the GIL with it.
             self._counter = TokenCounter(self.settings.default_encoding)
         self._policy: ContentPolicy | None = None
@@ -148,7 +152,7 @@ class Recorder:
         """
         if self._closed:
             return
-        deferred.note_activity()
+        worker.note_activity()
         parent_run, open_trace = self._parent(parent_id)
         dropped = self._drop and spans.operation_of(record) in self._drop
         if dropped or instrumentation_suppressed():
@@ -248,7 +252,7 @@ class Recorder:
     @never_raise
     def chunk(self, run_id: Hashable) -> None:
         """Note a streamed chunk; the first one sets ``gen_ai.response.time_to_first_chunk``."""
-        deferred.note_activity()
+        worker.note_activity()
         run = self._runs.get(run_id)
         if isinstance(run, Run) and run.first_chunk_ns is None:
             run.first_chunk_ns = time.perf_counter_ns()
@@ -350,7 +354,7 @@ class Recorder:
         Runs that ended already are finished first (their work may still be queued).
         """
         self._closed = True
-        deferred.drain(deferred.EXIT_WAIT_S)
+        worker.drain(worker.EXIT_WAIT_S)
         for entry in self._runs.drain():
             if isinstance(entry, Run):
                 self._abandon(entry)
@@ -417,7 +421,7 @@ class Recorder:
             span.set_attribute(semconv.SEMTRACE_TRACE_COST_CURRENCY, open_trace.currency)
 
     def _finish(self, run: Run, record: End | LazyEnd | None, error: BaseException | None) -> None:
-        """Note when the run ended; the rest is the worker's (:mod:`semtrace.deferred`)."""
+        """Note when the run ended; the rest is the worker's (:mod:`semtrace._worker`)."""
         # The span ends when the framework said it did, not after our own bookkeeping.
         ended = (time.time_ns(), (time.perf_counter_ns() - run.started_ns) / 1e9)
         if error is not None:
@@ -431,7 +435,7 @@ class Recorder:
                 # The app may change what it got back before the worker reads it.
                 record = ValueEnd(_snapshot(record.output))
             work = functools.partial(self._complete_in_context, run, record, error, ended)
-            if deferred.submit(work, run.span.get_span_context().trace_id):
+            if worker.submit(work, run.span.get_span_context().trace_id):
                 return
         self._complete(run, record, error, ended)
 
@@ -463,7 +467,7 @@ class Recorder:
         end_ns, duration_s = ended
         record = given.resolve() if isinstance(given, LazyEnd) else given
         awaited = self._awaited(run, record, error)
-        if awaited is not None and deferred.defer(
+        if awaited is not None and worker.defer(
             awaited,
             lambda: self._complete_in_context(run, record, error, ended),
             run.span.get_span_context().trace_id,
@@ -491,7 +495,7 @@ class Recorder:
 
     def _awaited(
         self, run: Run, record: End | None, error: BaseException | None
-    ) -> deferred.Register | None:
+    ) -> worker.Register | None:
         """What counting this run's tokens would wait for now, if anything.
 
         Only a successful model or embedding call the provider reported no usage for is

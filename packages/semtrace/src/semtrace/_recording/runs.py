@@ -8,7 +8,7 @@ other threads (thread pools), so the ambient context is not the run's.
 Runs that are not recorded (framework plumbing) are kept as :class:`Skipped` entries that
 point at their nearest recorded ancestor, so their children are re-parented there.
 
-Bounded (:class:`semtrace.bounded.BoundedTable`): past ``max_open`` entries, or once an
+Bounded (:class:`semtrace._recording.bounded.BoundedTable`): past ``max_open`` entries, or once an
 entry is older than ``timeout_s``, the oldest entries are evicted and handed back so
 their spans can be ended.
 
@@ -29,7 +29,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span
 from opentelemetry.util.types import AttributeValue
 
-from semtrace.bounded import BoundedTable
+from semtrace._recording.bounded import BoundedTable
 from semtrace.quality.checks import TraceChecks
 from semtrace.records import Document, Start
 

@@ -1,7 +1,7 @@
 """The GenAI client metrics and semtrace's quality-signal histogram.
 
 Example:
-    >>> from semtrace.metrics import Instruments
+    >>> from semtrace._telemetry.metrics import Instruments
     >>> instruments = Instruments(None)  # the global meter provider
 """
 

@@ -7,7 +7,7 @@ Anything a framework hands us (cyclic, binary, huge, objects whose ``repr`` rais
 turned into plain JSON values without raising.
 
 Example:
-    >>> from semtrace.content import ContentPolicy
+    >>> from semtrace._telemetry.content import ContentPolicy
     >>> from semtrace.records import Message, TextPart
     >>> ContentPolicy(max_length=100).messages_json([Message("user", [TextPart("Hi")])])
     '[{"role":"user","parts":[{"type":"text","content":"Hi"}]}]'
