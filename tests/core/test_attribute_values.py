@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 
 from semtrace import CaptureMode, Recorder, Settings, semconv
-from semtrace._telemetry import spans
+from semtrace._telemetry import attributes
 from semtrace._telemetry.content import ContentPolicy
+from semtrace._telemetry.operations import operation_for
 from semtrace.records import (
     Document,
     Message,
@@ -44,7 +45,8 @@ def test_lone_surrogates_in_content_json_fields_are_replaced() -> None:
 
 def test_document_ids_with_a_lone_surrogate_are_replaced() -> None:
     end = RetrievalEnd([Document("text", id=SURROGATE), Document("text", id="ok")])
-    attrs = spans.at_end(RetrievalStart(query="q"), end)
+    start = RetrievalStart(query="q")
+    attrs = operation_for(start).at_end(start, end)
     assert attrs[semconv.SEMTRACE_RETRIEVAL_DOCUMENT_IDS] == ["?", "ok"]
 
 
@@ -66,13 +68,15 @@ def test_request_params_past_int64_are_dropped() -> None:
     start = ModelStart(
         provider="openai", model="m", messages=[], params={"max_tokens": 2**63, "seed": 7}
     )
-    attrs = spans.request_attributes(start)
+    attrs = attributes.request_attributes(start)
     assert semconv.GEN_AI_REQUEST_MAX_TOKENS not in attrs
     assert attrs[semconv.GEN_AI_REQUEST_SEED] == 7
 
 
 def test_token_counts_past_int64_are_dropped() -> None:
-    attrs = spans.usage_attributes(Usage(input_tokens=2**63, output_tokens=5), "provider", None)
+    attrs = attributes.usage_attributes(
+        Usage(input_tokens=2**63, output_tokens=5), "provider", None
+    )
     assert semconv.GEN_AI_USAGE_INPUT_TOKENS not in attrs
     assert attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 5
 

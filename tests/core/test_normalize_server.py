@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from semtrace import normalize
-from semtrace._telemetry.spans import describe
+from semtrace._telemetry.operations import operation_for
 from semtrace.records import EmbeddingStart, ModelStart
 
 
@@ -171,11 +171,12 @@ def test_response_id_and_model(payload: Any, expected_id: Any, expected_model: A
     ],
 )
 def test_server_attributes_are_set_at_span_start(start: Any) -> None:
-    _, _, attrs = describe(start)
+    _, _, attrs = operation_for(start).describe(start)
     assert attrs["server.address"] == "127.0.0.1"
     assert attrs["server.port"] == 8080
 
 
 def test_an_impossible_port_is_not_written() -> None:
-    _, _, attrs = describe(ModelStart("openai", "m", [], server_address="h", server_port=70000))
+    start = ModelStart("openai", "m", [], server_address="h", server_port=70000)
+    _, _, attrs = operation_for(start).describe(start)
     assert attrs["server.address"] == "h" and "server.port" not in attrs

@@ -53,7 +53,7 @@ class _BrokenPrices:
 
 def test_a_fault_in_usage_or_cost_keeps_the_duration_point(telemetry: Telemetry) -> None:
     recorder = _recorder(telemetry)
-    recorder._prices = _BrokenPrices()  # type: ignore[assignment]
+    recorder._ending._prices = _BrokenPrices()  # type: ignore[assignment]
     before = fault_count("Recorder.end usage")
     recorder.start("call", None, _chat())
     recorder.end("call", _answer(Usage(input_tokens=3, output_tokens=1)))

@@ -45,10 +45,11 @@ def _recorder() -> Any:
     return Recorder
 
 
-def _spans() -> Any:
-    from semtrace._telemetry import spans
+def _operations() -> tuple[Any, ...]:
+    """Every operation class: a fault in ``describe`` is one in each operation's."""
+    from semtrace._telemetry import operations
 
-    return spans
+    return tuple({type(o) for o in operations._OPERATIONS.values()} | {operations.Operation})
 
 
 def _counter() -> Any:
@@ -105,6 +106,16 @@ def _encoding() -> Any:
     return Encoding
 
 
+def owners(fault: Fault, exporter: Any) -> list[Any]:
+    """What the fault patches: one owner, or each class of a family that defines the method."""
+    if fault.owner is None:
+        return [exporter]
+    found = fault.owner()
+    if not isinstance(found, tuple):
+        return [found]
+    return [cls for cls in found if fault.attribute in vars(cls)]
+
+
 @dataclass
 class Fault:
     """``owner().attribute`` raises while the fault is injected."""
@@ -135,7 +146,7 @@ def catalogue() -> list[Fault]:
     ]
     internal = [
         *(
-            Fault(f"spans.{f}", _spans, f)
+            Fault(f"operations.{f}", _operations, f)
             for f in ("describe", "at_end", "content_at_start", "content_at_end")
         ),
         *(
@@ -298,10 +309,10 @@ ONLY_IN: dict[str, tuple[str, ...]] = {
 NOT_IN: dict[str, tuple[str, ...]] = {
     "Recorder.start": (),
     "Recorder.end": ("li-workflow-cancelled",),
-    "spans.describe": (),
-    "spans.at_end": ("lc-retriever-error", "li-workflow-cancelled"),
-    "spans.content_at_start": (),
-    "spans.content_at_end": ("lc-retriever-error", "li-workflow-cancelled"),
+    "operations.describe": (),
+    "operations.at_end": ("lc-retriever-error", "li-workflow-cancelled"),
+    "operations.content_at_start": (),
+    "operations.content_at_end": ("lc-retriever-error", "li-workflow-cancelled"),
     "TokenCounter.count_input": (
         "lc-abandoned-astream",
         "lc-model-error",
@@ -461,10 +472,12 @@ def probe(scenario_ids: list[str] | None = None) -> dict[str, list[str]]:
         patch = pytest.MonkeyPatch()
         with scenarios.instrumented(scenario.framework, telemetry) as handle:
             for fault in catalogue():
-                owner = fault.owner() if fault.owner else telemetry.exporter
-                patch.setattr(
-                    owner, fault.attribute, _spy(fault.id, getattr(owner, fault.attribute), calls)
-                )
+                for owner in owners(fault, telemetry.exporter):
+                    patch.setattr(
+                        owner,
+                        fault.attribute,
+                        _spy(fault.id, getattr(owner, fault.attribute), calls),
+                    )
             try:
                 scenario(handle)
                 worker.drain()  # the worker's part of the runs calls them too

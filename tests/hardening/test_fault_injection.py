@@ -38,8 +38,9 @@ def test_a_fault_never_reaches_the_application(
     scenario = next(s for s in SCENARIOS if s.id == scenario_id)
     expected = baseline(scenario_id)
     with instrumented(scenario.framework, telemetry) as handle:
-        owner = fault.owner() if fault.owner is not None else telemetry.exporter
-        monkeypatch.setattr(owner, fault.attribute, fault.raiser(getattr(owner, fault.attribute)))
+        for owner in faults.owners(fault, telemetry.exporter):
+            original = getattr(owner, fault.attribute)
+            monkeypatch.setattr(owner, fault.attribute, fault.raiser(original))
         try:
             got = scenario(handle)
             worker.drain()  # the worker's part of the runs meets the fault too

@@ -216,17 +216,17 @@ class Workload:
 
 
 def _cache_len(recorder: Any) -> int:
-    counter = recorder._counter
+    counter = recorder._ending.counter
     return len(counter._cache) if counter is not None else 0
 
 
 def _cache_chars(recorder: Any) -> int:
-    counter = recorder._counter
+    counter = recorder._ending.counter
     return counter._cached_chars if counter is not None else 0
 
 
 def _short_cache_len(recorder: Any) -> int:
-    counter = recorder._counter
+    counter = recorder._ending.counter
     return len(counter._short) if counter is not None else 0
 
 

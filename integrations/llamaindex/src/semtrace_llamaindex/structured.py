@@ -8,13 +8,11 @@ against the tool's schema); any other model must answer with JSON matching it.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from semtrace.integration import FORMAT_JSON, ModelStart, record_fault
 
 from semtrace_llamaindex.table import OpenSpan, SpanTable
-
-_DEPTH: Final = 8
 
 
 def output_schema(output_cls: Any) -> Any:
@@ -28,13 +26,9 @@ def output_schema(output_cls: Any) -> Any:
 def apply(record: ModelStart, table: SpanTable, span: OpenSpan) -> None:
     """Mark ``record`` as structured when a ``structured_predict`` above it asked for JSON."""
     try:
-        holder = table.find(span.parent)
-        for _ in range(_DEPTH):
-            if holder is None or holder.output_schema is not None:
-                break
-            holder = table.find(holder.parent)
-        if holder is None or holder.output_schema is None or record.tools:
+        schema = next((s.output_schema for s in table.above(span) if s.output_schema), None)
+        if schema is None or record.tools:
             return  # no request, or a tool-calling program: its tool's schema is checked
-        record.output_format, record.output_schema = FORMAT_JSON, holder.output_schema
+        record.output_format, record.output_schema = FORMAT_JSON, schema
     except Exception:
         record_fault("structured.apply")

@@ -16,15 +16,18 @@ certain, and only it may detach that context.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from semtrace.integration import Attachment, BoundedTable, End, LazyEnd, StreamSummary
 
 from semtrace_llamaindex.classify import RECORDED, Kind, Op
 
 _MAX_DEPTH = 256
+#: How far above a model call the span that announced its prompt or its output class may
+#: be (``structured_predict`` > ``predict_and_call`` > ``chat``).
+ANCESTOR_DEPTH: Final = 8
 _STEP = Op.STEP  # a module global: ``Op.STEP`` is a slow metaclass lookup on Python 3.11
 
 
@@ -169,6 +172,19 @@ class SpanTable(BoundedTable[str, OpenSpan]):
         with self.lock:
             self._first_chunk.clear()
             return super().drain()
+
+    def above(self, span: OpenSpan, depth: int = ANCESTOR_DEPTH) -> Iterator[OpenSpan]:
+        """The spans above ``span`` by dispatcher parent, nearest first, at most ``depth``.
+
+        The one walk up the dispatcher's tree: what a span above a model call announced
+        (its prompt template, its structured output class) is found through it.
+        """
+        holder = self.find(span.parent)
+        for _ in range(depth):
+            if holder is None:
+                return
+            yield holder
+            holder = self.find(holder.parent)
 
     def streaming_under(self, span_id: str) -> list[OpenSpan]:
         """The spans with an open stream below ``span_id`` (through recorded ancestors)."""

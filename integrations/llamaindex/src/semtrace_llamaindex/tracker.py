@@ -82,9 +82,6 @@ _PENDING, _SKIP, _STEP, _MODEL, _TOOL = Op.PENDING, Op.SKIP, Op.STEP, Op.MODEL, 
 _EMBEDDING, _AGENT, _RETRIEVALS = Op.EMBEDDING, Op.AGENT, frozenset({Op.RETRIEVAL, Op.RERANK})
 _LLM, _STREAM_WRITER = Kind.LLM, Kind.STREAM_WRITER
 _NO_ATTACH = frozenset({Kind.WORKFLOW, Kind.AGENT})  # they attach in their own frames
-# How far above a model call the span that formatted its prompt may be
-# (``structured_predict`` > ``predict_and_call`` > ``chat``).
-_PROMPT_DEPTH = 8
 
 
 class Tracker:
@@ -427,13 +424,13 @@ class Tracker:
         fault loses the name, never the span.
         """
         try:
-            holder = self._find(span.parent)
-            for _ in range(_PROMPT_DEPTH):
-                if holder is None or holder.prompt is not None:
+            holder = None
+            for above in self._table.above(span):
+                if above.prompt is not None:
+                    holder = above
                     break
-                if holder.recorded and holder.op is not Op.STEP:
-                    return context
-                holder = self._find(holder.parent)
+                if above.recorded and above.op is not Op.STEP:
+                    return context  # past the nearest recorded ancestor: not this call's
             if holder is None or holder.prompt is None:
                 return context
             if span.anchor is not None:  # the recorder keeps it for the anchor's trace

@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 from semtrace.doctor.export import traces_export
 from semtrace.doctor.finding import Finding, Severity
-from semtrace.doctor.packages import duplicates_finding, integrations_finding
-from semtrace.doctor.providers import (
+from semtrace.doctor.otel_providers import (
     meter_provider_finding,
     tracer_provider_finding,
     under_auto_instrumentation,
     zero_code_finding,
 )
+from semtrace.doctor.packages import duplicates_finding, integrations_finding
 from semtrace.doctor.settings import (
     content_finding,
     endpoint_finding,

@@ -88,7 +88,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanContext
 
 from semtrace import semconv
-from semtrace._telemetry.spans import MODEL_OPERATIONS
+from semtrace._telemetry.attributes import MODEL_OPERATIONS
 from semtrace.export.processors import WrappingProcessor, copy_span
 from semtrace.safety import record_fault
 

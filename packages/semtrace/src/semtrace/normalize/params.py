@@ -1,6 +1,6 @@
 r"""Request parameters under every name providers and frameworks give them.
 
-The keys returned are the ones :data:`semtrace._telemetry.spans.REQUEST_PARAMS` writes
+The keys returned are the ones :data:`semtrace._telemetry.attributes.REQUEST_PARAMS` writes
 (``max_tokens`` -> ``gen_ai.request.max_tokens``...), plus ``stop``.
 
 Example:

@@ -1,4 +1,4 @@
-"""The second-generation checks: which run gets which check, from the records alone.
+"""The checks: which run gets which check, from the records alone.
 
 =================  =====================  ==========================================
 signal             on span                raised when
