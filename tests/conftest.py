@@ -6,11 +6,14 @@ import atexit
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
 from semtrace.testing import Telemetry, tiktoken_cache_from
+
+from tests.conformance import schemas
 
 DATA = Path(__file__).parent / "data"
 
@@ -28,9 +31,22 @@ def telemetry() -> Iterator[Telemetry]:
     """Real SDK providers with in-memory exporters and the span checker.
 
     After the test, every span that started must have ended exactly once, before its
-    trace's root: this runs for every test that records spans.
+    trace's root, and every content attribute (on spans and their events) must be valid
+    against the GenAI conventions' schemas: this runs for every test that records spans.
     """
     t = Telemetry()
     yield t
     t.shutdown()
     t.assert_spans_well_formed()
+    assert_content_conforms(t.exporter.get_finished_spans())
+
+
+def assert_content_conforms(spans: Iterable[ReadableSpan]) -> None:
+    """Every content attribute of ``spans`` and of their events fits its schema."""
+    found = []
+    for span in spans:
+        found += schemas.problems(span.name, span.attributes)
+        for event in span.events:
+            found += schemas.problems(f"{span.name} > {event.name}", event.attributes)
+    if found:
+        raise AssertionError("content outside the GenAI schemas:\n" + "\n".join(found[:20]))

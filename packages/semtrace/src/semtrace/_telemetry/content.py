@@ -54,6 +54,25 @@ class ContentPolicy:
         """``gen_ai.input.messages`` / ``gen_ai.output.messages`` JSON."""
         return self._fit(lambda budget: [self._message(m, budget) for m in messages])
 
+    def output_messages_json(self, messages: Sequence[Message], reported: Sequence[str]) -> str:
+        """``gen_ai.output.messages`` JSON: each message says why the model finished.
+
+        The conventions require ``finish_reason`` on every output message. A message
+        without its own takes the call's (one per choice, or the one the call reported);
+        with none reported, ``tool_call`` when the message calls tools, else ``unknown``:
+        never a guess at ``stop``.
+        """
+
+        def build(budget: int) -> list[dict[str, Any]]:
+            out = []
+            for i, message in enumerate(messages):
+                item = self._message(message, budget)
+                item.setdefault("finish_reason", _finish_reason(message, i, reported))
+                out.append(item)
+            return out
+
+        return self._fit(build)
+
     def system_instructions_json(self, messages: Sequence[Message]) -> str:
         """``gen_ai.system_instructions`` JSON: the parts of the system messages."""
         return self._fit(lambda budget: [self._part(p, budget) for m in messages for p in m.parts])
@@ -73,14 +92,13 @@ class ContentPolicy:
         )
 
     def documents_json(self, documents: Sequence[Document]) -> str:
-        """Retrieved documents with id, score and (redacted, cut) content."""
+        """Retrieved documents with id, score and (redacted, cut) content.
+
+        An id or a score the retriever did not give is left out, never written as null.
+        """
         return self._fit(
             lambda budget: [
-                {
-                    "id": d.id,
-                    "score": _finite(d.score),
-                    "content": self._cut(self._redact(d.content), budget),
-                }
+                _document(d.id, _finite(d.score), self._cut(self._redact(d.content), budget))
                 for d in documents
             ]
         )
@@ -216,6 +234,26 @@ def safe_str(value: Any) -> str:
         return value if isinstance(value, str) else str(value)
     except Exception:
         return f"<unprintable {type(value).__name__}>"
+
+
+def _document(doc_id: Any, score: Any, content: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if doc_id is not None:
+        out["id"] = doc_id if isinstance(doc_id, str) else safe_str(doc_id)
+    if isinstance(score, (int, float)):
+        out["score"] = score  # a non-finite score was made a string: not a score
+    out["content"] = content
+    return out
+
+
+def _finish_reason(message: Message, index: int, reported: Sequence[str]) -> str:
+    if index < len(reported) and len(reported) > 1:
+        return str(reported[index])
+    if reported:
+        return str(reported[0])
+    if any(isinstance(p, ToolCallPart) for p in message.parts):
+        return "tool_call"
+    return "unknown"
 
 
 def _finite(value: float | None) -> float | str | None:

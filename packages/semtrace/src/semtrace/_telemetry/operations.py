@@ -218,7 +218,8 @@ class Model(Operation[ModelStart]):
     def content_at_end(self, start: ModelStart, end: Any, policy: ContentPolicy) -> Attributes:
         """The output messages."""
         if isinstance(end, ModelEnd):
-            return {semconv.GEN_AI_OUTPUT_MESSAGES: policy.messages_json(end.output)}
+            output = policy.output_messages_json(end.output, end.finish_reasons)
+            return {semconv.GEN_AI_OUTPUT_MESSAGES: output}
         return super().content_at_end(start, end, policy)
 
     def metric_attributes(self, start: ModelStart, response_model: str | None) -> Attributes:
