@@ -20,7 +20,6 @@ from semtrace import (
     ModelCall,
     Recorder,
     Sample,
-    Settings,
     semconv,
 )
 from semtrace.cost import PriceTable
@@ -364,13 +363,7 @@ PRICES = PriceTable.load(
 
 def run_rag(telemetry: Telemetry, judge: GroundednessJudge) -> Recorder:
     """One traced RAG call through the recorder, as an integration would make it."""
-    recorder = Recorder(
-        Settings(count_tokens=False),
-        tracer_provider=telemetry.tracer_provider,
-        meter_provider=telemetry.meter_provider,
-        evaluators=[judge],
-        prices=PRICES,
-    )
+    recorder = telemetry.recorder(count_tokens=False, evaluators=[judge], prices=PRICES)
     recorder.start("root", None, WorkflowStart(name="rag", input=QUESTION))
     recorder.start("retrieve", "root", RetrievalStart(query=QUESTION))
     recorder.end("retrieve", RetrievalEnd(documents=[Document(content=SOURCE)]))
