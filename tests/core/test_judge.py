@@ -2,7 +2,7 @@
 
 The judge's model is a plain function here (``ask``), as a user could write one; the real
 LangChain and LlamaIndex clients against the local wire-format servers are in
-``tests/providers/test_judge_openai.py``.
+``tests/providers/test_judge_clients.py``.
 """
 
 from __future__ import annotations

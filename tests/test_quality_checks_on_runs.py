@@ -1,4 +1,7 @@
-"""The second-generation checks and the trace diagnosis on real LangChain and LlamaIndex runs.
+"""The quality checks and the trace diagnosis on real LangChain and LlamaIndex runs.
+
+The checks: degenerate output, agent behaviour, structured output and sensitive data
+(``semtrace.quality``); as pure functions they are in ``tests/core/test_quality_checks.py``.
 
 Each check's positive and negative case runs through both frameworks: a RAG pipeline with
 a fixed retriever and a model that gives the scenario's answer, structured-output calls,
