@@ -41,8 +41,10 @@ from semtrace.records import (
 from semtrace.safety import fault_count
 from semtrace.testing import Telemetry
 
+from tests.corpus import WITH_QUESTION
+
 SOURCE = "The with statement wraps the execution of a block with methods of a context manager."
-QUESTION = "What does the with statement do?"
+QUESTION = WITH_QUESTION
 ANSWER = "It wraps a block with a context manager's methods."
 CALL = ModelCall("judge-mini", "openai", "judge-mini-2025", Usage(120, 1))
 
