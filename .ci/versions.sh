@@ -46,12 +46,12 @@ OLDEST_PYTEST=(
     -W "ignore::DeprecationWarning:langchain_core.load.serializable"
     # langchain.agents.create_agent exists from langchain 1.0 only (langchain-core 1.x).
     # LangGraph's thread_id on LangGraph 0.x is test_state_graph_thread_id_is_the_conversation_id.
-    --deselect "tests/langchain/test_agents.py::test_create_agent_is_an_invoke_agent_span_with_model_and_tool_children"
-    --deselect "tests/langchain/test_agents.py::test_failing_tool_is_an_error_span"
-    --deselect "tests/langchain/test_context.py::test_langgraph_thread_id_is_the_conversation_id"
+    --deselect "tests/langchain/test_langgraph_agents.py::test_create_agent_is_an_invoke_agent_span_with_model_and_tool_children"
+    --deselect "tests/langchain/test_langgraph_agents.py::test_failing_tool_is_an_error_span"
+    --deselect "tests/langchain/test_langchain_run_context.py::test_langgraph_thread_id_is_the_conversation_id"
     # langgraph.types.interrupt appeared in langgraph 0.2.57; the langchain-core 0.3.0
     # generation has langgraph 0.2.40. Its interrupts are test_node_interrupt_is_not_an_error.
-    --deselect "tests/langchain/test_agents.py::test_graph_interrupt_is_not_an_error"
+    --deselect "tests/langchain/test_langgraph_agents.py::test_graph_interrupt_is_not_an_error"
 )
 NEWEST_PINS=(
     "langchain-core>=1,<2" "langchain>=1" "langgraph>=1" langchain-openai

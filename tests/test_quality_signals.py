@@ -11,65 +11,25 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnablePassthrough
-from llama_index.core.base.base_retriever import BaseRetriever as LlamaRetriever
 from llama_index.core.query_engine import RetrieverQueryEngine
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
 from semtrace_llamaindex import LlamaIndexInstrumentor
 
+from tests.corpus import WITH_GOOD as GOOD
+from tests.corpus import WITH_QUESTION as QUESTION
+from tests.corpus import WITH_RIGHT as RIGHT
+from tests.corpus import WITH_UNSUPPORTED as UNSUPPORTED
+from tests.corpus import WITH_WRONG as WRONG
 from tests.llamaindex.fakes import AnswerLLM
+from tests.retrieval_fakes import FixedNodes, FixedRetriever
 
-# Lexical signals penalise query words the documents never use ("... in Python?" against
-# docs that never say "Python"): a documented limitation, so the question stays on topic.
-QUESTION = "What does the with statement do?"
-RIGHT = [
-    "The with statement is used to wrap the execution of a block with methods defined by "
-    "a context manager. This allows common try, except and finally usage patterns to be "
-    "encapsulated for convenient reuse."
-]
-# Another topic, as in the labelled set. (A near miss sharing the only content word,
-# "the for statement", would pass retrieval relevance: "with" is a stopword. Documented.)
-WRONG = [
-    "Lambda expressions are used to create anonymous functions. The expression yields a "
-    "function object that behaves like a function defined with def."
-]
-GOOD = (
-    "The with statement wraps the execution of a block with methods defined by a context manager."
-)
-UNSUPPORTED = (
-    "The with statement compiles the enclosed block into bytecode before the program starts."
-)
 REFUSAL = "I don't know; the context does not say."
-
-
-class FixedRetriever(BaseRetriever):
-    texts: list[str]
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        return [Document(page_content=t, id=f"c{i}") for i, t in enumerate(self.texts)]
-
-
-class FixedNodes(LlamaRetriever):
-    def __init__(self, texts: list[str]) -> None:
-        super().__init__()
-        self._texts = texts
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return [
-            NodeWithScore(node=TextNode(text=t, id_=f"c{i}"), score=0.5)
-            for i, t in enumerate(self._texts)
-        ]
 
 
 def run_langchain(telemetry: Telemetry, contexts: list[str], answer: str) -> None:

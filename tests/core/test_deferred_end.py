@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import tiktoken
-from semtrace import Recorder, Settings, semconv
 from semtrace import _worker as worker
+from semtrace import semconv
 from semtrace._telemetry import tokens
 from semtrace.records import Message, ModelEnd, ModelStart, TextPart, Usage, WorkflowStart
 from semtrace.testing import Telemetry
@@ -42,15 +42,6 @@ def gated_load(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
         worker.drain(30)
 
 
-def _recorder(telemetry: Telemetry, background: bool = False) -> Recorder:
-    """Without the worker by default: what runs on the caller's thread waits for nothing."""
-    return Recorder(
-        Settings(count_tokens=True, default_encoding=ENCODING, background=background),
-        tracer_provider=telemetry.tracer_provider,
-        meter_provider=telemetry.meter_provider,
-    )
-
-
 def _chat() -> ModelStart:
     return ModelStart("openai", "gpt-4o-mini", [Message("user", [TextPart("What is a GIL?")])])
 
@@ -63,7 +54,9 @@ def _answer(usage: Usage | None = None) -> ModelEnd:
 def test_a_call_ended_before_its_encoding_loaded_is_counted_once_it_has(
     telemetry: Telemetry, gated_load: threading.Event, background: bool
 ) -> None:
-    recorder = _recorder(telemetry, background)
+    recorder = telemetry.recorder(
+        count_tokens=True, default_encoding=ENCODING, background=background
+    )
     recorder.start("root", None, WorkflowStart(name="rag"))
     recorder.start("call", "root", _chat())
     recorder.end("call", _answer())  # returns at once: the encoding is held at the gate
@@ -93,7 +86,7 @@ def test_a_call_ended_before_its_encoding_loaded_is_counted_once_it_has(
 def test_a_call_the_provider_counted_ends_at_once(
     telemetry: Telemetry, gated_load: threading.Event
 ) -> None:
-    recorder = _recorder(telemetry)
+    recorder = telemetry.recorder(count_tokens=True, default_encoding=ENCODING, background=False)
     recorder.start("call", None, _chat())
     recorder.end("call", _answer(Usage(input_tokens=7, output_tokens=3)))
     (span,) = telemetry.exporter.get_finished_spans()
@@ -105,7 +98,7 @@ def test_past_the_bound_the_caller_does_the_work_itself(
 ) -> None:
     monkeypatch.setattr(worker, "MAX_PENDING", 0)
     monkeypatch.setattr(tokens, "_LOCAL_LOAD_WAIT_S", 0.01)  # so that the caller gives up
-    recorder = _recorder(telemetry)
+    recorder = telemetry.recorder(count_tokens=True, default_encoding=ENCODING, background=False)
     recorder.start("call", None, _chat())
     recorder.end("call", _answer())
     (span,) = telemetry.exporter.get_finished_spans()  # ended by the caller, not dropped

@@ -2,7 +2,7 @@
 
 The judge's model is a plain function here (``ask``), as a user could write one; the real
 LangChain and LlamaIndex clients against the local wire-format servers are in
-``tests/providers/test_judge_openai.py``.
+``tests/providers/test_judge_clients.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from semtrace import (
     ModelCall,
     Recorder,
     Sample,
-    Settings,
     semconv,
 )
 from semtrace.cost import PriceTable
@@ -42,8 +41,10 @@ from semtrace.records import (
 from semtrace.safety import fault_count
 from semtrace.testing import Telemetry
 
+from tests.corpus import WITH_QUESTION
+
 SOURCE = "The with statement wraps the execution of a block with methods of a context manager."
-QUESTION = "What does the with statement do?"
+QUESTION = WITH_QUESTION
 ANSWER = "It wraps a block with a context manager's methods."
 CALL = ModelCall("judge-mini", "openai", "judge-mini-2025", Usage(120, 1))
 
@@ -364,13 +365,7 @@ PRICES = PriceTable.load(
 
 def run_rag(telemetry: Telemetry, judge: GroundednessJudge) -> Recorder:
     """One traced RAG call through the recorder, as an integration would make it."""
-    recorder = Recorder(
-        Settings(count_tokens=False),
-        tracer_provider=telemetry.tracer_provider,
-        meter_provider=telemetry.meter_provider,
-        evaluators=[judge],
-        prices=PRICES,
-    )
+    recorder = telemetry.recorder(count_tokens=False, evaluators=[judge], prices=PRICES)
     recorder.start("root", None, WorkflowStart(name="rag", input=QUESTION))
     recorder.start("retrieve", "root", RetrievalStart(query=QUESTION))
     recorder.end("retrieve", RetrievalEnd(documents=[Document(content=SOURCE)]))

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from semtrace import Recorder, Settings, semconv
 from semtrace import _worker as worker
+from semtrace import semconv
 from semtrace.records import (
     LazyEnd,
     LazyParams,
@@ -31,14 +31,6 @@ from semtrace.testing import Telemetry
 
 def _as_message(text: str) -> Message:
     return Message("user", [TextPart(text)])
-
-
-def _recorder(telemetry: Telemetry, background: bool) -> Recorder:
-    return Recorder(
-        Settings(count_tokens=False, background=background),
-        tracer_provider=telemetry.tracer_provider,
-        meter_provider=telemetry.meter_provider,
-    )
 
 
 def _translate_all(texts: Sequence[str]) -> list[Message]:
@@ -81,7 +73,7 @@ def test_a_prompt_that_fails_to_translate_reads_as_none_and_is_counted() -> None
 def test_a_lazy_end_is_read_where_the_run_is_completed(
     telemetry: Telemetry, background: bool
 ) -> None:
-    recorder = _recorder(telemetry, background)
+    recorder = telemetry.recorder(count_tokens=False, background=background)
     read_on: list[threading.Thread] = []
 
     def read() -> ModelEnd:
@@ -105,7 +97,7 @@ def test_a_lazy_end_is_read_where_the_run_is_completed(
 def test_the_caller_returns_before_the_response_is_read(
     telemetry: Telemetry, busy_worker: threading.Event
 ) -> None:
-    recorder = _recorder(telemetry, background=True)
+    recorder = telemetry.recorder(count_tokens=False, background=True)
     read = threading.Event()
 
     def read_later() -> ModelEnd:
@@ -123,7 +115,7 @@ def test_the_caller_returns_before_the_response_is_read(
 def test_a_response_that_fails_to_read_loses_its_facts_not_the_span(
     telemetry: Telemetry,
 ) -> None:
-    recorder = _recorder(telemetry, background=True)
+    recorder = telemetry.recorder(count_tokens=False, background=True)
 
     def broken() -> ModelEnd:
         raise KeyError("generations")
@@ -163,7 +155,7 @@ def test_lazy_params_read_on_first_use_and_a_fault_reads_as_none() -> None:
 def test_request_parameters_reach_the_span_however_the_call_ends(
     telemetry: Telemetry, how: str
 ) -> None:
-    recorder = _recorder(telemetry, background=True)
+    recorder = telemetry.recorder(count_tokens=False, background=True)
     params = LazyParams(lambda: {"temperature": 0.2, "max_tokens": 64})
     recorder.start("call", None, ModelStart("openai", "gpt-4o-mini", [], params=params))
     if how == "ended":

@@ -1,4 +1,9 @@
-"""The second-generation checks as pure functions: each one's positives and negatives."""
+"""The quality checks as pure functions: each one's positives and negatives.
+
+Degenerate output, agent behaviour, structured output, sensitive data, and the trace
+diagnosis; the same checks on real framework runs are in
+``tests/test_quality_checks_on_runs.py``.
+"""
 
 from __future__ import annotations
 

@@ -22,16 +22,6 @@ from semtrace.records import Message, ModelEnd, ModelStart, TextPart, Usage, Val
 from semtrace.testing import Telemetry
 
 
-def _recorder(telemetry: Telemetry | TracerProvider, **settings: object) -> Recorder:
-    tracer_provider = getattr(telemetry, "tracer_provider", telemetry)
-    meter_provider = getattr(telemetry, "meter_provider", None)
-    return Recorder(
-        Settings(count_tokens=False, **settings),  # type: ignore[arg-type]
-        tracer_provider=tracer_provider,
-        meter_provider=meter_provider,
-    )
-
-
 def _chat() -> ModelStart:
     return ModelStart("openai", "gpt-4o-mini", [Message("user", [TextPart("What is a GIL?")])])
 
@@ -45,7 +35,7 @@ def _answer() -> ModelEnd:
 def test_a_run_ends_on_the_worker_with_its_true_end_time(
     telemetry: Telemetry, busy_worker: threading.Event
 ) -> None:
-    recorder = _recorder(telemetry)
+    recorder = telemetry.recorder(count_tokens=False)
     recorder.start("call", None, _chat())
     recorder.end("call", _answer())  # returns at once: the worker is busy
     returned_ns = time.time_ns()
@@ -61,7 +51,7 @@ def test_a_full_queue_finishes_the_run_on_the_callers_thread(
     telemetry: Telemetry, busy_worker: threading.Event, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(worker, "MAX_QUEUED", 0)
-    recorder = _recorder(telemetry)
+    recorder = telemetry.recorder(count_tokens=False)
     recorder.start("call", None, _chat())
     recorder.end("call", _answer())
     (span,) = telemetry.exporter.get_finished_spans()  # not dropped, not waiting
@@ -71,7 +61,7 @@ def test_a_full_queue_finishes_the_run_on_the_callers_thread(
 def test_background_off_finishes_every_run_on_the_callers_thread(
     telemetry: Telemetry, busy_worker: threading.Event
 ) -> None:
-    recorder = _recorder(telemetry, background=False)
+    recorder = telemetry.recorder(count_tokens=False, background=False)
     recorder.start("call", None, _chat())
     recorder.end("call", _answer())
     assert [s.name for s in telemetry.exporter.get_finished_spans()] == ["chat gpt-4o-mini"]
@@ -80,7 +70,7 @@ def test_background_off_finishes_every_run_on_the_callers_thread(
 def test_the_root_still_ends_after_its_children(
     telemetry: Telemetry, busy_worker: threading.Event
 ) -> None:
-    recorder = _recorder(telemetry)
+    recorder = telemetry.recorder(count_tokens=False)
     recorder.start("root", None, WorkflowStart(name="rag"))
     recorder.start("call", "root", _chat())
     recorder.end("call", _answer())
@@ -96,7 +86,7 @@ def test_an_app_span_around_a_chain_is_passed_on_after_the_chains_spans(
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(WrappingProcessor(SimpleSpanProcessor(exporter)))
-    recorder = _recorder(provider)
+    recorder = Recorder(Settings(count_tokens=False), tracer_provider=provider)
     with provider.get_tracer("app").start_as_current_span("POST /ask"):
         recorder.start("root", None, WorkflowStart(name="rag"))
         recorder.end("root", ValueEnd(output="A lock."))
@@ -109,7 +99,7 @@ def test_an_app_span_around_a_chain_is_passed_on_after_the_chains_spans(
 def test_what_the_app_changes_after_a_run_returned_is_not_recorded(
     telemetry: Telemetry, busy_worker: threading.Event
 ) -> None:
-    recorder = _recorder(telemetry, capture=semtrace_span_only())
+    recorder = telemetry.recorder(count_tokens=False, capture=semtrace_span_only())
     state = {"messages": ["What is a GIL?", "A lock."]}
     recorder.start("root", None, WorkflowStart(name="graph"))
     recorder.end("root", ValueEnd(output=state))
@@ -123,7 +113,7 @@ def test_what_the_app_changes_after_a_run_returned_is_not_recorded(
 
 
 def test_metric_points_keep_the_runs_span_as_their_exemplar(telemetry: Telemetry) -> None:
-    recorder = _recorder(telemetry)
+    recorder = telemetry.recorder(count_tokens=False)
     recorder.start("call", None, _chat())
     recorder.end("call", _answer())
     (span,) = telemetry.spans()
@@ -195,7 +185,7 @@ def test_a_failed_runs_traceback_is_formatted_on_the_callers_thread(
 ) -> None:
     # Python 3.11 parses source to format a traceback; two threads parsing at once fail
     # ("AST constructor recursion depth mismatch"), so the worker must never do it.
-    recorder = _recorder(telemetry)
+    recorder = telemetry.recorder(count_tokens=False)
     recorder.start("call", None, _chat())
     try:
         raise ValueError("the model refused")

@@ -14,16 +14,12 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnablePassthrough
 from langchain_core.vectorstores import InMemoryVectorStore
 
-DOCS = [
-    "The with statement wraps the execution of a block with methods defined by a context manager.",
-    "A for loop iterates over the items of any sequence, such as a list or a string.",
-    "A lambda expression creates a small anonymous function.",
-    "The try statement specifies exception handlers and cleanup code for a group of statements.",
-]
-QUESTION = "What does the with statement do?"
-ANSWER = (
-    "The with statement wraps the execution of a block with methods defined by a context manager."
-)
+from tests.corpus import WITH_DOCS, WITH_GOOD, WITH_QUESTION
+
+# The LangChain tests' corpus (tests/corpus.py), under the names they use.
+DOCS = list(WITH_DOCS)
+QUESTION = WITH_QUESTION
+ANSWER = WITH_GOOD
 
 
 class FakeChat(GenericFakeChatModel):

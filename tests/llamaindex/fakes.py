@@ -29,18 +29,14 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.tools import BaseTool
 from pydantic import Field, PrivateAttr
 
+from tests.corpus import FRANCE_ANSWER, FRANCE_DOCS, FRANCE_QUESTION
+
 dispatcher = get_dispatcher(__name__)
 
-DOCS = [
-    "Paris is the capital of France and its largest city.",
-    "Lyon is known for its cuisine and its silk history.",
-    "Marseille is a port city on the Mediterranean coast.",
-    "The Eiffel Tower was completed in Paris in 1889.",
-    "Bordeaux is famous for its wine region.",
-    "Strasbourg hosts the European Parliament.",
-]
-QUESTION = "What is the capital of France?"
-ANSWER = "Paris is the capital of France."
+# The LlamaIndex tests' corpus (tests/corpus.py), under the names they use.
+DOCS = list(FRANCE_DOCS)
+QUESTION = FRANCE_QUESTION
+ANSWER = FRANCE_ANSWER
 
 
 class AnswerLLM(CustomLLM):

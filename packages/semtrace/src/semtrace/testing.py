@@ -6,6 +6,8 @@ Example:
     >>> # pass telemetry.tracer_provider / telemetry.meter_provider to a handler, run, then:
     >>> telemetry.spans()
     ()
+    >>> # or record runs directly, as an integration would:
+    >>> recorder = telemetry.recorder(count_tokens=False)
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from semtrace import _worker as worker
 from semtrace import semconv
+from semtrace._recording.recorder import Recorder
+from semtrace.config import Settings
+from semtrace.cost import PriceTable
 from semtrace.private_apis import tiktoken_download_url
+from semtrace.quality.evaluators import Evaluator
+from semtrace.quality.signals import Thresholds
 
 
 class _EndedTwiceLog(logging.Handler):
@@ -112,6 +119,43 @@ class Telemetry:
         self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
         self.metric_reader = InMemoryMetricReader()
         self.meter_provider = MeterProvider(metric_readers=[self.metric_reader])
+
+    def recorder(
+        self,
+        *,
+        thresholds: Thresholds | None = None,
+        evaluators: Sequence[Evaluator] = (),
+        prices: PriceTable | None = None,
+        framework: str | None = None,
+        **settings: Any,
+    ) -> Recorder:
+        """A :class:`~semtrace.Recorder` on these providers, with ``Settings(**settings)``.
+
+        The settings are exactly the ones given, on top of :class:`~semtrace.Settings`'
+        defaults: no environment variable is read, so a test states what it depends on.
+
+        Args:
+            thresholds: The quality signals' thresholds (None: the defaults).
+            evaluators: Evaluators run on each ended run.
+            prices: The price table (None: the built-in one).
+            framework: Recorded as ``semtrace.framework`` on root spans.
+            **settings: Fields of :class:`~semtrace.Settings`, e.g. ``count_tokens=False``
+                or ``background=False`` (no worker: every run ends on the caller's thread).
+
+        Example:
+            >>> recorder = Telemetry().recorder(count_tokens=False, background=False)
+            >>> recorder.settings.background
+            False
+        """
+        return Recorder(
+            Settings(**settings),
+            tracer_provider=self.tracer_provider,
+            meter_provider=self.meter_provider,
+            thresholds=thresholds,
+            evaluators=evaluators,
+            prices=prices,
+            framework=framework,
+        )
 
     def spans(self) -> tuple[ReadableSpan, ...]:
         """Finished spans, in the order they ended (deferred span ends are waited for)."""

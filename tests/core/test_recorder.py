@@ -1,6 +1,14 @@
-"""Defects found while reworking the code (issue 14), each pinned by a test.
+"""The recorder's specification: what ``semtrace.Recorder`` promises about a run it records.
 
-Every test here failed on the code before the fix.
+An integration tells the recorder that a run started (``start``) and ended (``end``); the
+recorder turns the ended run into spans, metrics and quality signals. Each section below
+states one promise, and its tests pin it down. The recorder is built with
+``Telemetry.recorder(**settings)``: in-memory providers, settings stated by the test.
+
+The promises that need a held worker or a held tokenizer to observe have modules of their
+own: nothing waits on the caller's thread (``test_worker.py``), nothing waits for the
+tokenizer (``test_deferred_end.py``), and what only the worker reads is translated there
+(``test_lazy_records.py``).
 """
 
 from __future__ import annotations
@@ -9,7 +17,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from semtrace import Recorder, Settings, semconv
+from semtrace import semconv
 from semtrace._telemetry.tokens import TokenCounter, get_encoding, wait_until_loaded
 from semtrace.quality import signals
 from semtrace.quality.signals import Thresholds
@@ -28,20 +36,17 @@ from semtrace.testing import Telemetry
 ENCODING = "o200k_base"
 
 
-def _recorder(telemetry: Telemetry, **settings: Any) -> Recorder:
-    return Recorder(
-        Settings(**settings),
-        tracer_provider=telemetry.tracer_provider,
-        meter_provider=telemetry.meter_provider,
-    )
-
-
 def _chat(text: str = "hello") -> ModelStart:
     return ModelStart("openai", "gpt-4o-mini", [Message("user", [TextPart(text)])])
 
 
 def _answer(usage: Usage | None = None) -> ModelEnd:
     return ModelEnd([Message("assistant", [TextPart("hi")])], usage=usage)
+
+
+# --- A fault in one step of a run's end loses that step only ------------------------------
+# Each step of the end is guarded on its own: a step that fails is counted as a fault and
+# adds nothing; the steps after it still run (the duration point is still recorded).
 
 
 class _BrokenPrices:
@@ -52,8 +57,7 @@ class _BrokenPrices:
 
 
 def test_a_fault_in_usage_or_cost_keeps_the_duration_point(telemetry: Telemetry) -> None:
-    recorder = _recorder(telemetry)
-    recorder._ending._prices = _BrokenPrices()  # type: ignore[assignment]
+    recorder = telemetry.recorder(prices=_BrokenPrices())  # type: ignore[arg-type]
     before = fault_count("Recorder.end usage")
     recorder.start("call", None, _chat())
     recorder.end("call", _answer(Usage(input_tokens=3, output_tokens=1)))
@@ -61,6 +65,10 @@ def test_a_fault_in_usage_or_cost_keeps_the_duration_point(telemetry: Telemetry)
     assert fault_count("Recorder.end usage") == before + 1
     assert point.count == 1
     assert point.attributes[semconv.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
+
+
+# --- Token counts are the same whichever thread counts them -------------------------------
+# Runs end on many threads (the app's, the worker): the counter's cache is shared by all.
 
 
 class _RendezvousEncoding:
@@ -86,12 +94,16 @@ def test_token_counter_cache_stays_consistent_across_threads() -> None:
     assert counter._cached_chars == sum(len(t) for _, t in counter._cache)
 
 
+# --- Quality labels follow the thresholds the recorder was given --------------------------
+# The same thresholds label a signal computed on its own and one the recorder sets on a span.
+
+
 def test_an_empty_retrieval_is_labelled_by_the_thresholds(telemetry: Telemetry) -> None:
     lenient = Thresholds(retrieval_relevance=0.0, retrieval_relevance_pass=0.0)
     evaluations = signals.after_retrieval("capital?", RetrievalEnd([]), None, lenient)  # type: ignore[arg-type]
     relevance = next(e for e in evaluations if e.name == signals.RETRIEVAL_RELEVANCE)
     assert (relevance.value, relevance.label) == (0.0, "pass")
-    recorder = Recorder(Settings(), tracer_provider=telemetry.tracer_provider, thresholds=lenient)
+    recorder = telemetry.recorder(thresholds=lenient)
     recorder.start("r", None, RetrievalStart("capital?"))
     recorder.end("r", RetrievalEnd([]))
     (span,) = telemetry.spans()

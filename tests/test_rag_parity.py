@@ -11,15 +11,11 @@ and :data:`KEYS_ONLY_IN_LLAMAINDEX` name the difference; anything else fails.
 
 from __future__ import annotations
 
-import hashlib
-import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from langchain_core.documents import Document as LCDocument
-from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import StrOutputParser
@@ -27,25 +23,17 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnablePassthrough
 from langchain_core.vectorstores import InMemoryVectorStore
 from llama_index.core import Document, VectorStoreIndex
-from llama_index.core.base.embeddings.base import BaseEmbedding
 from opentelemetry.sdk.trace import ReadableSpan
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
 from semtrace_llamaindex import LlamaIndexInstrumentor
 
+from tests.corpus import FRANCE_ANSWER, FRANCE_DOCS, FRANCE_QUESTION
 from tests.llamaindex.fakes import AnswerLLM
 from tests.llamaindex.helpers import CONTENT_KEYS
+from tests.retrieval_fakes import LangChainWords, LlamaIndexWords
 
-DOCS = [
-    "Paris is the capital of France and its largest city.",
-    "Lyon is known for its cuisine and its silk history.",
-    "Marseille is a port city on the Mediterranean coast.",
-    "The Eiffel Tower was completed in Paris in 1889.",
-    "Bordeaux is famous for its wine region.",
-    "Strasbourg hosts the European Parliament.",
-]
-QUESTION = "What is the capital of France?"
-ANSWER = "Paris is the capital of France."
+DOCS, QUESTION, ANSWER = FRANCE_DOCS, FRANCE_QUESTION, FRANCE_ANSWER
 MODEL = "gpt-4o-mini"
 TOP_K = 2
 SYSTEM = "Answer only from this context:\n{context}"
@@ -69,34 +57,6 @@ KEYS_ONLY_IN_LLAMAINDEX = {
         }
     )
 }
-
-
-def embed(text: str, size: int = 64) -> list[float]:
-    """A deterministic bag-of-words embedding, shared by both frameworks."""
-    vector = [0.0] * size
-    for word in re.findall(r"[a-z]+", text.lower()):
-        vector[int(hashlib.sha1(word.encode()).hexdigest(), 16) % size] += 1.0
-    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-    return [v / norm for v in vector]
-
-
-class LangChainWords(Embeddings):
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [embed(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return embed(text)
-
-
-class LlamaIndexWords(BaseEmbedding):
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return embed(query)
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return embed(text)
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return embed(query)
 
 
 class NamedFakeChat(GenericFakeChatModel):

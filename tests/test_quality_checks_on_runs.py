@@ -1,4 +1,7 @@
-"""The second-generation checks and the trace diagnosis on real LangChain and LlamaIndex runs.
+"""The quality checks and the trace diagnosis on real LangChain and LlamaIndex runs.
+
+The checks: degenerate output, agent behaviour, structured output and sensitive data
+(``semtrace.quality``); as pure functions they are in ``tests/core/test_quality_checks.py``.
 
 Each check's positive and negative case runs through both frameworks: a RAG pipeline with
 a fixed retriever and a model that gives the scenario's answer, structured-output calls,
@@ -28,24 +31,23 @@ from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
 from semtrace_llamaindex import LlamaIndexInstrumentor
 
+from tests.corpus import WITH_GOOD as GOOD
+from tests.corpus import WITH_QUESTION as QUESTION
+from tests.corpus import WITH_RIGHT as RIGHT
+from tests.corpus import WITH_UNSUPPORTED as UNSUPPORTED
+from tests.corpus import WITH_WRONG as WRONG
 from tests.langchain.pipelines import fake_chat
 from tests.llamaindex.fakes import AnswerLLM, ToolCallingLLM
-from tests.test_quality_signals import QUESTION, RIGHT, WRONG, FixedNodes, FixedRetriever
+from tests.retrieval_fakes import FixedNodes, FixedRetriever
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-GOOD = (
-    "The with statement wraps the execution of a block with methods defined by a context manager."
-)
 LOOP = "The with statement wraps the block. " * 12
 FRENCH = (
     "L'instruction with enveloppe l'exécution d'un bloc avec les méthodes définies par un "
     "gestionnaire de contexte."
 )
 LEAK = GOOD + " Ask admin@corp-internal.example for the key sk-live0123456789abcdefghij."
-UNSUPPORTED = (
-    "The with statement compiles the enclosed block into bytecode before the program starts."
-)
 
 
 def run_langchain(
