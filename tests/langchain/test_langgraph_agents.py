@@ -78,8 +78,40 @@ def test_prebuilt_react_agent_is_promoted_to_invoke_agent(
         )
     agent.invoke({"messages": [("user", "2+2?")]}, config={"callbacks": [handler]})
     [root] = telemetry.by_operation("invoke_agent")
-    assert root.name == "invoke_agent LangGraph"
+    assert root.name == "invoke_agent"  # LangGraph's default graph name is no agent name
+    assert semconv.GEN_AI_AGENT_NAME not in (root.attributes or {})
     assert [s.name for s in telemetry.by_operation("execute_tool")] == ["execute_tool add"]
+
+
+def test_a_named_prebuilt_react_agent_keeps_its_name(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from langgraph.prebuilt import create_react_agent
+
+        agent = create_react_agent(
+            fake_chat(calls(("add", {"a": 2, "b": 2}, "c1")), "4"), tools=[add], name="researcher"
+        )
+    agent.invoke({"messages": [("user", "2+2?")]}, config={"callbacks": [handler]})
+    [root] = telemetry.by_operation("invoke_agent")
+    assert root.name == "invoke_agent researcher"
+    assert (root.attributes or {})[semconv.GEN_AI_AGENT_NAME] == "researcher"
+
+
+def test_an_agent_span_names_the_provider_of_its_model(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
+    from langchain.agents import create_agent
+
+    agent = create_agent(
+        fake_chat(calls(("add", {"a": 2, "b": 2}, "c1")), "4"), tools=[add], name="calculator"
+    )
+    agent.invoke({"messages": [("user", "2+2?")]}, config={"callbacks": [handler]})
+    [root] = telemetry.by_operation("invoke_agent")
+    [chat, *_] = telemetry.by_operation("chat")
+    provider = (chat.attributes or {})[semconv.GEN_AI_PROVIDER_NAME]
+    assert (root.attributes or {})[semconv.GEN_AI_PROVIDER_NAME] == provider
 
 
 def test_failing_tool_is_an_error_span(telemetry: Telemetry, handler: CallbackHandler) -> None:

@@ -181,3 +181,25 @@ async def test_agent_workflow_is_one_invoke_agent_span_with_its_agents_calls(
         "  execute_tool add",
         "  chat fake-tools",
     ]
+
+
+async def test_a_tool_result_is_the_tools_output_not_its_wrapper(
+    telemetry: Telemetry, instrument: Instrument
+) -> None:
+    instrument(capture_content=True)
+    await _agent(FunctionTool.from_defaults(add), streaming=False).run("What is 2 + 3?")
+    tool = attrs(only(telemetry, "execute_tool"))
+    assert tool["gen_ai.tool.call.result"] == "5"
+    assert tool["gen_ai.tool.call.arguments"] == '{"a":2,"b":3}'
+
+
+async def test_an_agent_span_names_the_provider_of_its_model(
+    telemetry: Telemetry, instrument: Instrument
+) -> None:
+    instrument()
+    await _agent(FunctionTool.from_defaults(add), streaming=False).run("What is 2 + 3?")
+    chat = attrs(telemetry.by_operation("chat")[0])
+    assert (
+        attrs(only(telemetry, "invoke_agent"))["gen_ai.provider.name"]
+        == chat["gen_ai.provider.name"]
+    )

@@ -80,8 +80,9 @@ class CallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         """A chain, graph or graph node started."""
-        name = kwargs.get("name") or (serialized or {}).get("name") or "chain"
-        if translate.is_agent_root(name, metadata):
+        given = kwargs.get("name") or (serialized or {}).get("name")
+        name = translate.run_name(given)
+        if translate.is_agent_root(given, metadata):
             record = AgentStart(name=name, input=inputs)
             self._start(run_id, parent_run_id, record, metadata, tags)
         elif parent_run_id is None:
@@ -94,8 +95,10 @@ class CallbackHandler(BaseCallbackHandler):
         if prompt is not None:
             self.recorder.use_prompt(run_id, *prompt)
         if parent_run_id is not None and translate.is_prebuilt_agent_node(metadata, tags):
-            graph = (metadata or {}).get("lc_agent_name") or "LangGraph"
-            self.recorder.promote(parent_run_id, AgentStart(name=str(graph)))
+            # The agent's name: create_agent's, else the graph's (create_react_agent(name=)),
+            # which the recorder keeps when this one is empty.
+            graph = translate.run_name((metadata or {}).get("lc_agent_name"))
+            self.recorder.promote(parent_run_id, AgentStart(name=graph))
 
     @never_raise
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:

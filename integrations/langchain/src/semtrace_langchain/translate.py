@@ -330,6 +330,17 @@ def tool_output(output: Any) -> Any:
     return content if content is not None else output
 
 
+#: Names LangChain gives a run the user did not name: no name is recorded for them.
+_DEFAULT_NAMES: Final = frozenset({"LangGraph"})
+
+
+def run_name(name: Any) -> str:
+    """The name a user gave a chain or graph; empty for none, or for LangGraph's default."""
+    if not isinstance(name, str) or name in _DEFAULT_NAMES:
+        return ""
+    return name
+
+
 def is_agent_root(name: str | None, metadata: Mapping[str, Any] | None) -> bool:
     """The root run of a ``langchain.agents.create_agent`` agent."""
     agent = (metadata or {}).get("lc_agent_name")

@@ -548,11 +548,15 @@ def engine_start(instance: Any, bound_args: Any) -> records.WorkflowStart:
 
 
 def output(value: Any) -> Any:
-    """What a run returned, as text where LlamaIndex wraps text in an object."""
+    """What a run returned, as text where LlamaIndex wraps text in an object.
+
+    A tool's ``ToolCallResult`` gives its tool's own output (``raw_output``), never the
+    wrapper's ``repr``.
+    """
     for _ in range(4):  # StopEvent -> AgentOutput -> ChatMessage -> str
         if value is None or isinstance(value, (str, int, float, bool, list, dict)):
             return value
-        for attr in ("result", "response", "content"):
+        for attr in ("result", "response", "tool_output", "raw_output", "content"):
             inner = getattr(value, attr, None)
             if inner is not None and not callable(inner):
                 value = inner

@@ -144,6 +144,9 @@ class AgentStart:
     id: str | None = None
     description: str | None = None
     input: Any = None
+    #: ``gen_ai.provider.name``: the provider of the agent's model, when known at start;
+    #: otherwise the recorder takes it from the agent's first model call.
+    provider: str | None = None
 
 
 @dataclass(slots=True)

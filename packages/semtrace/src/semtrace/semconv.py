@@ -95,8 +95,14 @@ EVENT_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
 EVENT_INFERENCE_DETAILS: Final = "gen_ai.client.inference.operation.details"
 METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
 METRIC_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"
+METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"
+METRIC_TIME_PER_OUTPUT_CHUNK: Final = "gen_ai.client.operation.time_per_output_chunk"
 # Bucket advice from the conventions: powers of 4 up to 4**13 tokens, doubling seconds.
 TOKEN_USAGE_BUCKETS: Final = tuple(float(4**i) for i in range(14))
+# Between two chunks of a stream: from 10 ms to 2.5 s, as the conventions advise.
+CHUNK_BUCKETS: Final = (
+    0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
+)  # fmt: skip
 DURATION_BUCKETS: Final = (
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 )  # fmt: skip

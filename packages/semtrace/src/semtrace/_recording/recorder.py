@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -200,6 +200,8 @@ class Recorder:
         if attributes:
             open_trace.attributes.update(attributes)
         attrs.update(open_trace.attributes)
+        if isinstance(record, ModelStart) and parent_run is not None:
+            _note_agent_provider(parent_run, record)
         if isinstance(record, ModelStart) and open_trace.prompt is not None:
             prompt_name, prompt_version = open_trace.prompt
             open_trace.prompt = None
@@ -240,11 +242,11 @@ class Recorder:
 
     @never_raise
     def chunk(self, run_id: Hashable) -> None:
-        """Note a streamed chunk; the first one sets ``gen_ai.response.time_to_first_chunk``."""
+        """Note a streamed chunk: the time to the first, and the time between the others."""
         worker.note_activity()
         run = self._runs.get(run_id)
-        if isinstance(run, Run) and run.first_chunk_ns is None:
-            run.first_chunk_ns = time.perf_counter_ns()
+        if isinstance(run, Run):
+            run.note_chunk(time.perf_counter_ns())
 
     @never_raise
     def end(self, run_id: Hashable, record: End | LazyEnd | None = None) -> None:
@@ -271,6 +273,8 @@ class Recorder:
         run = self._runs.pop(run_id)
         if isinstance(run, Run):
             _try("Recorder.cancel", run.span.set_attribute, semconv.SEMTRACE_RUN_CANCELLED, True)
+            if isinstance(run.start, ModelStart):  # the call did not finish: "error" says so
+                _try("Recorder.cancel", run.span.set_attribute, *_ERROR_FINISH)
             self._finish(run, None, None)
 
     @never_raise
@@ -278,6 +282,8 @@ class Recorder:
         """Turn a workflow run into an agent run once the framework reveals it is one."""
         run = self._runs.get(run_id)
         if isinstance(run, Run) and isinstance(run.start, WorkflowStart):
+            if not record.name:  # an agent named by nothing but its graph keeps that name
+                record.name = run.start.name
             name, _, attrs = operation_for(record).describe(record)
             run.span.update_name(name)
             run.span.set_attributes(attrs)
@@ -392,6 +398,19 @@ class Attachment:
 
     context: otel_context.Context
     token: contextvars.Token[otel_context.Context]
+
+
+_ERROR_FINISH: Final = (semconv.GEN_AI_RESPONSE_FINISH_REASONS, ("error",))
+
+
+def _note_agent_provider(agent: Run, record: ModelStart) -> None:
+    """An agent's provider is its model's: known here, at its first model call, if not before."""
+    start = agent.start
+    if isinstance(start, AgentStart) and start.provider is None:
+        provider = bounded_text(record.provider, 256)
+        if provider:
+            start.provider = provider
+            agent.span.set_attribute(semconv.GEN_AI_PROVIDER_NAME, provider)
 
 
 def _try(site: str, fn: Any, *args: Any) -> None:

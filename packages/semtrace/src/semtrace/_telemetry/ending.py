@@ -178,6 +178,20 @@ class Ending:
             metric_attrs = {**metric_attrs, semconv.ERROR_TYPE: _error_type(ended.error)}
         self._instruments.operation_duration.record(ended.duration_s, metric_attrs)
 
+    def _streaming(self, ended: Ended) -> None:
+        """Time to the first chunk, and the time per chunk after it, of a streamed call."""
+        run = ended.run
+        if not ended.operation.calls_model or run.first_chunk_ns is None:
+            return
+        metric_attrs = ended.metric_attrs
+        if ended.error is not None:
+            metric_attrs = {**metric_attrs, semconv.ERROR_TYPE: _error_type(ended.error)}
+        first = (run.first_chunk_ns - run.started_ns) / 1e9
+        self._instruments.time_to_first_chunk.record(first, metric_attrs)
+        per_chunk = self._instruments.time_per_output_chunk
+        for gap in run.chunk_gaps or ():
+            per_chunk.record(gap / 1e9, metric_attrs)
+
     def _signals(self, ended: Ended) -> None:
         """The built-in signals of a retrieval or a model call, and the user's evaluators."""
         run, record = ended.run, ended.record
@@ -252,9 +266,15 @@ class Ending:
             self._record_evaluation(run, evaluation, ended.attrs, operation, response_id, event)
 
     def _error_type(self, ended: Ended) -> None:
-        """``error.type`` of a failed run (its status and exception are set by the caller)."""
-        if ended.error is not None:
-            ended.attrs[semconv.ERROR_TYPE] = _error_type(ended.error)
+        """``error.type`` of a failed run, and a failed model call's finish reason ``error``.
+
+        Its status and exception event are set on the caller's thread.
+        """
+        if ended.error is None:
+            return
+        ended.attrs[semconv.ERROR_TYPE] = _error_type(ended.error)
+        if isinstance(ended.run.start, ModelStart):  # the call did not finish: "error" says so
+            ended.attrs.setdefault(semconv.GEN_AI_RESPONSE_FINISH_REASONS, ["error"])
 
     def _set_attributes(self, ended: Ended) -> None:
         """Everything the steps gathered, in one call on the span."""
@@ -269,6 +289,7 @@ class Ending:
         ("metric attributes", _metric_attributes),
         ("usage", _usage),
         ("duration", _duration),
+        ("streaming", _streaming),
         ("signals", _signals),
         ("checks", _checks),
         ("error type", _error_type),

@@ -54,6 +54,20 @@ class Instruments:
             "GenAI operation duration.",
             semconv.DURATION_BUCKETS,
         )
+        self.time_to_first_chunk = _histogram(
+            meter,
+            semconv.METRIC_TIME_TO_FIRST_CHUNK,
+            "s",
+            "Time to receive the first chunk of a streamed response.",
+            semconv.DURATION_BUCKETS,
+        )
+        self.time_per_output_chunk = _histogram(
+            meter,
+            semconv.METRIC_TIME_PER_OUTPUT_CHUNK,
+            "s",
+            "Time between consecutive chunks of a streamed response, after the first.",
+            semconv.CHUNK_BUCKETS,
+        )
         self.cost = meter.create_counter(
             semconv.METRIC_COST,
             unit="{currency}",

@@ -135,10 +135,8 @@ class Workflow(Operation[WorkflowStart]):
 
     def describe(self, start: WorkflowStart) -> tuple[str, SpanKind, Attributes]:
         """``invoke_workflow {name}``."""
-        attrs: Attributes = {
-            semconv.GEN_AI_OPERATION_NAME: semconv.OP_INVOKE_WORKFLOW,
-            semconv.GEN_AI_WORKFLOW_NAME: text(start.name) or "workflow",
-        }
+        attrs: Attributes = {semconv.GEN_AI_OPERATION_NAME: semconv.OP_INVOKE_WORKFLOW}
+        put(attrs, semconv.GEN_AI_WORKFLOW_NAME, text(start.name))  # none invented
         return named(semconv.OP_INVOKE_WORKFLOW, text(start.name)), SpanKind.INTERNAL, attrs
 
     def question(self, start: WorkflowStart) -> str | None:
@@ -152,11 +150,10 @@ class Agent(Operation[AgentStart]):
     name = semconv.OP_INVOKE_AGENT
 
     def describe(self, start: AgentStart) -> tuple[str, SpanKind, Attributes]:
-        """``invoke_agent {name}``, with the agent's id and description."""
-        attrs: Attributes = {
-            semconv.GEN_AI_OPERATION_NAME: semconv.OP_INVOKE_AGENT,
-            semconv.GEN_AI_AGENT_NAME: text(start.name) or "agent",
-        }
+        """``invoke_agent {name}``, with the agent's id, description and provider."""
+        attrs: Attributes = {semconv.GEN_AI_OPERATION_NAME: semconv.OP_INVOKE_AGENT}
+        put(attrs, semconv.GEN_AI_AGENT_NAME, text(start.name))  # none invented
+        put(attrs, semconv.GEN_AI_PROVIDER_NAME, text(start.provider))
         put(attrs, semconv.GEN_AI_AGENT_ID, text(start.id))
         put(attrs, semconv.GEN_AI_AGENT_DESCRIPTION, text(start.description))
         return named(semconv.OP_INVOKE_AGENT, text(start.name)), SpanKind.INTERNAL, attrs

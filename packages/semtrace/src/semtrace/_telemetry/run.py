@@ -19,6 +19,10 @@ from opentelemetry.util.types import AttributeValue
 from semtrace.quality.checks import TraceChecks
 from semtrace.records import Document, Start
 
+#: Chunk gaps one streamed call keeps for ``gen_ai.client.operation.time_per_output_chunk``
+#: (the points of a longer stream past these are not recorded).
+MAX_CHUNK_GAPS: Final = 4096
+
 #: How much retrieved text a trace keeps for the groundedness check.
 MAX_CONTEXT_CHARS: Final = 40_000
 
@@ -75,3 +79,18 @@ class Run:
     is_root: bool = False
     created: float = field(default_factory=time.monotonic)
     first_chunk_ns: int | None = None
+    last_chunk_ns: int = 0
+    #: nanoseconds between consecutive chunks after the first (at most MAX_CHUNK_GAPS)
+    chunk_gaps: list[int] | None = None
+
+    def note_chunk(self, now_ns: int) -> None:
+        """A streamed chunk arrived: the first one's time, then the gap since the last."""
+        if self.first_chunk_ns is None:
+            self.first_chunk_ns = now_ns
+        else:
+            gaps = self.chunk_gaps
+            if gaps is None:
+                gaps = self.chunk_gaps = []
+            if len(gaps) < MAX_CHUNK_GAPS:  # bounded: a stream of any length keeps these
+                gaps.append(now_ns - self.last_chunk_ns)
+        self.last_chunk_ns = now_ns
