@@ -154,3 +154,30 @@ def test_a_call_that_did_not_stream_records_no_chunk_metrics(telemetry: Telemetr
     recorder.end("call", ModelEnd([Message("assistant", [TextPart("hi")])]))
     assert telemetry.metric_points(semconv.METRIC_TIME_TO_FIRST_CHUNK) == []
     assert telemetry.metric_points(semconv.METRIC_TIME_PER_OUTPUT_CHUNK) == []
+
+
+# --- media ---
+
+
+def test_inline_media_longer_than_the_content_limit_is_left_out_whole() -> None:
+    from semtrace._telemetry.content import ContentPolicy
+    from semtrace.records import MediaPart
+
+    image = MediaPart("image", "image/png", data="A" * 1000)
+    message = Message("user", [TextPart("what is it?"), image])
+    [out] = json.loads(ContentPolicy(max_length=400).messages_json([message]))
+    assert out["parts"][1] == {
+        "type": "blob",
+        "modality": "image",
+        "mime_type": "image/png",
+        "content": "",
+        "omitted_length": 1000,
+    }
+
+
+def test_a_data_url_is_never_a_uri() -> None:
+    from semtrace.normalize import media_part
+
+    part = media_part("image", url="data:image/jpeg;base64,/9j/4AAQ")
+    assert part is not None and part.uri is None
+    assert (part.mime_type, part.data) == ("image/jpeg", "/9j/4AAQ")

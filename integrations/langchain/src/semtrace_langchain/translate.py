@@ -153,7 +153,47 @@ def _content_parts(content: Any) -> list[Part]:
             elif kind in ("reasoning", "thinking"):
                 text = block.get("reasoning") or block.get("thinking") or ""
                 parts.append(records.ReasoningPart(str(text)))
+            else:
+                media = _media(kind, block)
+                if media is not None:
+                    parts.append(media)
     return parts
+
+
+# Content block types that carry a medium, and the medium they carry.
+_MEDIA_KINDS: Final = {
+    "image_url": "image",  # OpenAI's chat format
+    "image": "image",  # LangChain's standard blocks, Anthropic's format
+    "input_audio": "audio",
+    "audio": "audio",
+    "video": "video",
+    "file": "document",
+    "document": "document",
+}
+
+
+def _media(kind: Any, block: Mapping[str, Any]) -> records.MediaPart | None:
+    """An image, audio, video or file block, in any of the shapes LangChain passes on."""
+    modality = _MEDIA_KINDS.get(kind) if isinstance(kind, str) else None
+    if modality is None:
+        return None
+    image_url = block.get("image_url")
+    if isinstance(image_url, Mapping):  # {"type": "image_url", "image_url": {"url": ...}}
+        image_url = image_url.get("url")
+    source = block.get("source")
+    source = source if isinstance(source, Mapping) else {}  # Anthropic's {"source": {...}}
+    data = block.get("base64") or source.get("data")
+    if block.get("source_type") == "base64" or (data is None and "data" in block):
+        data = block.get("data")  # LangChain's v0.3 standard blocks
+    audio = block.get("input_audio")
+    if isinstance(audio, Mapping):  # OpenAI's {"input_audio": {"data", "format"}}
+        data = audio.get("data")
+    url = image_url or block.get("url") or source.get("url")
+    if block.get("source_type") == "url":
+        url = url or block.get("data")
+    mime = block.get("mime_type") or source.get("media_type")
+    file_id = block.get("file_id") or block.get("id") if modality == "document" else None
+    return normalize.media_part(modality, url=url, data=data, mime_type=mime, file_id=file_id)
 
 
 def model_start(

@@ -238,7 +238,31 @@ def _block_part(block: Any) -> Part | None:
         return ToolCallPart(
             str(get(block, "tool_name")), get(block, "tool_call_id"), get(block, "tool_kwargs")
         )
-    return None
+    return _media_block(kind, block)
+
+
+# Block types that carry a medium: (modality, the bytes field, the MIME type field).
+_MEDIA_BLOCKS: Final = {
+    "image": ("image", "image", "image_mimetype"),
+    "audio": ("audio", "audio", None),
+    "document": ("document", "data", "document_mimetype"),
+}
+
+
+def _media_block(kind: Any, block: Any) -> records.MediaPart | None:
+    """An ``ImageBlock``, ``AudioBlock`` or ``DocumentBlock``: by URL, path or bytes."""
+    spec = _MEDIA_BLOCKS.get(kind) if isinstance(kind, str) else None
+    if spec is None:
+        return None
+    modality, data_field, mime_field = spec
+    url = get(block, "url")
+    path = get(block, "path")
+    mime = get(block, mime_field) if mime_field else None
+    if mime is None and kind == "audio" and get(block, "format"):
+        mime = f"audio/{get(block, 'format')}"
+    data = get(block, data_field)
+    reference = str(url) if url else (f"file://{path}" if path and data is None else None)
+    return normalize.media_part(modality, url=reference, data=data, mime_type=mime)
 
 
 def message(msg: Any) -> Message:

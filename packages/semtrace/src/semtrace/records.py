@@ -62,7 +62,23 @@ class ToolCallResponsePart:
     id: str | None = None
 
 
-Part = TextPart | ReasoningPart | ToolCallPart | ToolCallResponsePart
+@dataclass(slots=True)
+class MediaPart:
+    """An image, audio clip, video or document: by URI, as inline data, or as a file id.
+
+    Written as the conventions' ``uri``, ``blob`` or ``file`` part. Inline ``data`` is
+    base64 text; tiktoken does not count any of these.
+    """
+
+    #: ``image``, ``audio``, ``video`` or ``document``
+    modality: str
+    mime_type: str | None = None
+    uri: str | None = None
+    data: str | None = None
+    file_id: str | None = None
+
+
+Part = TextPart | ReasoningPart | ToolCallPart | ToolCallResponsePart | MediaPart
 Role = str  # "system" | "user" | "assistant" | "tool" | anything a framework invents
 
 

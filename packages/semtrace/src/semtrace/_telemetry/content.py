@@ -25,6 +25,7 @@ from typing import Any, Final
 from semtrace.config import Redactor
 from semtrace.records import (
     Document,
+    MediaPart,
     Message,
     Part,
     ReasoningPart,
@@ -168,7 +169,27 @@ class ContentPolicy:
                 "id": part.id,
                 "response": self._plain(part.response, budget, 0, set()),
             }
+        if isinstance(part, MediaPart):
+            return self._media(part, budget)
         return {"type": "unknown"}
+
+    def _media(self, part: MediaPart, budget: int) -> dict[str, Any]:
+        """A ``uri``, ``file`` or ``blob`` part; inline data only when it fits whole.
+
+        Base64 cut short would be no image at all: data longer than the per-string budget
+        (at most ``max_content_length``) is left out, and the part says how long it was.
+        """
+        out: dict[str, Any] = {"modality": part.modality}
+        if part.mime_type:
+            out["mime_type"] = part.mime_type
+        if part.uri:
+            return {"type": "uri", **out, "uri": self._cut(self._redact(part.uri), budget)}
+        if part.file_id:
+            return {"type": "file", **out, "file_id": part.file_id}
+        data = part.data or ""
+        if len(data) <= budget:
+            return {"type": "blob", **out, "content": data}
+        return {"type": "blob", **out, "content": "", "omitted_length": len(data)}
 
     def _plain(self, value: Any, budget: int, depth: int, seen: set[int]) -> Any:
         """Turn any value into JSON-safe data: strings redacted and cut, cycles broken."""

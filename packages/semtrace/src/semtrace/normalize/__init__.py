@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from semtrace.normalize._access import class_has, is_mapping_class
 from semtrace.normalize.finish import finish_reason, finish_reason_of
+from semtrace.normalize.media import media_part
 from semtrace.normalize.names import provider_name
 from semtrace.normalize.params import request_params
 from semtrace.normalize.response import response_id, response_model
@@ -36,6 +37,7 @@ __all__ = [
     "finish_reason",
     "finish_reason_of",
     "is_mapping_class",
+    "media_part",
     "provider_name",
     "region_of",
     "request_params",
