@@ -181,3 +181,11 @@ def test_a_data_url_is_never_a_uri() -> None:
     part = media_part("image", url="data:image/jpeg;base64,/9j/4AAQ")
     assert part is not None and part.uri is None
     assert (part.mime_type, part.data) == ("image/jpeg", "/9j/4AAQ")
+
+
+def test_tool_call_arguments_sent_as_json_text_are_written_as_an_object() -> None:
+    from semtrace._telemetry.content import ContentPolicy
+
+    call = ToolCallPart("add", "c1", '{"a": 1, "b": 2}')
+    [out] = json.loads(ContentPolicy().messages_json([Message("assistant", [call])]))
+    assert out["parts"][0]["arguments"] == {"a": 1, "b": 2}

@@ -57,12 +57,17 @@ def _one_botocore_loader() -> Iterator[None]:
 
 @pytest.fixture
 def lc(telemetry: Telemetry) -> Any:
-    """A LangChain callback handler with the test prices and no tiktoken fallback."""
+    """A LangChain callback handler with the test prices and no tiktoken fallback.
+
+    Content is captured: every provider's messages are checked against the GenAI
+    content schemas (the ``telemetry`` fixture).
+    """
     from semtrace_langchain import CallbackHandler
 
     return CallbackHandler(
         tracer_provider=telemetry.tracer_provider,
         meter_provider=telemetry.meter_provider,
+        capture_content=True,
         count_tokens=False,
         prices=PRICES,
     )
@@ -70,13 +75,14 @@ def lc(telemetry: Telemetry) -> Any:
 
 @pytest.fixture
 def li(telemetry: Telemetry) -> Iterator[Callable[[], None]]:
-    """LlamaIndex instrumented with the test prices and no tiktoken fallback."""
+    """LlamaIndex instrumented with the test prices and no tiktoken fallback; content captured."""
     from semtrace_llamaindex import LlamaIndexInstrumentor
 
     instrumentor = LlamaIndexInstrumentor()
     instrumentor.instrument(
         tracer_provider=telemetry.tracer_provider,
         meter_provider=telemetry.meter_provider,
+        capture_content=True,
         count_tokens=False,
         prices=PRICES,
     )

@@ -41,7 +41,7 @@ from semtrace._recording.runs import RunTable, Skipped
 from semtrace._telemetry.content import bounded_text
 from semtrace._telemetry.ending import Ending, mark_failed
 from semtrace._telemetry.metrics import Instruments
-from semtrace._telemetry.operations import operation_for
+from semtrace._telemetry.operations import Operation, operation_for
 from semtrace._telemetry.run import OpenTrace, Run
 from semtrace.config import Settings
 from semtrace.cost import PriceTable
@@ -143,13 +143,18 @@ class Recorder:
             return
         worker.note_activity()
         parent_run, open_trace = self._parent(parent_id)
-        dropped = self._drop and operation_for(record).operation_name(record) in self._drop
-        if dropped or instrumentation_suppressed():
+        try:
+            operation = operation_for(record)
+            dropped = self._drop and operation.operation_name(record) in self._drop
+        except Exception:
+            operation, dropped = None, True  # not a start record: counted, then skipped
+            record_fault("Recorder.start")
+        if dropped or operation is None or instrumentation_suppressed():
             self._add(run_id, Skipped(parent_run, open_trace))
             return
         try:
             span, parent_context, open_trace = self._open_span(
-                record, parent_run, open_trace, start_time_ns, attributes
+                record, operation, parent_run, open_trace, start_time_ns, attributes
             )
         except Exception:
             # No span: its children still attach to the nearest recorded ancestor.
@@ -178,11 +183,12 @@ class Recorder:
                 self._tracer,
                 self._instruments.feedback_score,
             )
-        _try("Recorder.start content", self._after_start, run)
+        _try("Recorder.start content", self._after_start, run, operation)
 
     def _open_span(
         self,
         record: Start,
+        operation: Operation[Any],
         parent_run: Run | None,
         open_trace: OpenTrace | None,
         start_time_ns: int | None,
@@ -191,7 +197,7 @@ class Recorder:
         parent_context = (
             parent_run.otel_context if parent_run is not None else otel_context.get_current()
         )
-        name, kind, attrs = operation_for(record).describe(record)
+        name, kind, attrs = operation.describe(record)
         if open_trace is None:
             # A new trace: the caller's semtrace.context() applies to all of it.
             open_trace = OpenTrace(attributes=dict(callcontext.current()))
@@ -213,8 +219,8 @@ class Recorder:
         )
         return span, parent_context, open_trace
 
-    def _after_start(self, run: Run) -> None:
-        record, operation = run.start, operation_for(run.start)
+    def _after_start(self, run: Run, operation: Operation[Any]) -> None:
+        record = run.start
         if run.recording and self._policy is not None and self.settings.capture.on_span:
             run.span.set_attributes(operation.content_at_start(record, self._policy))
         if run.trace.question is None:

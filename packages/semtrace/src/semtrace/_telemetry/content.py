@@ -161,7 +161,7 @@ class ContentPolicy:
                 "type": "tool_call",
                 "id": part.id,
                 "name": part.name,
-                "arguments": self._plain(part.arguments, budget, 0, set()),
+                "arguments": self._plain(_structured(part.arguments), budget, 0, set()),
             }
         if isinstance(part, ToolCallResponsePart):
             return {
@@ -255,6 +255,16 @@ def safe_str(value: Any) -> str:
         return value if isinstance(value, str) else str(value)
     except Exception:
         return f"<unprintable {type(value).__name__}>"
+
+
+def _structured(arguments: Any) -> Any:
+    """Tool call arguments as an object: providers send them as JSON text."""
+    if isinstance(arguments, str) and arguments[:1] in ("{", "["):
+        try:
+            return json.loads(arguments)
+        except ValueError:
+            return arguments  # not JSON after all: kept as the text it is
+    return arguments
 
 
 def _document(doc_id: Any, score: Any, content: str) -> dict[str, Any]:

@@ -281,7 +281,7 @@ class Ending:
         if ended.attrs:
             ended.run.span.set_attributes(ended.attrs)
 
-    #: The end of a run: (name, step) in order. A fault in one is counted under
+    #: The end of a model call: (name, step) in order. A fault in one is counted under
     #: ``Recorder.end {name}`` and loses only what that step writes.
     STEPS: Final = (
         ("request", _request),
@@ -294,6 +294,13 @@ class Ending:
         ("checks", _checks),
         ("error type", _error_type),
         ("set_attributes", _set_attributes),
+    )
+    #: The end of any other run: the same, without what only a model call has (request
+    #: parameters, usage, cost and the client metrics).
+    RUN_STEPS: Final = tuple(
+        (name, step)
+        for name, step in STEPS
+        if name not in ("request", "metric attributes", "usage", "duration", "streaming")
     )
 
     # --- ending a run ---
@@ -318,7 +325,7 @@ class Ending:
             return  # ended, with its counts, once the encoding is ready
         ended = Ended(run, operation, record, error, duration_s)
         try:
-            for name, step in self.STEPS:
+            for name, step in self.STEPS if operation.calls_model else self.RUN_STEPS:
                 try:  # inline, not _try: one frame less per step, on every run
                     step(self, ended)
                 except Exception:
