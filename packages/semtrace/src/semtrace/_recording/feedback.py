@@ -39,6 +39,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
+from semtrace._telemetry.content import bounded_text, cut, safe_str, valid_utf8
 from semtrace.safety import never_raise, record_fault
 
 MAX_RUN_IDS: Final = 10_000
@@ -202,22 +203,25 @@ def _record(
         semconv.GEN_AI_EVALUATION_NAME: semconv.EVALUATION_USER_FEEDBACK,
         semconv.GEN_AI_EVALUATION_SCORE_VALUE: score,
     }
+    label = bounded_text(label, _MAX_LABEL_CHARS) if label else None
     if label:
-        details[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = str(label)[:_MAX_LABEL_CHARS]
+        details[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = label
     span = sink.tracer.start_span(
         f"feedback {semconv.EVALUATION_USER_FEEDBACK}",
         context=ctx,
         attributes={**details, semconv.SEMTRACE_FEEDBACK_SPAN_ID: ref.span_id_hex},
     )
     if comment:
-        details[semconv.GEN_AI_EVALUATION_EXPLANATION] = str(comment)[:_MAX_COMMENT_CHARS]
+        details[semconv.GEN_AI_EVALUATION_EXPLANATION] = valid_utf8(
+            cut(safe_str(comment), _MAX_COMMENT_CHARS)
+        )
     span.add_event(semconv.EVENT_EVALUATION_RESULT, details)
     span.end()
     if sink.histogram is not None:
         try:
             metric_attrs = {semconv.GEN_AI_EVALUATION_NAME: semconv.EVALUATION_USER_FEEDBACK}
             if label:
-                metric_attrs[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = str(label)[:_MAX_LABEL_CHARS]
+                metric_attrs[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = label
             sink.histogram.record(score, metric_attrs)
         except Exception:
             record_fault("feedback metric")
