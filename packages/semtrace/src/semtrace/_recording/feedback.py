@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import re
 import threading
 import uuid
 from collections import OrderedDict
@@ -43,6 +44,7 @@ from semtrace._telemetry.content import bounded_text, cut, safe_str, valid_utf8
 from semtrace.safety import never_raise, record_fault
 
 MAX_RUN_IDS: Final = 10_000
+_HEX_ID: Final = re.compile(r"[0-9a-fA-F]{1,32}")
 _MAX_LABEL_CHARS: Final = 64
 _MAX_COMMENT_CHARS: Final = 2_000
 
@@ -158,16 +160,32 @@ def feedback(
         comment: Free text; recorded as the event's explanation (you chose to pass it).
 
     Returns:
-        Whether the feedback was recorded (False for an unknown run id or a bad score).
+        Whether the feedback was recorded: False for an unknown run id, a bad score, or
+        ids that name no span (zero, as apps log them while no span is active; not hex;
+        out of range).
     """
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
         return False
     ref, sink = _resolve(target)
-    if ref is None:
+    if ref is None or not _names_a_span(ref):
         return False
     sink = sink or _default or _Sink(trace.get_tracer("semtrace"), None)
     _record(ref, sink, float(score), label, comment)
     return True
+
+
+def _names_a_span(ref: TraceRef) -> bool:
+    """Ids a span can have: a non-zero 128-bit trace id and a non-zero 64-bit span id.
+
+    A feedback span under anything else would start a new, unrelated trace.
+    """
+    trace_id, span_id = ref
+    return (
+        type(trace_id) is int
+        and type(span_id) is int
+        and 0 < trace_id < 2**128
+        and 0 < span_id < 2**64
+    )
 
 
 def _resolve(target: Any) -> tuple[TraceRef | None, _Sink | None]:
@@ -176,6 +194,8 @@ def _resolve(target: Any) -> tuple[TraceRef | None, _Sink | None]:
     if isinstance(target, tuple) and len(target) == 2:
         trace_id, span_id = target
         if isinstance(trace_id, str) and isinstance(span_id, str):
+            if not (_HEX_ID.fullmatch(trace_id) and _HEX_ID.fullmatch(span_id)):
+                return None, None
             return TraceRef.from_hex(trace_id, span_id), None
         if isinstance(trace_id, int) and isinstance(span_id, int):
             return TraceRef(trace_id, span_id), None
