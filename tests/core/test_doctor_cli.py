@@ -167,6 +167,7 @@ def test_a_header_value_with_an_encoded_newline_is_never_printed(as_json: bool) 
         )
     assert SECRET not in done.stdout and SECRET not in done.stderr, done.stdout + done.stderr
     assert done.returncode == 1, done.stdout  # the exporter cannot send that header
+    assert not received.requests  # nor does the probe try
 
 
 def test_a_header_entry_otel_cannot_parse_is_not_printed_by_its_log_line() -> None:
