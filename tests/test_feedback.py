@@ -25,6 +25,13 @@ def handler(telemetry: Telemetry) -> CallbackHandler:
     )
 
 
+def answer_once(telemetry: Telemetry) -> None:
+    """One traced call (its recorder becomes feedback's default sink), then no spans."""
+    fake_chat("Paris.").invoke("Capital?", config={"callbacks": [handler(telemetry)]})
+    assert telemetry.spans()  # ended (deferred ends waited for)
+    telemetry.clear()
+
+
 def root_of(telemetry: Telemetry) -> ReadableSpan:
     [root] = [s for s in telemetry.spans() if s.parent is None]
     return root
@@ -115,6 +122,51 @@ def test_current_trace_inside_a_tool_names_the_running_trace(telemetry: Telemetr
     assert ref.trace_id == telemetry.span("request").context.trace_id
 
 
+def test_current_trace_inside_a_langchain_tool_names_the_tool_span(telemetry: Telemetry) -> None:
+    seen: list[TraceRef | None] = []
+
+    @tool
+    def lookup(city: str) -> str:
+        """Look a city up."""
+        seen.append(semtrace.current_trace())
+        return city
+
+    lookup.invoke({"city": "Paris"}, config={"callbacks": [handler(telemetry)]})
+    [ref] = seen
+    [span] = telemetry.by_operation("execute_tool")
+    assert ref == TraceRef(span.context.trace_id, span.context.span_id)
+
+
+async def test_current_trace_inside_an_async_langchain_tool_names_the_tool_span(
+    telemetry: Telemetry,
+) -> None:
+    seen: list[TraceRef | None] = []
+
+    @tool
+    async def lookup(city: str) -> str:
+        """Look a city up."""
+        seen.append(semtrace.current_trace())
+        return city
+
+    await lookup.ainvoke({"city": "Paris"}, config={"callbacks": [handler(telemetry)]})
+    [ref] = seen
+    [span] = telemetry.by_operation("execute_tool")
+    assert ref == TraceRef(span.context.trace_id, span.context.span_id)
+
+
+def test_no_span_stays_current_after_a_langchain_tool(telemetry: Telemetry) -> None:
+    from opentelemetry import trace
+
+    @tool
+    def lookup(city: str) -> str:
+        """Look a city up."""
+        return city
+
+    lookup.invoke({"city": "Paris"}, config={"callbacks": [handler(telemetry)]})
+    assert not trace.get_current_span().get_span_context().is_valid
+    assert semtrace.current_trace() is None
+
+
 def test_unknown_run_id_and_bad_scores_are_refused(telemetry: Telemetry) -> None:
     run_id = uuid.uuid4()
     fake_chat("Paris.").invoke(
@@ -124,6 +176,49 @@ def test_unknown_run_id_and_bad_scores_are_refused(telemetry: Telemetry) -> None
     assert semtrace.feedback(run_id, float("nan")) is False
     assert semtrace.feedback(run_id, True) is False  # type: ignore[arg-type]
     assert not [s for s in telemetry.spans() if s.name.startswith("feedback")]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        ("0" * 32, "0" * 16),  # what apps log while no span is active
+        (0, 0),
+        TraceRef(0, 0),
+        ("0" * 32, "1" * 16),  # no trace
+        ("1" * 32, "0" * 16),  # no span
+    ],
+    ids=["hex", "ints", "ref", "zero-trace", "zero-span"],
+)
+def test_feedback_to_zero_ids_is_refused_and_exports_nothing(
+    telemetry: Telemetry, target: Any
+) -> None:
+    answer_once(telemetry)  # its recorder is the default sink
+    assert semtrace.feedback(target, 1.0) is False
+    assert not telemetry.spans()
+    assert not telemetry.metric_points(semconv.METRIC_FEEDBACK_SCORE)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        ("not hex", "0" * 16),
+        ("1" * 33, "1" * 16),  # a trace id is 128 bits
+        ("1" * 32, "1" * 17),  # a span id is 64 bits
+        (2**128, 1),
+        (1, 2**64),
+        (-1, 1),
+        TraceRef(-5, 7),
+        (True, 1),
+    ],
+    ids=["not-hex", "long-trace", "long-span", "big-trace", "big-span", "negative", "ref", "bool"],
+)
+def test_feedback_to_invalid_ids_is_refused_and_exports_nothing(
+    telemetry: Telemetry, target: Any
+) -> None:
+    answer_once(telemetry)
+    assert semtrace.feedback(target, 1.0) is False
+    assert not telemetry.spans()
+    assert not telemetry.metric_points(semconv.METRIC_FEEDBACK_SCORE)
 
 
 def test_run_id_lookup_is_bounded(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch) -> None:

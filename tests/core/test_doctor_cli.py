@@ -10,6 +10,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.core.otlp_servers import http_server
+
 BIN = Path(sys.executable).parent
 IDS = {
     "tracer_provider", "meter_provider", "zero_code", "exporter", "resource", "sampler",
@@ -125,3 +129,52 @@ def test_an_sdk_provider_with_no_exporter_drops_every_span() -> None:
     assert (severity, status) == ("error", 1)
     assert "with no exporter" in summary
     assert "another library or the application (opentelemetry.sdk.trace)" in summary
+
+
+# --- endpoints the exporter cannot send to, and header values (issue 26) ---
+
+SECRET = "s3cr3t-t0ken"
+
+
+def test_an_endpoint_with_a_space_exits_1() -> None:
+    done = _run(
+        [sys.executable, "-m", "semtrace", "doctor", "--json"],
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://collector host:4318",
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert _findings(done)["exporter"]["severity"] == "error"
+
+
+def test_an_http_endpoint_without_a_scheme_exits_1_though_a_receiver_listens() -> None:
+    with http_server() as (port, _):
+        done = _run(
+            [sys.executable, "-m", "semtrace", "doctor", "--json"],
+            OTEL_EXPORTER_OTLP_ENDPOINT=f"127.0.0.1:{port}",
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    exporter = _findings(done)["exporter"]
+    assert exporter["severity"] == "error"
+    assert "http://" in exporter["fix"]
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_a_header_value_with_an_encoded_newline_is_never_printed(as_json: bool) -> None:
+    with http_server() as (port, received):
+        done = _run(
+            [sys.executable, "-m", "semtrace", "doctor", *(["--json"] if as_json else [])],
+            OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}",
+            OTEL_EXPORTER_OTLP_HEADERS=f"authorization=Bearer%20{SECRET}%0Aevil",
+        )
+    assert SECRET not in done.stdout and SECRET not in done.stderr, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout  # the exporter cannot send that header
+    assert not received.requests  # nor does the probe try
+
+
+def test_a_header_entry_otel_cannot_parse_is_not_printed_by_its_log_line() -> None:
+    done = _run(
+        [sys.executable, "-m", "semtrace", "doctor", "--no-probe"],
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318",
+        OTEL_EXPORTER_OTLP_HEADERS=f'x-api-key="{SECRET}"',  # a quote: not key=value
+    )
+    assert SECRET not in done.stdout and SECRET not in done.stderr, done.stdout + done.stderr
+    assert "1 of 1 entries are not `key=value`" in done.stdout

@@ -7,6 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from packaging.requirements import Requirement
 from semtrace.doctor.export import traces_export
 from semtrace.doctor.finding import Severity
@@ -19,6 +22,8 @@ from semtrace.doctor.settings import (
     sampler_finding,
     tokenizer_finding,
 )
+
+from tests.core.otlp_servers import http_server
 
 
 @pytest.fixture(autouse=True)
@@ -89,6 +94,60 @@ def test_header_entries_that_are_not_key_value_are_reported(
     finding = exporter_finding()
     assert finding.severity is Severity.ERROR
     assert "1 of 2 entries" in (finding.fix or "")
+
+
+def _one_span() -> ReadableSpan:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    provider.get_tracer("doctor-test").start_span("probe").end()
+    [span] = memory.get_finished_spans()
+    return span
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "sendable"),
+    [
+        ("http://127.0.0.1:{port}/v1/traces", True),
+        ("127.0.0.1:{port}/v1/traces", False),  # no scheme
+        ("localhost:{port}/v1/traces", False),  # "localhost" read as the scheme
+        ("http://collector host:{port}/v1/traces", False),
+        ("ftp://127.0.0.1:{port}/v1/traces", False),
+        ("http://:{port}/v1/traces", False),  # no host
+    ],
+    ids=["ok", "no-scheme", "host-as-scheme", "space", "ftp", "no-host"],
+)
+def test_the_doctor_fails_exactly_the_http_endpoints_the_exporter_cannot_send_to(
+    monkeypatch: pytest.MonkeyPatch, endpoint: str, sendable: bool
+) -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    with http_server() as (port, _):
+        url = endpoint.format(port=port)
+        exported = OTLPSpanExporter(endpoint=url, timeout=2).export([_one_span()])
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url)
+        finding = exporter_finding()
+    assert (exported is SpanExportResult.SUCCESS) is sendable  # the exporter's own verdict
+    assert (finding.severity is not Severity.ERROR) is sendable, finding
+
+
+def test_a_grpc_endpoint_may_be_host_and_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4317")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+    assert traces_export().endpoint_problem is None
+
+
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+def test_a_header_value_the_exporter_cannot_send_blocks_export_unprinted(
+    monkeypatch: pytest.MonkeyPatch, protocol: str
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20s3cr3t%0D%0Aevil")
+    finding = exporter_finding()
+    assert finding.severity is Severity.ERROR
+    assert "'authorization'" in finding.summary
+    assert "s3cr3t" not in finding.summary + (finding.fix or "") + repr(finding.details)
 
 
 # --- resource, sampler, content ----------------------------------------------------------

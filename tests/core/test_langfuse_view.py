@@ -36,14 +36,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
+import semtrace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from semtrace import Recorder, Settings
 from semtrace.cost import PriceTable
 from semtrace.export.views import ViewExporter
 from semtrace.export.views.langfuse import LangfuseView, usage_details
-from semtrace.records import Usage
+from semtrace.records import Usage, ValueEnd, WorkflowStart
 
 from tests.core.views_pipeline import (
     CHAT_COST,
@@ -398,3 +401,25 @@ def test_without_the_view_a_rerank_is_taken_for_a_generation(
     without_view: dict[str, dict[str, Any]],
 ) -> None:
     assert without_view["rerank rerank-v1"]["type"] == "GENERATION"
+
+
+def test_late_feedback_never_renames_or_retags_its_trace() -> None:
+    """The feedback span's parent is remote, but it is not the trace's root: Langfuse would
+    apply a ``langfuse.trace.*`` attribute of it to the whole trace, however late."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(
+        SimpleSpanProcessor(ViewExporter(exporter, LangfuseView(price_table()), "langfuse"))
+    )
+    settings = Settings(quality_signals=False, background=False)  # the root ends at once
+    recorder = Recorder(settings, tracer_provider=provider)
+    with semtrace.context(tags=["beta"]):
+        recorder.start("wf", None, WorkflowStart(name="rag", input="What is semtrace?"))
+        recorder.end("wf", ValueEnd(output="A tracer."))
+        assert semtrace.feedback("wf", 0.0, label="wrong", comment="Not a tracer.")
+    provider.shutdown()
+    spans = over_otlp(exporter.get_finished_spans())
+    feedback = spans["feedback user_feedback"]["attributes"]
+    assert not [key for key in feedback if key.startswith("langfuse.trace.")]
+    assert langfuse_observation(spans["feedback user_feedback"])["type"] == "EVALUATOR"
+    assert langfuse_observation(spans["invoke_workflow rag"])["traceName"] == "rag"

@@ -32,7 +32,6 @@ from semtrace import CaptureMode, Settings, semconv
 from semtrace.testing import Telemetry
 
 MAX_LENGTH = 256
-MARKER = "…[truncated]"
 #: Content attributes that are always JSON.
 JSON_KEYS = {
     semconv.GEN_AI_INPUT_MESSAGES,
@@ -220,7 +219,7 @@ def check_content(where: str, key: str, value: Any, plain: bool) -> None:
         assert len(value) <= MAX_LENGTH, (where, key, len(value))
         json.loads(value)
     elif key in VALUE_KEYS or key in TEXT_KEYS:
-        assert len(value) <= MAX_LENGTH + len(MARKER), (where, key, len(value))
+        assert len(value) <= MAX_LENGTH, (where, key, len(value))
 
 
 def check_spans(telemetry: Telemetry, plain: set[tuple[str, str]]) -> None:
@@ -237,7 +236,7 @@ def check_spans(telemetry: Telemetry, plain: set[tuple[str, str]]) -> None:
                 op = str((span.attributes or {}).get(semconv.GEN_AI_OPERATION_NAME))
                 check_content(where, key, value, plain=(op, key) in plain or ("*", key) in plain)
             elif isinstance(value, str):
-                assert len(value) <= MAX_LENGTH + len(MARKER) or key in _LONG_OK, (key, len(value))
+                assert len(value) <= MAX_LENGTH or key in _LONG_OK, (key, len(value))
         if span.status.description is not None:
             assert len(span.status.description) <= 1024
             span.status.description.encode("utf-8")
@@ -246,10 +245,19 @@ def check_spans(telemetry: Telemetry, plain: set[tuple[str, str]]) -> None:
                 check_value(f"{where}/{event.name}", key, value)
                 if event.name != "exception" and key in JSON_KEYS | VALUE_KEYS:
                     check_content(where, key, value, plain=False)
+                if isinstance(value, str):
+                    limit = EVENT_LIMITS.get(key, MAX_LENGTH)
+                    assert len(value) <= limit, (where, event.name, key, len(value))
 
 
 #: Non-content string attributes allowed past the content limit: none.
 _LONG_OK: frozenset[str] = frozenset()
+#: The documented limits of the event strings that are not content.
+EVENT_LIMITS = {
+    "exception.message": 4096,
+    "exception.stacktrace": 16384,
+    semconv.GEN_AI_EVALUATION_EXPLANATION: 2000,
+}
 
 
 # --- LangChain ---

@@ -11,11 +11,15 @@ The wrappers are inert unless a semtrace handler is among the run's handlers.
 Streaming calls (``_stream``/``_astream``) are not wrapped: a generator cannot hold a
 context across its yields without leaking it into the caller.
 
-Retrievers are different: their run id is made inside ``BaseRetriever.invoke``, after any
-wrapper could see it, and subclasses override the method that does the I/O. So the
-wrapper around ``invoke``/``ainvoke`` only opens a slot (a ContextVar); the handler's
-``on_retriever_start``, called inline in that same context, attaches the retrieval span
-into it (:func:`attach_retrieval`), and the wrapper detaches it in its own ``finally``.
+Retrievers and tools are different: their run id is made inside ``BaseRetriever.invoke``
+and ``BaseTool.run``, after any wrapper could see it, and subclasses override the method
+that does the work. So the wrapper around ``invoke``/``ainvoke`` (``run``/``arun``) only
+opens a slot (a ContextVar); the handler's ``on_retriever_start`` (``on_tool_start``),
+called inline in that same context, attaches the run's span into it
+(:func:`attach_in_slot`), and the wrapper detaches it in its own ``finally``. The tool's
+function then runs with its span current (LangChain runs it in a copy of the context
+taken after the start callback): ``semtrace.current_trace()`` names it, and what the tool
+calls nests under it.
 
 Callbacks never see the model object, so what only it knows (its base URL for
 ``server.address``, parameters kept on the object such as ``ChatOllama(num_predict=...)``)
@@ -40,9 +44,11 @@ _TARGETS = (
     ("langchain_core.language_models.llms", "BaseLLM", "_generate_helper", False),
     ("langchain_core.language_models.llms", "BaseLLM", "_agenerate_helper", True),
 )
-_RETRIEVER_TARGETS = (
+_SLOT_TARGETS = (
     ("langchain_core.retrievers", "BaseRetriever", "invoke", False),
     ("langchain_core.retrievers", "BaseRetriever", "ainvoke", True),
+    ("langchain_core.tools.base", "BaseTool", "run", False),
+    ("langchain_core.tools.base", "BaseTool", "arun", True),
 )
 # Called by every model entry point (invoke, stream, generate, their async forms) right
 # before the start callback; providers override ``_get_ls_params``, not this.
@@ -54,9 +60,10 @@ _lock = threading.Lock()
 _installed = False
 # Model targets whose module was not imported when the context was installed.
 _late: list[tuple[str, str, str, bool]] = []
-# The innermost retriever call in flight here: where on_retriever_start puts its attachment.
-_retrieval_slot: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
-    "semtrace_retrieval_slot", default=None
+# The innermost retriever or tool call in flight here: where its start callback puts its
+# attachment.
+_slot: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "semtrace_run_slot", default=None
 )
 
 
@@ -109,9 +116,9 @@ def _note_model(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict
     return result
 
 
-def attach_retrieval(recorder: Recorder, run_id: Any) -> None:
-    """From ``on_retriever_start``: make the retrieval span current until its call returns."""
-    slot = _retrieval_slot.get()
+def attach_in_slot(recorder: Recorder, run_id: Any) -> None:
+    """From ``on_retriever_start``/``on_tool_start``: the run's span current until it returns."""
+    slot = _slot.get()
     if slot is not None and not slot:
         slot.append((recorder, recorder.attach(run_id)))
 
@@ -120,27 +127,25 @@ def _close_slot(slot: list[Any], token: contextvars.Token[list[Any] | None]) -> 
     try:
         for recorder, attachment in slot:
             recorder.detach(attachment)
-        _retrieval_slot.reset(token)
+        _slot.reset(token)
     except Exception:
-        record_fault("semtrace_langchain.execution retriever exit")
+        record_fault("semtrace_langchain.execution slot exit")
 
 
-def _retriever_sync(
-    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+def _slot_sync(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     slot: list[Any] = []
-    token = _retrieval_slot.set(slot)
+    token = _slot.set(slot)
     try:
         return wrapped(*args, **kwargs)
     finally:
         _close_slot(slot, token)
 
 
-async def _retriever_async(
+async def _slot_async(
     wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     slot: list[Any] = []
-    token = _retrieval_slot.set(slot)
+    token = _slot.set(slot)
     try:
         return await wrapped(*args, **kwargs)
     finally:
@@ -227,8 +232,8 @@ def install_execution_context() -> None:
                 # a handler pay for it (BaseLLM's module pulls in tenacity, ~50 ms cold).
                 # Its start callback wraps it, before the method is looked up.
                 _late.append(target)
-        for module, cls, method, is_async in _RETRIEVER_TARGETS:
-            wrapper = _retriever_async if is_async else _retriever_sync
+        for module, cls, method, is_async in _SLOT_TARGETS:
+            wrapper = _slot_async if is_async else _slot_sync
             try:
                 wrap_function_wrapper(module, f"{cls}.{method}", wrapper)
             except (ImportError, AttributeError):
@@ -274,7 +279,7 @@ def uninstall_execution_context() -> None:
         # Imported here: opentelemetry.instrumentation.utils costs an import nobody else needs.
         from opentelemetry.instrumentation.utils import unwrap
 
-        targets = [(m, c, f) for m, c, f, _ in (*_TARGETS, *_RETRIEVER_TARGETS)]
+        targets = [(m, c, f) for m, c, f, _ in (*_TARGETS, *_SLOT_TARGETS)]
         for module, cls, method in (*targets, *_model_targets()):
             try:
                 unwrap(getattr(importlib.import_module(module), cls), method)

@@ -31,7 +31,7 @@ from semtrace.integration import (
 
 from semtrace_langchain import structured, translate
 from semtrace_langchain.execution import (
-    attach_retrieval,
+    attach_in_slot,
     install_execution_context,
     install_late_targets,
     take_model_facts,
@@ -198,7 +198,7 @@ class CallbackHandler(BaseCallbackHandler):
         name = kwargs.get("name") or (serialized or {}).get("name")
         record = translate.retrieval_start(query, name, metadata)
         self._start(run_id, parent_run_id, record, metadata, tags)
-        attach_retrieval(self.recorder, run_id)
+        attach_in_slot(self.recorder, run_id)
 
     @never_raise
     def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
@@ -229,6 +229,7 @@ class CallbackHandler(BaseCallbackHandler):
         """A tool started."""
         record = translate.tool_start(serialized, input_str, kwargs)
         self._start(run_id, parent_run_id, record, metadata, tags)
+        attach_in_slot(self.recorder, run_id)
 
     @never_raise
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import re
 import threading
 import uuid
 from collections import OrderedDict
@@ -39,9 +40,11 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
+from semtrace._telemetry.content import bounded_text, cut, safe_str, valid_utf8
 from semtrace.safety import never_raise, record_fault
 
 MAX_RUN_IDS: Final = 10_000
+_HEX_ID: Final = re.compile(r"[0-9a-fA-F]{1,32}")
 _MAX_LABEL_CHARS: Final = 64
 _MAX_COMMENT_CHARS: Final = 2_000
 
@@ -157,16 +160,32 @@ def feedback(
         comment: Free text; recorded as the event's explanation (you chose to pass it).
 
     Returns:
-        Whether the feedback was recorded (False for an unknown run id or a bad score).
+        Whether the feedback was recorded: False for an unknown run id, a bad score, or
+        ids that name no span (zero, as apps log them while no span is active; not hex;
+        out of range).
     """
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
         return False
     ref, sink = _resolve(target)
-    if ref is None:
+    if ref is None or not _names_a_span(ref):
         return False
     sink = sink or _default or _Sink(trace.get_tracer("semtrace"), None)
     _record(ref, sink, float(score), label, comment)
     return True
+
+
+def _names_a_span(ref: TraceRef) -> bool:
+    """Ids a span can have: a non-zero 128-bit trace id and a non-zero 64-bit span id.
+
+    A feedback span under anything else would start a new, unrelated trace.
+    """
+    trace_id, span_id = ref
+    return (
+        type(trace_id) is int
+        and type(span_id) is int
+        and 0 < trace_id < 2**128
+        and 0 < span_id < 2**64
+    )
 
 
 def _resolve(target: Any) -> tuple[TraceRef | None, _Sink | None]:
@@ -175,6 +194,8 @@ def _resolve(target: Any) -> tuple[TraceRef | None, _Sink | None]:
     if isinstance(target, tuple) and len(target) == 2:
         trace_id, span_id = target
         if isinstance(trace_id, str) and isinstance(span_id, str):
+            if not (_HEX_ID.fullmatch(trace_id) and _HEX_ID.fullmatch(span_id)):
+                return None, None
             return TraceRef.from_hex(trace_id, span_id), None
         if isinstance(trace_id, int) and isinstance(span_id, int):
             return TraceRef(trace_id, span_id), None
@@ -202,22 +223,25 @@ def _record(
         semconv.GEN_AI_EVALUATION_NAME: semconv.EVALUATION_USER_FEEDBACK,
         semconv.GEN_AI_EVALUATION_SCORE_VALUE: score,
     }
+    label = bounded_text(label, _MAX_LABEL_CHARS) if label else None
     if label:
-        details[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = str(label)[:_MAX_LABEL_CHARS]
+        details[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = label
     span = sink.tracer.start_span(
         f"feedback {semconv.EVALUATION_USER_FEEDBACK}",
         context=ctx,
         attributes={**details, semconv.SEMTRACE_FEEDBACK_SPAN_ID: ref.span_id_hex},
     )
     if comment:
-        details[semconv.GEN_AI_EVALUATION_EXPLANATION] = str(comment)[:_MAX_COMMENT_CHARS]
+        details[semconv.GEN_AI_EVALUATION_EXPLANATION] = valid_utf8(
+            cut(safe_str(comment), _MAX_COMMENT_CHARS)
+        )
     span.add_event(semconv.EVENT_EVALUATION_RESULT, details)
     span.end()
     if sink.histogram is not None:
         try:
             metric_attrs = {semconv.GEN_AI_EVALUATION_NAME: semconv.EVALUATION_USER_FEEDBACK}
             if label:
-                metric_attrs[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = str(label)[:_MAX_LABEL_CHARS]
+                metric_attrs[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = label
             sink.histogram.record(score, metric_attrs)
         except Exception:
             record_fault("feedback metric")

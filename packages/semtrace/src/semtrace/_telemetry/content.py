@@ -37,7 +37,10 @@ from semtrace.records import (
 
 _MAX_DEPTH: Final = 12
 _MAX_ITEMS: Final = 256
-_TRUNCATED: Final = "…[truncated]"
+#: What ends a cut text; counted in the text's limit.
+TRUNCATED: Final = "…[truncated]"
+#: What stands between the head and the tail of a cut stack trace; counted in its limit.
+_ELIDED: Final = "\n" + TRUNCATED + "\n"
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ class ContentPolicy:
 
     @staticmethod
     def _cut(text: str, budget: int) -> str:
-        return text if len(text) <= budget else text[: max(budget, 0)] + _TRUNCATED
+        return cut(text, budget)
 
     def _fit(self, build: Any) -> str:
         """Serialise ``build(budget)``, halving the per-string budget until it fits."""
@@ -230,6 +233,35 @@ def valid_utf8(text: str) -> str:
         return text
     except UnicodeEncodeError:
         return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def cut(text: str, limit: int) -> str:
+    """``text``, or its head and the :data:`TRUNCATED` marker: at most ``limit`` characters.
+
+    Example:
+        >>> cut("abcdefghijklmnopqrstuvwxyz", 16)
+        'abcd…[truncated]'
+    """
+    if len(text) <= limit:
+        return text
+    if limit <= len(TRUNCATED):
+        return text[: max(limit, 0)]
+    return text[: limit - len(TRUNCATED)] + TRUNCATED
+
+
+def cut_middle(text: str, limit: int) -> str:
+    """``text``, or its head and its tail around a marker line: at most ``limit`` characters.
+
+    For stack traces, whose outermost frames (the head) and innermost frames and
+    exception (the tail) both matter.
+    """
+    if len(text) <= limit:
+        return text
+    if limit <= len(_ELIDED):
+        return text[: max(limit, 0)]
+    keep = limit - len(_ELIDED)
+    head = keep // 2
+    return text[:head] + _ELIDED + text[len(text) - (keep - head) :]
 
 
 def bounded_text(value: Any, limit: int) -> str | None:

@@ -29,7 +29,14 @@ from semtrace._telemetry.attributes import (
     fits_int64,
     usage_attributes,
 )
-from semtrace._telemetry.content import ContentPolicy, bounded_text, safe_str, valid_utf8
+from semtrace._telemetry.content import (
+    ContentPolicy,
+    bounded_text,
+    cut,
+    cut_middle,
+    safe_str,
+    valid_utf8,
+)
 from semtrace._telemetry.metrics import Instruments
 from semtrace._telemetry.operations import Operation, operation_for
 from semtrace._telemetry.run import OpenTrace, Run
@@ -567,24 +574,56 @@ class Ending:
             semconv.GEN_AI_EVALUATION_SCORE_LABEL: ev.label,
         }
         if ev.explanation:
-            details[semconv.GEN_AI_EVALUATION_EXPLANATION] = ev.explanation
+            details[semconv.GEN_AI_EVALUATION_EXPLANATION] = valid_utf8(
+                cut(safe_str(ev.explanation), MAX_EXPLANATION_CHARS)
+            )
         if response_id:
             details[semconv.GEN_AI_RESPONSE_ID] = response_id
         run.span.add_event(semconv.EVENT_EVALUATION_RESULT, details)
 
 
+#: Longest status description of a failed span, marker included.
+MAX_STATUS_CHARS: Final = 1024
+#: Longest ``exception.message``, marker included.
+MAX_EXCEPTION_MESSAGE_CHARS: Final = 4096
+#: Longest ``exception.stacktrace``: its head and its tail, marker line included.
+MAX_STACKTRACE_CHARS: Final = 16384
+#: Longest ``gen_ai.evaluation.explanation`` an evaluator's result gets, marker included.
+MAX_EXPLANATION_CHARS: Final = 2000
+
+
 def mark_failed(span: trace.Span, error: BaseException) -> None:
-    """ERROR status and the exception event of a failed run."""
+    """ERROR status and the exception event of a failed run, each within its limit.
+
+    An error can quote its whole input (a provider refusing a 5 MB prompt): recorded as
+    it is, it would be 5 MB in one event, enough to lose an export batch. The event is
+    the one ``Span.record_exception`` writes, built here: the SDK's would format the
+    whole error (and raise when its ``__str__`` does) before ours replaced it.
+    """
     span.set_status(Status(StatusCode.ERROR, _message(error)))
-    # The SDK would record str(error) as it is; a lone surrogate in it loses the batch.
-    stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    span.record_exception(
-        error,
-        attributes={
-            "exception.message": valid_utf8(safe_str(error)),
-            "exception.stacktrace": valid_utf8(stack),
+    span.add_event(
+        "exception",
+        {
+            "exception.type": bounded_text(_error_type(error), 256) or "",
+            "exception.message": valid_utf8(cut(safe_str(error), MAX_EXCEPTION_MESSAGE_CHARS)),
+            "exception.stacktrace": _stacktrace(error),
         },
     )
+
+
+def _stacktrace(error: BaseException) -> str:
+    """The formatted traceback, within :data:`MAX_STACKTRACE_CHARS`.
+
+    Each piece (a frame, an exception's line) is cut to the message limit first, then
+    the whole keeps its head and its tail.
+    """
+    try:
+        pieces = traceback.format_exception(type(error), error, error.__traceback__)
+    except Exception:
+        return ""
+    limit = MAX_EXCEPTION_MESSAGE_CHARS
+    text = "".join(p if len(p) <= limit else cut(p, limit - 1) + "\n" for p in pieces)
+    return valid_utf8(cut_middle(text, MAX_STACKTRACE_CHARS))
 
 
 def _trace_checks(run: Run) -> checks.TraceChecks:
@@ -631,6 +670,6 @@ def _error_type(error: BaseException) -> str:
 
 def _message(error: BaseException) -> str:
     try:
-        return valid_utf8(f"{type(error).__name__}: {error}"[:1024])
+        return valid_utf8(cut(f"{type(error).__name__}: {error}", MAX_STATUS_CHARS))
     except Exception:
         return type(error).__name__

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from semtrace.doctor.export import traces_export
+from semtrace.doctor.export import TracesExport, scrub, traces_export
 from semtrace.doctor.finding import Finding, Severity
 from semtrace.doctor.otel_providers import (
     meter_provider_finding,
@@ -57,7 +58,31 @@ def diagnose(
         ("duplicates", duplicates_finding),
     ]
     findings = [_run(check_id, check) for check_id, check in checks]
-    return [finding for finding in findings if finding is not None]
+    return [_masked(finding, plan) for finding in findings if finding is not None]
+
+
+def _masked(finding: Finding, plan: TracesExport) -> Finding:
+    """The finding with any header value masked: no check means to print one, and none may."""
+    if not plan.raw_headers:
+        return finding
+    return Finding(
+        finding.id,
+        finding.title,
+        finding.severity,
+        scrub(finding.summary, plan.raw_headers),
+        _scrub_all(finding.details, plan.raw_headers),
+        scrub(finding.fix, plan.raw_headers) if finding.fix else finding.fix,
+    )
+
+
+def _scrub_all(value: Any, headers: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value, headers)
+    if isinstance(value, dict):
+        return {k: _scrub_all(v, headers) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub_all(v, headers) for v in value]
+    return value
 
 
 def _run(check_id: str, check: Callable[[], Finding | None]) -> Finding | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 from typing import Any
 
 from semtrace.config import Settings
-from semtrace.doctor.export import TracesExport, traces_export, unknown_exporters
+from semtrace.doctor.export import TracesExport, scrub, traces_export, unknown_exporters
 from semtrace.doctor.finding import Finding, Severity
 from semtrace.doctor.probe import ProbeResult, probe_grpc, probe_http
 
@@ -80,18 +81,25 @@ def endpoint_finding(timeout: float, plan: TracesExport | None = None) -> Findin
         or plan.protocol not in ("http/protobuf", "grpc")
     ):
         return None
-    try:
-        if plan.protocol == "grpc":
-            result = probe_grpc(plan.endpoint, plan.raw_headers, timeout)
-        else:
-            result = probe_http(plan.endpoint, plan.raw_headers, timeout)
-    except ValueError as exc:  # urllib's verdict on a malformed URL (a bad port, say)
+    fix_endpoint = f"fix {plan.endpoint_variable}: scheme://host:port, e.g. http://localhost:4318"
+    if plan.endpoint_problem is not None:
         result = ProbeResult(
             Severity.ERROR,
             False,
-            f"{plan.endpoint!r} is not a valid endpoint URL ({exc})",
-            fix=f"fix {plan.endpoint_variable}: scheme://host:port, e.g. http://localhost:4318",
+            f"{plan.endpoint!r} is not a valid endpoint URL: {plan.endpoint_problem}; not probed",
+            fix=fix_endpoint,
         )
+    elif plan.unsendable_headers:
+        # Sent as they are, they would fail as the exporter fails; sent without them,
+        # the backend's answer would be about other credentials than the app's.
+        result = ProbeResult(
+            Severity.INFO,
+            False,
+            "not probed: a header value cannot be sent (see Exporter)",
+            fix=f"fix {plan.header_variable}",
+        )
+    else:
+        result = _probe(plan, timeout, fix_endpoint)
     details = {
         "endpoint": plan.endpoint,
         "protocol": plan.protocol,
@@ -102,6 +110,23 @@ def endpoint_finding(timeout: float, plan: TracesExport | None = None) -> Findin
     return Finding(
         "endpoint", "Endpoint probe", result.severity, result.summary, details, result.fix
     )
+
+
+def _probe(plan: TracesExport, timeout: float, fix_endpoint: str) -> ProbeResult:
+    assert plan.endpoint is not None
+    try:
+        if plan.protocol == "grpc":
+            return probe_grpc(plan.endpoint, plan.raw_headers, timeout)
+        return probe_http(plan.endpoint, plan.raw_headers, timeout)
+    except (ValueError, http.client.HTTPException) as exc:
+        # urllib's or http.client's verdict on a malformed URL (a bad port, say); their
+        # message can quote what they refused, so header values are masked out of it.
+        return ProbeResult(
+            Severity.ERROR,
+            False,
+            scrub(f"{plan.endpoint!r} is not a valid endpoint URL ({exc})", plan.raw_headers),
+            fix=fix_endpoint,
+        )
 
 
 def resource_finding() -> Finding:

@@ -18,6 +18,9 @@ Langfuse attribute                          from semtrace's
 ``langfuse.trace.tags``                     ``semtrace.tags``
 ==========================================  ================================================
 
+Evaluation spans (late feedback, background evaluators) never carry a ``langfuse.trace.*``
+attribute: a feedback span's parent is remote, but it is not the trace's root.
+
 ``user.id``, ``session.id`` and ``gen_ai.conversation.id``, which semtrace writes on every
 span of a run, are what Langfuse reads for the trace's user and session already.
 
@@ -123,6 +126,11 @@ class LangfuseView:
         start = _completion_start(span, attrs)
         if start:
             out[OBSERVATION_COMPLETION_START_TIME] = start
+        if _is_evaluation(attrs):
+            # A feedback span's parent is remote, yet it is no root: it joins a trace
+            # long after, and Langfuse would apply its trace-level attributes to the
+            # whole trace (renaming it "feedback user_feedback").
+            return out
         tags = attrs.get(semconv.SEMTRACE_TAGS)
         if tags:
             out[TRACE_TAGS] = [str(t) for t in tags]
@@ -203,6 +211,11 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
+
+
+def _is_evaluation(attrs: Mapping[str, Any]) -> bool:
+    """A feedback or background evaluation span: about a trace, never naming it."""
+    return semconv.GEN_AI_EVALUATION_NAME in attrs or semconv.SEMTRACE_FEEDBACK_SPAN_ID in attrs
 
 
 def _observation_type(attrs: Mapping[str, Any]) -> str | None:
