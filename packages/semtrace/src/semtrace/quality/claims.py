@@ -133,10 +133,15 @@ def check(answer: str, contexts: Sequence[str], question: str = "") -> Findings:
     if not text.strip() or not clipped:
         return Findings(0, 0)
     unsourced, contradicted = _against(text, clipped)
+    if not unsourced:
+        return Findings(0, contradicted) if contradicted else _NOTHING_FOUND
     asked = question[:MAX_QUESTION_CHARS]
     # What the question names is no invention of the answer's either.
     novel = sum(1 for missing in unsourced if not all(_given(m, asked) for m in missing))
     return Findings(novel, contradicted)
+
+
+_NOTHING_FOUND: Final = Findings(0, 0)  # the usual result, built once
 
 
 @lru_cache(maxsize=64)
@@ -162,8 +167,12 @@ def _given(text: str, given: str) -> bool:
     return text in given
 
 
+@lru_cache(maxsize=64)
 def _maybe_specific(text: str) -> bool:
-    """Whether ``text`` may hold a match of ``_SPECIFIC`` (False: it holds none)."""
+    """Whether ``text`` may hold a match of ``_SPECIFIC`` (False: it holds none).
+
+    Cached: an answer is checked against each set of contexts the trace retrieves.
+    """
     if text.isascii():
         # A byte table lookup per character (a str table is a dict lookup per character);
         # searched as str, which CPython searches faster than bytes.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import chain
 from typing import Final
 
 from semtrace.quality.types import Evaluation
@@ -285,13 +286,12 @@ def _latin_language(text: str) -> str | None:
     if len(found) < _MIN_STOPWORDS:
         return None  # too few function words for any language to be clear
     hits = [0] * len(_LANGUAGES)  # per language, how many of its function words occur
-    for word in found:
-        for index in _LANGUAGES_OF[word]:
-            hits[index] += 1
+    for index in chain.from_iterable(map(_LANGUAGES_OF.__getitem__, found)):  # one flat loop
+        hits[index] += 1
     best = max(hits)
     if best < _MIN_STOPWORDS or hits.count(best) > 1:
         return None  # a tie is never a margin
-    second = max((h for h in hits if h != best), default=0)
+    second = max(filter(best.__ne__, hits), default=0)  # the runner-up, found in C
     if best >= second + _MARGIN:
         return _LANGUAGES[hits.index(best)]
     return None

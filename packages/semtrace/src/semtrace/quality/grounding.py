@@ -107,23 +107,26 @@ def find(
         question: The trace's question (its first retrieval's query or its input).
         forced: ``auto`` to guess the kind, or the kind to use.
     """
-    system, user = _texts(messages)
+    system, user, last = _texts(messages)
     prompt = f"{system}\n{user}" if system else user
-    asked = question or _last(messages, "user")
+    # The question is needed only once there is a grounding: most agent steps have none.
     carried = [c for c in retrieved if c[:_PROBE_CHARS].strip() in prompt] if retrieved else []
     if carried:
+        asked = question or last
         kind = SUMMARY if is_instruction(asked) else QA
         return Grounding(kind if forced == AUTO else forced, carried, asked)
     if len(user) >= _MIN_SOURCE_CHARS and is_instruction(user):
-        return Grounding(SUMMARY if forced == AUTO else forced, [prompt], asked)
+        return Grounding(SUMMARY if forced == AUTO else forced, [prompt], question or last)
     if len(system) >= _MIN_KNOWLEDGE_CHARS and _hands_over_knowledge(system):
-        return Grounding(DIALOGUE if forced == AUTO else forced, [system], asked)
+        return Grounding(DIALOGUE if forced == AUTO else forced, [system], question or last)
     if forced != AUTO and len(prompt) >= _MIN_SOURCE_CHARS:
-        return Grounding(forced, [prompt], asked)
+        return Grounding(forced, [prompt], question or last)
     return None
 
 
+@lru_cache(maxsize=64)
 def _hands_over_knowledge(system: str) -> bool:
+    """Whether a system text hands over knowledge (cached: an app's system prompt repeats)."""
     head = system.lower()
     # Every match holds one of these: most system prompts hold none, and skip the regex.
     if not any(word in head for word in _KNOWLEDGE_WORDS):
@@ -131,19 +134,19 @@ def _hands_over_knowledge(system: str) -> bool:
     return _KNOWLEDGE.search(system) is not None
 
 
-def _texts(messages: Sequence[Message]) -> tuple[str, str]:
-    """The text of the system (and developer) messages, and of the user messages."""
+def _texts(messages: Sequence[Message]) -> tuple[str, str, str]:
+    """The system (and developer) messages' text, the user messages', the last user one's.
+
+    In one pass. The last user message is the question when the trace has none.
+    """
     system: list[str] = []
     user: list[str] = []
+    last: list[str] = []
     for message in messages:
-        into = system if message.role in _SYSTEM_ROLES else user if message.role == "user" else None
-        if into is not None:
-            into.extend(p.content for p in message.parts if isinstance(p, TextPart))
-    return "\n".join(system), "\n".join(user)
-
-
-def _last(messages: Sequence[Message], role: str) -> str:
-    for message in reversed(messages):
-        if message.role == role:
-            return "\n".join(p.content for p in message.parts if isinstance(p, TextPart))
-    return ""
+        role = message.role
+        if role == "user":
+            last = [p.content for p in message.parts if isinstance(p, TextPart)]
+            user += last
+        elif role in _SYSTEM_ROLES:
+            system += [p.content for p in message.parts if isinstance(p, TextPart)]
+    return "\n".join(system), "\n".join(user), "\n".join(last)

@@ -287,15 +287,20 @@ def groundedness(answer: str, contexts: Sequence[str], question: str = "", kind:
     if not features:
         return Score(0.0, "no source to check the answer against")
     value = _scaled(model, model.bias + sum(map(operator.mul, model.weights, features)))
+    return Score(_clamp(value), _why(kind, found, claimed))
+
+
+@lru_cache(maxsize=64)
+def _why(kind: str, found: support.Support, claimed: claims.Findings) -> str:
+    """Groundedness's explanation, cached: answers the source fully supports share one."""
     # Counts only: explanations are recorded with content capture off, so no words.
-    why = (
+    return (
         f"{kind}: {round(100 * found.words)}% of words, {round(100 * found.pairs)}% of word"
         f" pairs, {round(100 * found.triples)}% of word triples in the source; weakest"
         f" sentence {round(100 * found.weakest)}% supported; {found.new_words} new content"
         f" word(s), {found.new_names} new name(s), {claimed.novel} identifier(s) or"
         f" number(s) not in the source, {claimed.contradicted} sentence(s) contradicting it"
     )
-    return Score(_clamp(value), why)
 
 
 def groundedness_features(
@@ -322,23 +327,27 @@ def _measured(
     claimed = _NO_CLAIMS
     if not texts:
         return [], found, claimed
-    names = FEATURES.get(kind, FEATURES[QA])
     if kind == QA or kind not in FEATURES:  # the one kind that weighs them
         claimed = claims.check(clipped, contexts, question)
-    every = {
-        "words": found.words,
-        "pairs": found.pairs,
-        "triples": found.triples,
-        "weakest": found.weakest,
-        "new_words": math.log1p(found.new_words),
-        "new_names": math.log1p(found.new_names),
-        "specifics": math.log1p(claimed.novel),
-        "contradictions": math.log1p(claimed.contradicted),
-    }
-    return [every[n] for n in names], found, claimed
+    every = (
+        found.words,
+        found.pairs,
+        found.triples,
+        found.weakest,
+        math.log1p(found.new_words),
+        math.log1p(found.new_names),
+        math.log1p(claimed.novel),
+        math.log1p(claimed.contradicted),
+    )  # in FEATURES[QA] order, which holds every measure
+    return list(_PICK.get(kind, _PICK[QA])(every)), found, claimed
 
 
 _NO_CLAIMS: Final = claims.Findings(0, 0)
+# Each kind's measures out of all of them (one C call, not a dict built per answer).
+_PICK: Final = {
+    kind: operator.itemgetter(*(FEATURES[QA].index(n) for n in names))
+    for kind, names in FEATURES.items()
+}
 
 
 def _scaled(model: _Model, z: float) -> float:
@@ -353,10 +362,16 @@ def _scaled(model: _Model, z: float) -> float:
         return FAIL_BELOW + (PASS_FROM - FAIL_BELOW) * (z - model.fail_at) / (
             model.pass_at - model.fail_at
         )
-    top = model.bias + sum(w for w in model.weights if w > 0)  # every share 1, no count
+    top = _top(model)
     if z >= top:
         return 1.0
     return PASS_FROM + (1.0 - PASS_FROM) * (z - model.pass_at) / (top - model.pass_at)
+
+
+@lru_cache(maxsize=8)
+def _top(model: _Model) -> float:
+    """The weighted sum of a verbatim answer: every share 1, no count (once per model)."""
+    return model.bias + sum(w for w in model.weights if w > 0)
 
 
 def _clip(contexts: Sequence[str]) -> tuple[str, ...]:
@@ -441,4 +456,8 @@ def _share_in_any(items: AbstractSet[T], containers: Sequence[AbstractSet[T]]) -
 
 
 def _clamp(value: float) -> float:
-    return 0.0 if not value > 0.0 else min(1.0, round(value, 4))
+    if not value > 0.0:
+        return 0.0
+    # From 1 up, rounding cannot bring it below 1: spare round(), which costs as much as
+    # the rest of a cached score.
+    return 1.0 if value >= 1.0 else min(1.0, round(value, 4))

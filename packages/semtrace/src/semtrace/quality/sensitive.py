@@ -111,6 +111,18 @@ _BUILTIN: Final = (
         None,
     ),
 )
+# _BUILTIN with each detector's markers as one search: it finds the same texts as testing
+# each marker in turn, in one C scan (a short answer cost 15 substring searches for the API
+# keys alone).
+_DETECTORS: Final = tuple(
+    (
+        name,
+        pattern,
+        valid,
+        None if markers is None else re.compile("|".join(map(re.escape, markers))),
+    )
+    for name, pattern, valid, markers in _BUILTIN
+)
 # The fewest digits a phone number (then a card number, an IBAN) is written with.
 _MIN_DIGITS: Final = 9
 
@@ -136,11 +148,11 @@ def sensitive_output(
         digits = len(raw) - len(raw.translate(None, b"0123456789"))
     else:
         digits = sum(map(text.count, "0123456789"))  # ten C-level counts: no per-char loop
-    for name, pattern, valid, markers in _BUILTIN:
-        if markers is None:
+    for name, pattern, valid, marked in _DETECTORS:
+        if marked is None:
             if digits < _MIN_DIGITS:
                 continue
-        elif not any(m in text for m in markers):
+        elif marked.search(text) is None:
             continue
         values = [v for v in (m.group(0) for m in pattern.finditer(text)) if not valid or valid(v)]
         if values:

@@ -170,23 +170,37 @@ def _against(answer: str, texts: tuple[str, ...]) -> _Against:
     # for each signal that reads them, with the question applied afterwards.
     analysed = analyse(answer)
     sources = [source(text) for text in texts]
-    # The answer's words, pairs and triples any source holds: C-level intersections,
-    # which walk the answer's few items, not the sources' many.
-    found: set[str | int] = set()
+    # The answer's words, pairs and triples no source holds. ``a - b`` walks ``a`` (``-=``
+    # would walk the source's many items): what is still missing, which shrinks with
+    # each source (a supported answer's items are mostly gone after the first).
+    missing = analysed.items
     for each in sources:
-        found |= analysed.items & each.held
-    held = found.__contains__
+        if not missing:
+            break
+        missing = missing - each.held
+    names = tuple(n for n in _names(answer) if not any(n in s.text for s in sources))
+    content = bool(analysed.sentences)
+    if not missing:
+        # Everything is held: every share is 1 (0 words gives 0.0 as _share would), and
+        # no content word is unsourced.
+        words = 1.0 if analysed.tokens else 0.0
+        pairs = 1.0 if analysed.pairs else words
+        triples = 1.0 if analysed.triples else pairs
+        return _Against(words, pairs, triples, 1.0, _NOTHING, names, content)
+    unheld = missing.__contains__
     weakest = 1.0
     unsourced: set[str] = set()
     for terms in analysed.sentences:
-        weakest = min(weakest, sum(map(held, terms)) / len(terms))
-        unsourced.update(t for t in terms if not held(t))
-    words = _share(analysed.tokens, held, 0.0)
-    pairs = _share(analysed.pairs, held, words)
-    triples = _share(analysed.triples, held, pairs)
-    names = tuple(n for n in _names(answer) if not any(n in s.text for s in sources))
-    content = bool(analysed.sentences)
+        lacking = [t for t in terms if unheld(t)]
+        weakest = min(weakest, (len(terms) - len(lacking)) / len(terms))
+        unsourced.update(lacking)
+    words = _share(analysed.tokens, unheld, 0.0)
+    pairs = _share(analysed.pairs, unheld, words)
+    triples = _share(analysed.triples, unheld, pairs)
     return _Against(words, pairs, triples, weakest, frozenset(unsourced), names, content)
+
+
+_NOTHING: Final[frozenset[str]] = frozenset()
 
 
 def _stems(words: list[str]) -> list[str]:
@@ -195,10 +209,14 @@ def _stems(words: list[str]) -> list[str]:
     return [stem(w) if len(w) > 3 and w.isalpha() else w for w in words]
 
 
-def _names(answer: str) -> set[str]:
-    """Capitalised words, not starting a sentence or a quote, case-folded."""
+@lru_cache(maxsize=64)
+def _names(answer: str) -> frozenset[str]:
+    """Capitalised words, not starting a sentence or a quote, case-folded.
+
+    Cached like :func:`analyse`: an answer is checked against each set of sources.
+    """
     if answer.islower() or answer.isupper():
-        return set()  # no case, no names to tell apart (BEGIN's lower-cased turns)
+        return _NOTHING  # no case, no names to tell apart (BEGIN's lower-cased turns)
     names = set()
     for match in _CAPITALISED.finditer(answer):
         start = match.start()
@@ -207,9 +225,13 @@ def _names(answer: str) -> set[str]:
         if start >= 2 and answer[start - 2] in _STOPS and answer[start - 1].isspace():
             continue
         names.add(match.group(0).casefold())
-    return names
+    return frozenset(names)
 
 
-def _share(items: Sequence[object], held: Callable[[object], bool], empty: float) -> float:
-    """The share of ``items`` that are ``held``; ``empty`` when there are none."""
-    return sum(map(held, items)) / len(items) if items else empty
+def _share(items: Sequence[object], unheld: Callable[[object], bool], empty: float) -> float:
+    """The share of ``items`` that are not ``unheld``; ``empty`` when there are none.
+
+    Counted as the total less the unheld ones (exact integers, so the same share as
+    counting the held ones): the unheld are the few.
+    """
+    return (len(items) - sum(map(unheld, items))) / len(items) if items else empty
