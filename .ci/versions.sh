@@ -27,6 +27,7 @@ SUITES=(tests/langchain tests/llamaindex)
 COMMON=(
     -e packages/semtrace -e integrations/langchain -e integrations/llamaindex
     pytest pytest-asyncio hypothesis httpx
+    jsonschema  # tests/conformance: the content schemas the suite checks every span against
 )
 
 OLDEST_PINS=(
@@ -49,6 +50,9 @@ OLDEST_PYTEST=(
     --deselect "tests/langchain/test_langgraph_agents.py::test_create_agent_is_an_invoke_agent_span_with_model_and_tool_children"
     --deselect "tests/langchain/test_langgraph_agents.py::test_failing_tool_is_an_error_span"
     --deselect "tests/langchain/test_langchain_run_context.py::test_langgraph_thread_id_is_the_conversation_id"
+    --deselect "tests/langchain/test_langgraph_agents.py::test_an_agent_span_names_the_provider_of_its_model"
+    # create_react_agent(name=...) appeared after langgraph 0.2.40 (this profile's): no name to keep.
+    --deselect "tests/langchain/test_langgraph_agents.py::test_a_named_prebuilt_react_agent_keeps_its_name"
     # langgraph.types.interrupt appeared in langgraph 0.2.57; the langchain-core 0.3.0
     # generation has langgraph 0.2.40. Its interrupts are test_node_interrupt_is_not_an_error.
     --deselect "tests/langchain/test_langgraph_agents.py::test_graph_interrupt_is_not_an_error"
