@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import chain
 from typing import Final
 
 from semtrace.quality.types import Evaluation
@@ -286,12 +285,13 @@ def _latin_language(text: str) -> str | None:
     if len(found) < _MIN_STOPWORDS:
         return None  # too few function words for any language to be clear
     hits = [0] * len(_LANGUAGES)  # per language, how many of its function words occur
-    for index in chain.from_iterable(map(_LANGUAGES_OF.__getitem__, found)):  # one flat loop
-        hits[index] += 1
+    for word in found:
+        for index in _LANGUAGES_OF[word]:
+            hits[index] += 1
     best = max(hits)
     if best < _MIN_STOPWORDS or hits.count(best) > 1:
         return None  # a tie is never a margin
-    second = max(filter(best.__ne__, hits), default=0)  # the runner-up, found in C
+    second = max((h for h in hits if h != best), default=0)
     if best >= second + _MARGIN:
         return _LANGUAGES[hits.index(best)]
     return None

@@ -166,6 +166,10 @@ def violation(value: Any, schema: Any, root: Any = None, depth: int = 0) -> str 
     """
     if not _is_mapping(schema) or depth > _MAX_DEPTH:
         return None
+    if _STRUCTURE.isdisjoint(schema):
+        # A type and annotations only (a tool parameter's usual schema): the rest of this
+        # function and _object_violation read nothing else, so the type decides.
+        return _type_violation(value, schema.get("type"))
     root = schema if root is None else root
     ref = schema.get("$ref")
     if isinstance(ref, str):
@@ -197,6 +201,15 @@ def violation(value: Any, schema: Any, root: Any = None, depth: int = 0) -> str 
             if problem:
                 return problem
     return None
+
+
+# The keywords violation() and _object_violation() read besides "type".
+_STRUCTURE: Final = frozenset(
+    {
+        "$ref", "enum", "const", "anyOf", "oneOf", "allOf", "items", "required", "properties",
+        "additionalProperties",
+    }
+)  # fmt: skip
 
 
 def _type_violation(value: Any, expected: Any) -> str | None:
