@@ -76,6 +76,14 @@ def faults() -> dict[str, int]:
         return dict(_faults)
 
 
+def attempt(site: str, fn: Callable[..., object], *args: object) -> None:
+    """Run one optional piece of work; a fault is counted under ``site`` and loses only it."""
+    try:
+        fn(*args)
+    except Exception:
+        record_fault(site)
+
+
 def never_raise(fn: Callable[P, R]) -> Callable[P, R | None]:
     """Wrap ``fn`` so that an ``Exception`` it raises is counted instead of propagated."""
     site = fn.__qualname__

@@ -57,7 +57,7 @@ from semtrace.records import (
     ValueEnd,
     WorkflowStart,
 )
-from semtrace.safety import never_raise, record_fault
+from semtrace.safety import attempt, never_raise, record_fault
 from semtrace.version import __version__
 
 
@@ -175,7 +175,7 @@ class Recorder:
             run.trace.open_runs += 1
         self._add(run_id, run)
         if run.is_root:
-            _try(
+            attempt(
                 "Recorder.start feedback",
                 userfeedback.note_root,
                 run_id,
@@ -183,7 +183,7 @@ class Recorder:
                 self._tracer,
                 self._instruments.feedback_score,
             )
-        _try("Recorder.start content", self._after_start, run, operation)
+        attempt("Recorder.start content", self._after_start, run, operation)
 
     def _open_span(
         self,
@@ -278,9 +278,9 @@ class Recorder:
         """
         run = self._runs.pop(run_id)
         if isinstance(run, Run):
-            _try("Recorder.cancel", run.span.set_attribute, semconv.SEMTRACE_RUN_CANCELLED, True)
+            attempt("Recorder.cancel", run.span.set_attribute, semconv.SEMTRACE_RUN_CANCELLED, True)
             if isinstance(run.start, ModelStart):  # the call did not finish: "error" says so
-                _try("Recorder.cancel", run.span.set_attribute, *_ERROR_FINISH)
+                attempt("Recorder.cancel", run.span.set_attribute, *_ERROR_FINISH)
             self._finish(run, None, None)
 
     @never_raise
@@ -387,7 +387,7 @@ class Recorder:
             # (ast.parse), which is not safe while another thread parses too (the app's
             # own traceback, pytest's report): "AST constructor recursion depth mismatch".
             # Failures are rare; the caller pays for its own.
-            _try("Recorder.end status", mark_failed, run.span, error)
+            attempt("Recorder.end status", mark_failed, run.span, error)
         if self.settings.background:
             if isinstance(record, ValueEnd):
                 # The app may change what it got back before the worker reads it.
@@ -417,14 +417,6 @@ def _note_agent_provider(agent: Run, record: ModelStart) -> None:
         if provider:
             start.provider = provider
             agent.span.set_attribute(semconv.GEN_AI_PROVIDER_NAME, provider)
-
-
-def _try(site: str, fn: Any, *args: Any) -> None:
-    """Run one optional piece of work; a fault is counted and loses only that piece."""
-    try:
-        fn(*args)
-    except Exception:
-        record_fault(site)
 
 
 def _snapshot(output: Any) -> Any:

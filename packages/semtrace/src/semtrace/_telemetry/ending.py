@@ -59,7 +59,7 @@ from semtrace.records import (
     Usage,
     WorkflowStart,
 )
-from semtrace.safety import record_fault
+from semtrace.safety import attempt, record_fault
 
 
 @dataclass
@@ -333,7 +333,7 @@ class Ending:
         ended = Ended(run, operation, record, error, duration_s)
         try:
             for name, step in self.STEPS if operation.calls_model else self.RUN_STEPS:
-                try:  # inline, not _try: one frame less per step, on every run
+                try:  # inline, not attempt(): one frame less per step, on every run
                     step(self, ended)
                 except Exception:
                     record_fault(f"Recorder.end {name}")
@@ -359,10 +359,10 @@ class Ending:
 
     def abandon(self, run: Run, end_ns: int) -> None:
         """End the span of a run that will never end (evicted, or the recorder closed)."""
-        _try("Recorder.abandon", run.span.set_attribute, semconv.SEMTRACE_RUN_ABANDONED, True)
+        attempt("Recorder.abandon", run.span.set_attribute, semconv.SEMTRACE_RUN_ABANDONED, True)
         operation = operation_for(run.start)
-        _try("Recorder.abandon", _set_request, run.span, operation, run)
-        _try("Recorder.abandon", self.end_span, run, end_ns)
+        attempt("Recorder.abandon", _set_request, run.span, operation, run)
+        attempt("Recorder.abandon", self.end_span, run, end_ns)
 
     def end_span(self, run: Run, end_ns: int) -> None:
         """End the run's span; a root waits for the rest of its trace."""
@@ -385,8 +385,8 @@ class Ending:
                 pending[0].end(end_time=pending[1])
 
     def _end_root(self, span: trace.Span, open_trace: OpenTrace) -> None:
-        _try("Recorder roll-ups", _set_roll_ups, span, open_trace)
-        _try("Recorder diagnosis", self._diagnose, span, open_trace)
+        attempt("Recorder roll-ups", _set_roll_ups, span, open_trace)
+        attempt("Recorder diagnosis", self._diagnose, span, open_trace)
 
     # --- usage and cost ---
 
@@ -508,7 +508,7 @@ class Ending:
         attrs: Attributes = {}
         run = Run(span, parent, WorkflowStart(name=ev.name), 0, OpenTrace(), span.is_recording())
         if ev.call is not None:
-            _try("Recorder evaluation usage", self._evaluation_usage, ev.call, attrs)
+            attempt("Recorder evaluation usage", self._evaluation_usage, ev.call, attrs)
         for each in (ev, *ev.related):
             self._record_evaluation(run, each, attrs, operation, None)
         span.set_attributes(attrs)
@@ -651,14 +651,6 @@ def _set_request(span: trace.Span, operation: Operation[Any], run: Run) -> None:
     attrs = operation.request(run.start)
     if attrs:
         span.set_attributes(attrs)
-
-
-def _try(site: str, fn: Any, *args: Any) -> None:
-    """Run one step; a fault is counted under ``site`` and loses only that step."""
-    try:
-        fn(*args)
-    except Exception:
-        record_fault(site)
 
 
 def _error_type(error: BaseException) -> str:
