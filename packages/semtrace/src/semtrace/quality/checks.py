@@ -38,7 +38,7 @@ from typing import Any, Final
 
 from semtrace import semconv
 from semtrace.config import SensitiveRule
-from semtrace.quality import agent, degenerate, sensitive, structured
+from semtrace.quality import agent, degenerate, messages, sensitive, structured
 from semtrace.quality.consistency import ConsistencyTracker
 from semtrace.quality.diagnosis import Findings
 from semtrace.quality.types import Evaluation
@@ -86,10 +86,8 @@ def after_model(
     rules: Sequence[SensitiveRule] = (),
 ) -> list[Evaluation]:
     """The checks of one model call."""
-    answer = "\n".join(
-        p.content for m in end.output for p in m.parts if isinstance(p, TextPart)
-    ).strip()
-    calls = [p for m in end.output for p in m.parts if isinstance(p, ToolCallPart)]
+    answer = messages.answer_text(end)
+    calls = messages.tool_calls(end)
     found: list[Evaluation | None] = []
     if answer:
         found.append(degenerate.repetition(answer))
@@ -144,8 +142,8 @@ def consistency(
     tracker: ConsistencyTracker, start: ModelStart, end: ModelEnd, span: Any
 ) -> list[Evaluation]:
     """The opt-in consistency score of one model call (:mod:`.consistency`)."""
-    answer = "\n".join(p.content for m in end.output for p in m.parts if isinstance(p, TextPart))
-    if not answer.strip():
+    answer = messages.answer_text(end)
+    if not answer:
         return []
     # The prompt's name and version are on the span (the recorder put them there at start).
     attributes = getattr(span, "attributes", None) or {}
@@ -154,7 +152,7 @@ def consistency(
         attributes.get(semconv.SEMTRACE_PROMPT_VERSION),
         start.model,
     )
-    text = "\n".join(p.content for m in start.messages for p in m.parts if isinstance(p, TextPart))
+    text = "\n".join(messages.texts(start.messages))
     found = tracker.observe(prompt, text, answer)
     return [found] if found is not None else []
 
@@ -168,8 +166,6 @@ def _last_user_text(start: ModelStart) -> str:
 
 def _inputs(start: ModelStart, contexts: Sequence[str]) -> str:
     """Everything the model was given, for "was it in the input?" (built only on a hit)."""
-    texts: list[Any] = [
-        p.content for m in start.messages for p in m.parts if isinstance(p, TextPart)
-    ]
+    texts: list[Any] = messages.texts(start.messages)
     texts.extend(contexts)
     return "\n".join(texts)

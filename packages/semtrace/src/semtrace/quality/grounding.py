@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Final, NamedTuple
 
 from semtrace.quality.scoring import DIALOGUE, QA, SUMMARY
-from semtrace.records import Message, TextPart
+from semtrace.records import Message, Part, TextPart
 
 #: ``Settings.grounding``: guess the kind from the prompt (else one of :data:`KINDS`).
 AUTO: Final = "auto"
@@ -108,20 +108,29 @@ def find(
         forced: ``auto`` to guess the kind, or the kind to use.
     """
     system, user, last = _texts(messages)
-    prompt = f"{system}\n{user}" if system else user
-    # The question is needed only once there is a grounding: most agent steps have none.
-    carried = [c for c in retrieved if c[:_PROBE_CHARS].strip() in prompt] if retrieved else []
-    if carried:
-        asked = question or last
-        kind = SUMMARY if is_instruction(asked) else QA
-        return Grounding(kind if forced == AUTO else forced, carried, asked)
+    # The prompt is joined only where it is needed: most agent steps have no source at all.
+    if retrieved:
+        prompt = _prompt(system, user)
+        carried = [c for c in retrieved if c[:_PROBE_CHARS].strip() in prompt]
+        if carried:
+            asked = question or last
+            kind = SUMMARY if is_instruction(asked) else QA
+            return Grounding(kind if forced == AUTO else forced, carried, asked)
     if len(user) >= _MIN_SOURCE_CHARS and is_instruction(user):
-        return Grounding(SUMMARY if forced == AUTO else forced, [prompt], question or last)
+        source = _prompt(system, user)
+        return Grounding(SUMMARY if forced == AUTO else forced, [source], question or last)
     if len(system) >= _MIN_KNOWLEDGE_CHARS and _hands_over_knowledge(system):
         return Grounding(DIALOGUE if forced == AUTO else forced, [system], question or last)
-    if forced != AUTO and len(prompt) >= _MIN_SOURCE_CHARS:
-        return Grounding(forced, [prompt], question or last)
+    if forced != AUTO:
+        prompt = _prompt(system, user)
+        if len(prompt) >= _MIN_SOURCE_CHARS:
+            return Grounding(forced, [prompt], question or last)
     return None
+
+
+def _prompt(system: str, user: str) -> str:
+    """The prompt's text: its system part, then its user part."""
+    return f"{system}\n{user}" if system else user
 
 
 @lru_cache(maxsize=64)
@@ -141,12 +150,18 @@ def _texts(messages: Sequence[Message]) -> tuple[str, str, str]:
     """
     system: list[str] = []
     user: list[str] = []
-    last: list[str] = []
+    last: list[Part] = []
+    # Plain loops: a comprehension per message costs a frame, and this runs on every answer.
     for message in messages:
         role = message.role
         if role == "user":
-            last = [p.content for p in message.parts if isinstance(p, TextPart)]
-            user += last
+            last = message.parts
+            for part in last:
+                if isinstance(part, TextPart):
+                    user.append(part.content)
         elif role in _SYSTEM_ROLES:
-            system += [p.content for p in message.parts if isinstance(p, TextPart)]
-    return "\n".join(system), "\n".join(user), "\n".join(last)
+            for part in message.parts:
+                if isinstance(part, TextPart):
+                    system.append(part.content)
+    final = "\n".join([p.content for p in last if isinstance(p, TextPart)]) if last else ""
+    return "\n".join(system), "\n".join(user), final

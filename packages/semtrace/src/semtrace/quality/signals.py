@@ -40,7 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from semtrace.quality import grounding, scoring
+from semtrace.quality import grounding, messages, scoring
 from semtrace.quality.types import Evaluation, Sample, TraceSoFar
 from semtrace.records import (
     End,
@@ -49,7 +49,6 @@ from semtrace.records import (
     RetrievalEnd,
     RetrievalStart,
     Start,
-    TextPart,
     ToolCallPart,
 )
 
@@ -162,7 +161,7 @@ def after_model(
     kind: str = grounding.AUTO,
 ) -> ModelSignals:
     """Signals for a chat or completion span; ``kind`` is ``Settings.grounding``."""
-    answer = _answer_text(end)
+    answer = messages.answer_text(end)
     calls_tools = _calls_tools(end)
     truncated = any(r in ("length", "max_tokens") for r in end.finish_reasons)
     out = [
@@ -204,7 +203,7 @@ def sample(
     answer = None
     model = response_id = None
     if isinstance(end, ModelEnd):
-        answer = _answer_text(end)
+        answer = messages.answer_text(end)
         response_id = end.response_id
     if isinstance(start, ModelStart):
         model = start.model
@@ -227,9 +226,3 @@ def _calls_tools(end: ModelEnd) -> bool:
             if isinstance(part, ToolCallPart):
                 return True
     return False
-
-
-def _answer_text(end: ModelEnd) -> str:
-    return "\n".join(
-        p.content for m in end.output for p in m.parts if isinstance(p, TextPart)
-    ).strip()
