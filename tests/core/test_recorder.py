@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from semtrace import semconv
-from semtrace.config import CaptureMode
 from semtrace._telemetry.tokens import TokenCounter, get_encoding, wait_until_loaded
+from semtrace.config import CaptureMode
 from semtrace.quality import signals
 from semtrace.quality.signals import Thresholds
 from semtrace.records import (

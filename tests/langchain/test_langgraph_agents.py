@@ -107,9 +107,7 @@ def test_react_agents_added_as_nodes_of_a_team_each_get_their_agent_span(
 ) -> None:
     from langgraph.graph import START, MessagesState, StateGraph
 
-    researcher = react_agent(
-        calls(("add", {"a": 1, "b": 2}, "c1")), "It is 3.", name="researcher"
-    )
+    researcher = react_agent(calls(("add", {"a": 1, "b": 2}, "c1")), "It is 3.", name="researcher")
     writer = react_agent("Three.", name="writer")
     team = StateGraph(MessagesState)
     team.add_node("researcher", researcher)
@@ -150,9 +148,7 @@ def test_react_agents_running_in_parallel_keep_their_own_steps(
         {"messages": [("user", "1+2?")]}, config={"callbacks": [handler]}
     )
     steps = {
-        agent.name: sorted(
-            s.name for s in telemetry.spans() if telemetry.parent_of(s) is agent
-        )
+        agent.name: sorted(s.name for s in telemetry.spans() if telemetry.parent_of(s) is agent)
         for agent in telemetry.by_operation("invoke_agent")
     }
     assert steps == {
@@ -190,9 +186,7 @@ def test_a_react_agent_invoked_inside_a_node_gets_its_agent_span(
 ) -> None:
     from langgraph.graph import START, MessagesState, StateGraph
 
-    researcher = react_agent(
-        calls(("add", {"a": 1, "b": 2}, "c1")), "It is 3.", name="researcher"
-    )
+    researcher = react_agent(calls(("add", {"a": 1, "b": 2}, "c1")), "It is 3.", name="researcher")
 
     def supervise(state: MessagesState) -> dict[str, Any]:
         return {"messages": researcher.invoke(state)["messages"][-1:]}
