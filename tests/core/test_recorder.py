@@ -24,27 +24,17 @@ from semtrace.quality import signals
 from semtrace.quality.signals import Thresholds
 from semtrace.records import (
     AgentStart,
-    Message,
-    ModelEnd,
-    ModelStart,
     RetrievalEnd,
     RetrievalStart,
-    TextPart,
     Usage,
     WorkflowStart,
 )
 from semtrace.safety import fault_count
 from semtrace.testing import Telemetry
 
+from tests.core.model_calls import answer, chat
+
 ENCODING = "o200k_base"
-
-
-def _chat(text: str = "hello") -> ModelStart:
-    return ModelStart("openai", "gpt-4o-mini", [Message("user", [TextPart(text)])])
-
-
-def _answer(usage: Usage | None = None) -> ModelEnd:
-    return ModelEnd([Message("assistant", [TextPart("hi")])], usage=usage)
 
 
 # --- A fault in one step of a run's end loses that step only ------------------------------
@@ -62,8 +52,8 @@ class _BrokenPrices:
 def test_a_fault_in_usage_or_cost_keeps_the_duration_point(telemetry: Telemetry) -> None:
     recorder = telemetry.recorder(prices=_BrokenPrices())  # type: ignore[arg-type]
     before = fault_count("Recorder.end usage")
-    recorder.start("call", None, _chat())
-    recorder.end("call", _answer(Usage(input_tokens=3, output_tokens=1)))
+    recorder.start("call", None, chat())
+    recorder.end("call", answer(Usage(input_tokens=3, output_tokens=1)))
     (point,) = telemetry.metric_points(semconv.METRIC_OPERATION_DURATION)  # drains the worker
     assert fault_count("Recorder.end usage") == before + 1
     assert point.count == 1
@@ -128,8 +118,8 @@ def test_a_skipped_run_promoted_to_an_agent_gets_its_span_under_its_recorded_anc
     recorder.skip("node", "team")
     recorder.skip("graph", "node", "researcher", {"question": "capital?"})
     recorder.promote("graph", AgentStart(name=""))
-    recorder.start("call", "graph", _chat())
-    recorder.end("call", _answer())
+    recorder.start("call", "graph", chat())
+    recorder.end("call", answer())
     for run in ("graph", "node", "team"):
         recorder.end(run)
     assert telemetry.tree() == [
@@ -147,8 +137,8 @@ def test_a_promoted_skipped_run_starts_when_it_was_skipped(telemetry: Telemetry)
     recorder = telemetry.recorder()
     recorder.start("team", None, WorkflowStart("team"))
     recorder.skip("graph", "team", "researcher")
-    recorder.start("before", "graph", _chat())  # before the graph is known for an agent
-    recorder.end("before", _answer())
+    recorder.start("before", "graph", chat())  # before the graph is known for an agent
+    recorder.end("before", answer())
     recorder.promote("graph", AgentStart(name=""))
     recorder.end("graph")
     recorder.end("team")
@@ -163,8 +153,8 @@ def test_a_promoted_skipped_run_honours_drop_operations(telemetry: Telemetry) ->
     recorder.start("team", None, WorkflowStart("team"))
     recorder.skip("graph", "team", "researcher")
     recorder.promote("graph", AgentStart(name=""))
-    recorder.start("call", "graph", _chat())
-    recorder.end("call", _answer())
+    recorder.start("call", "graph", chat())
+    recorder.end("call", answer())
     recorder.end("graph")
     recorder.end("team")
     assert telemetry.tree() == ["invoke_workflow team", "  chat gpt-4o-mini"]
@@ -175,7 +165,7 @@ def test_a_run_dropped_for_good_is_not_promoted(telemetry: Telemetry) -> None:
     recorder = telemetry.recorder(drop_operations={"invoke_workflow"})
     recorder.start("graph", None, WorkflowStart("team"))
     recorder.promote("graph", AgentStart(name="researcher"))
-    recorder.start("call", "graph", _chat())
-    recorder.end("call", _answer())
+    recorder.start("call", "graph", chat())
+    recorder.end("call", answer())
     recorder.end("graph")
     assert telemetry.tree() == ["chat gpt-4o-mini"]
