@@ -44,7 +44,7 @@ def calls(*tool_calls: tuple[str, dict, str]) -> AIMessage:
     )
 
 
-def react_agent(*replies: str | AIMessage, name: str | None = None) -> Any:
+def react_agent(*replies: str | AIMessage, name: str | None = None, **options: Any) -> Any:
     """A ``langgraph.prebuilt.create_react_agent`` agent with the ``add`` tool over a fake model.
 
     LangGraph 1.x deprecates it for ``langchain.agents.create_agent``: its warning is silenced.
@@ -55,7 +55,7 @@ def react_agent(*replies: str | AIMessage, name: str | None = None) -> Any:
         from langgraph.prebuilt import create_react_agent
 
         named = {"name": name} if name is not None else {}
-        return create_react_agent(fake_chat(*replies), tools=[add], **named)
+        return create_react_agent(fake_chat(*replies), tools=[add], **named, **options)
 
 
 def test_create_agent_is_an_invoke_agent_span_with_model_and_tool_children(
@@ -204,6 +204,32 @@ def test_a_react_agent_invoked_inside_a_node_gets_its_agent_span(
         "    chat gpt-4o-mini",
     ]
     assert handler.recorder.open_runs == 0
+
+
+def test_a_model_call_in_a_react_agents_pre_model_hook_is_under_the_agent(
+    telemetry: Telemetry, handler: CallbackHandler
+) -> None:
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    summarizer = fake_chat("A summary.")
+
+    def summarize(state: MessagesState) -> dict[str, Any]:
+        summarizer.invoke("Summarize the conversation.")
+        return {"llm_input_messages": state["messages"]}
+
+    researcher = react_agent("3", name="researcher", pre_model_hook=summarize)
+    team = StateGraph(MessagesState)
+    team.add_node("researcher", researcher)
+    team.add_edge(START, "researcher")
+    team.compile(name="team").invoke(
+        {"messages": [("user", "1+2?")]}, config={"callbacks": [handler]}
+    )
+    assert telemetry.tree() == [
+        "invoke_workflow team",
+        "  invoke_agent researcher",
+        "    chat gpt-4o-mini",  # the hook's
+        "    chat gpt-4o-mini",  # the agent's
+    ]
 
 
 def test_an_unnamed_react_agent_node_gets_an_agent_span_without_a_name(
