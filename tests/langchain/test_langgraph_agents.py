@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
+from langgraph.graph import MessagesState
 from opentelemetry.trace import StatusCode
 from semtrace import semconv
 from semtrace.testing import Telemetry
@@ -20,7 +21,8 @@ from tests.langchain.pipelines import fake_chat
 class Approval(TypedDict):
     """The state of the interrupted graph below.
 
-    At module level: LangGraph 0.x resolves a node's annotations in the module's globals.
+    At module level, as is MessagesState's import: LangGraph 0.x resolves a node's
+    annotations in the module's globals.
     """
 
     value: str
@@ -105,7 +107,7 @@ def test_a_named_prebuilt_react_agent_keeps_its_name(
 def test_react_agents_added_as_nodes_of_a_team_each_get_their_agent_span(
     telemetry: Telemetry, handler: CallbackHandler
 ) -> None:
-    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.graph import START, StateGraph
 
     researcher = react_agent(calls(("add", {"a": 1, "b": 2}, "c1")), "It is 3.", name="researcher")
     writer = react_agent("Three.", name="writer")
@@ -135,7 +137,7 @@ def test_react_agents_added_as_nodes_of_a_team_each_get_their_agent_span(
 def test_react_agents_running_in_parallel_keep_their_own_steps(
     telemetry: Telemetry, handler: CallbackHandler
 ) -> None:
-    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.graph import START, StateGraph
 
     team = StateGraph(MessagesState)
     team.add_node(
@@ -161,7 +163,7 @@ def test_react_agents_running_in_parallel_keep_their_own_steps(
 async def test_a_react_agent_node_gets_its_agent_span_when_the_team_runs_async(
     telemetry: Telemetry, handler: CallbackHandler
 ) -> None:
-    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.graph import START, StateGraph
 
     team = StateGraph(MessagesState)
     team.add_node(
@@ -184,7 +186,7 @@ async def test_a_react_agent_node_gets_its_agent_span_when_the_team_runs_async(
 def test_a_react_agent_invoked_inside_a_node_gets_its_agent_span(
     telemetry: Telemetry, handler: CallbackHandler
 ) -> None:
-    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.graph import START, StateGraph
 
     researcher = react_agent(calls(("add", {"a": 1, "b": 2}, "c1")), "It is 3.", name="researcher")
 
@@ -209,7 +211,7 @@ def test_a_react_agent_invoked_inside_a_node_gets_its_agent_span(
 def test_a_model_call_in_a_react_agents_pre_model_hook_is_under_the_agent(
     telemetry: Telemetry, handler: CallbackHandler
 ) -> None:
-    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.graph import START, StateGraph
 
     summarizer = fake_chat("A summary.")
 
@@ -235,7 +237,7 @@ def test_a_model_call_in_a_react_agents_pre_model_hook_is_under_the_agent(
 def test_an_unnamed_react_agent_node_gets_an_agent_span_without_a_name(
     telemetry: Telemetry, handler: CallbackHandler
 ) -> None:
-    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.graph import START, StateGraph
 
     team = StateGraph(MessagesState)
     team.add_node("research", react_agent(calls(("add", {"a": 1, "b": 2}, "c1")), "3"))
@@ -255,7 +257,7 @@ def test_an_unnamed_react_agent_node_gets_an_agent_span_without_a_name(
 def test_a_react_agent_node_is_an_agent_span_when_all_runs_are_traced(
     telemetry: Telemetry,
 ) -> None:
-    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.graph import START, StateGraph
 
     handler = CallbackHandler(
         tracer_provider=telemetry.tracer_provider,
