@@ -22,7 +22,7 @@ from semtrace_llamaindex import LlamaIndexInstrumentor
 
 from tests.langchain.pipelines import fake_chat
 from tests.llamaindex.fakes import AnswerLLM
-from tests.test_quality_checks_on_runs import diagnosis_of, flags
+from tests.trace_quality import diagnosis_of, flags
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -23,7 +23,6 @@ from llama_index.core.llms import ChatMessage
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
-from opentelemetry.sdk.trace import ReadableSpan
 from pydantic import BaseModel
 from semtrace import Settings, semconv
 from semtrace.quality.sensitive import SensitiveRule
@@ -39,6 +38,7 @@ from tests.corpus import WITH_WRONG as WRONG
 from tests.langchain.pipelines import fake_chat
 from tests.llamaindex.fakes import AnswerLLM, ToolCallingLLM
 from tests.retrieval_fakes import FixedNodes, FixedRetriever
+from tests.trace_quality import diagnosis_of, flags, root
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -108,30 +108,6 @@ FRAMEWORKS = [
     pytest.param(run_langchain, id="langchain"),
     pytest.param(run_llamaindex, id="llamaindex"),
 ]
-
-
-def flags(telemetry: Telemetry) -> dict[str, Any]:
-    """Every semtrace.quality.* attribute of the trace, by signal."""
-    found: dict[str, Any] = {}
-    for span in telemetry.spans():
-        for key, value in (span.attributes or {}).items():
-            if key.startswith(semconv.SEMTRACE_QUALITY_PREFIX):
-                found[key.removeprefix(semconv.SEMTRACE_QUALITY_PREFIX)] = value
-    return found
-
-
-def root(telemetry: Telemetry) -> ReadableSpan:
-    [span] = [s for s in telemetry.spans() if s.parent is None]
-    return span
-
-
-def diagnosis_of(telemetry: Telemetry) -> tuple[str | None, ReadableSpan | None]:
-    """The root's diagnosis and the span it points at."""
-    attrs = root(telemetry).attributes or {}
-    name = attrs.get(semconv.SEMTRACE_DIAGNOSIS)
-    pointer = attrs.get(semconv.SEMTRACE_DIAGNOSIS_SPAN_ID)
-    target = [s for s in telemetry.spans() if format(s.context.span_id, "016x") == pointer]
-    return name, target[0] if target else None  # type: ignore[return-value]
 
 
 # --- degenerate and sensitive output, and the diagnosis, in a RAG pipeline ---

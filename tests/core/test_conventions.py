@@ -14,7 +14,6 @@ from semtrace.records import (
     Document,
     Message,
     ModelEnd,
-    ModelStart,
     RetrievalEnd,
     RetrievalStart,
     TextPart,
@@ -23,9 +22,7 @@ from semtrace.records import (
 )
 from semtrace.testing import Telemetry
 
-
-def _chat() -> ModelStart:
-    return ModelStart("openai", "gpt-4o-mini", [Message("user", [TextPart("hello")])])
+from tests.core.model_calls import answer, chat
 
 
 def _attrs(telemetry: Telemetry, name: str) -> dict[str, object]:
@@ -37,7 +34,7 @@ def _attrs(telemetry: Telemetry, name: str) -> dict[str, object]:
 
 def test_a_failed_model_call_finishes_with_error(telemetry: Telemetry) -> None:
     recorder = telemetry.recorder()
-    recorder.start("call", None, _chat())
+    recorder.start("call", None, chat())
     recorder.fail("call", TimeoutError("slow"))
     attrs = _attrs(telemetry, "chat gpt-4o-mini")
     assert list(attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS]) == ["error"]  # type: ignore[call-overload]
@@ -45,7 +42,7 @@ def test_a_failed_model_call_finishes_with_error(telemetry: Telemetry) -> None:
 
 def test_a_cancelled_model_call_finishes_with_error(telemetry: Telemetry) -> None:
     recorder = telemetry.recorder()
-    recorder.start("call", None, _chat())
+    recorder.start("call", None, chat())
     recorder.cancel("call")
     attrs = _attrs(telemetry, "chat gpt-4o-mini")
     assert list(attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS]) == ["error"]  # type: ignore[call-overload]
@@ -62,7 +59,7 @@ def test_a_failed_tool_gets_no_finish_reason(telemetry: Telemetry) -> None:
 
 def _output(telemetry: Telemetry, end: ModelEnd) -> list[dict[str, object]]:
     recorder = telemetry.recorder(capture=CaptureMode.SPAN_ONLY)
-    recorder.start("call", None, _chat())
+    recorder.start("call", None, chat())
     recorder.end("call", end)
     value = _attrs(telemetry, "chat gpt-4o-mini")[semconv.GEN_AI_OUTPUT_MESSAGES]
     return json.loads(str(value))  # type: ignore[no-any-return]
@@ -71,14 +68,14 @@ def _output(telemetry: Telemetry, end: ModelEnd) -> list[dict[str, object]]:
 def test_an_output_message_takes_the_finish_reason_the_call_reported(
     telemetry: Telemetry,
 ) -> None:
-    end = ModelEnd([Message("assistant", [TextPart("hi")])], finish_reasons=["length"])
+    end = answer(finish_reasons=["length"])
     assert _output(telemetry, end)[0]["finish_reason"] == "length"
 
 
 def test_an_output_message_with_no_reported_reason_is_not_said_to_have_stopped(
     telemetry: Telemetry,
 ) -> None:
-    end = ModelEnd([Message("assistant", [TextPart("hi")])])
+    end = answer()
     assert _output(telemetry, end)[0]["finish_reason"] == "unknown"
 
 
@@ -118,8 +115,8 @@ def test_an_agent_without_a_name_records_none(telemetry: Telemetry) -> None:
 def test_an_agent_takes_the_provider_of_its_first_model_call(telemetry: Telemetry) -> None:
     recorder = telemetry.recorder()
     recorder.start("agent", None, AgentStart(name="helper"))
-    recorder.start("call", "agent", _chat())
-    recorder.end("call", ModelEnd([Message("assistant", [TextPart("hi")])]))
+    recorder.start("call", "agent", chat())
+    recorder.end("call", answer())
     recorder.end("agent")
     assert _attrs(telemetry, "invoke_agent helper")[semconv.GEN_AI_PROVIDER_NAME] == "openai"
 
@@ -129,10 +126,10 @@ def test_an_agent_takes_the_provider_of_its_first_model_call(telemetry: Telemetr
 
 def test_a_stream_records_its_time_to_first_chunk_once(telemetry: Telemetry) -> None:
     recorder = telemetry.recorder()
-    recorder.start("call", None, _chat())
+    recorder.start("call", None, chat())
     for _ in range(3):
         recorder.chunk("call")
-    recorder.end("call", ModelEnd([Message("assistant", [TextPart("hi")])]))
+    recorder.end("call", answer())
     (point,) = telemetry.metric_points(semconv.METRIC_TIME_TO_FIRST_CHUNK)
     assert point.count == 1
     assert point.attributes[semconv.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
@@ -140,18 +137,18 @@ def test_a_stream_records_its_time_to_first_chunk_once(telemetry: Telemetry) -> 
 
 def test_a_stream_records_the_time_of_each_chunk_after_the_first(telemetry: Telemetry) -> None:
     recorder = telemetry.recorder()
-    recorder.start("call", None, _chat())
+    recorder.start("call", None, chat())
     for _ in range(4):
         recorder.chunk("call")
-    recorder.end("call", ModelEnd([Message("assistant", [TextPart("hi")])]))
+    recorder.end("call", answer())
     (point,) = telemetry.metric_points(semconv.METRIC_TIME_PER_OUTPUT_CHUNK)
     assert point.count == 3
 
 
 def test_a_call_that_did_not_stream_records_no_chunk_metrics(telemetry: Telemetry) -> None:
     recorder = telemetry.recorder()
-    recorder.start("call", None, _chat())
-    recorder.end("call", ModelEnd([Message("assistant", [TextPart("hi")])]))
+    recorder.start("call", None, chat())
+    recorder.end("call", answer())
     assert telemetry.metric_points(semconv.METRIC_TIME_TO_FIRST_CHUNK) == []
     assert telemetry.metric_points(semconv.METRIC_TIME_PER_OUTPUT_CHUNK) == []
 

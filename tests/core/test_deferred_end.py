@@ -16,8 +16,10 @@ import tiktoken
 from semtrace import _worker as worker
 from semtrace import semconv
 from semtrace._telemetry import tokens
-from semtrace.records import Message, ModelEnd, ModelStart, TextPart, Usage, WorkflowStart
+from semtrace.records import ModelEnd, ModelStart, Usage, WorkflowStart
 from semtrace.testing import Telemetry
+
+from tests.core.model_calls import answer, chat
 
 ENCODING = "o200k_base"
 
@@ -43,11 +45,11 @@ def gated_load(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
 
 
 def _chat() -> ModelStart:
-    return ModelStart("openai", "gpt-4o-mini", [Message("user", [TextPart("What is a GIL?")])])
+    return chat("What is a GIL?")
 
 
 def _answer(usage: Usage | None = None) -> ModelEnd:
-    return ModelEnd([Message("assistant", [TextPart("A global interpreter lock.")])], usage=usage)
+    return answer("A global interpreter lock.", usage=usage)
 
 
 @pytest.mark.parametrize("background", [False, True], ids=["on-the-caller", "on-the-worker"])

@@ -19,29 +19,22 @@ from typing import Any
 
 from semtrace import semconv
 from semtrace._telemetry.tokens import TokenCounter, get_encoding, wait_until_loaded
+from semtrace.config import CaptureMode
 from semtrace.quality import signals
 from semtrace.quality.signals import Thresholds
 from semtrace.records import (
-    Message,
-    ModelEnd,
-    ModelStart,
+    AgentStart,
     RetrievalEnd,
     RetrievalStart,
-    TextPart,
     Usage,
+    WorkflowStart,
 )
 from semtrace.safety import fault_count
 from semtrace.testing import Telemetry
 
+from tests.core.model_calls import answer, chat
+
 ENCODING = "o200k_base"
-
-
-def _chat(text: str = "hello") -> ModelStart:
-    return ModelStart("openai", "gpt-4o-mini", [Message("user", [TextPart(text)])])
-
-
-def _answer(usage: Usage | None = None) -> ModelEnd:
-    return ModelEnd([Message("assistant", [TextPart("hi")])], usage=usage)
 
 
 # --- A fault in one step of a run's end loses that step only ------------------------------
@@ -59,8 +52,8 @@ class _BrokenPrices:
 def test_a_fault_in_usage_or_cost_keeps_the_duration_point(telemetry: Telemetry) -> None:
     recorder = telemetry.recorder(prices=_BrokenPrices())  # type: ignore[arg-type]
     before = fault_count("Recorder.end usage")
-    recorder.start("call", None, _chat())
-    recorder.end("call", _answer(Usage(input_tokens=3, output_tokens=1)))
+    recorder.start("call", None, chat())
+    recorder.end("call", answer(Usage(input_tokens=3, output_tokens=1)))
     (point,) = telemetry.metric_points(semconv.METRIC_OPERATION_DURATION)  # drains the worker
     assert fault_count("Recorder.end usage") == before + 1
     assert point.count == 1
@@ -109,3 +102,70 @@ def test_an_empty_retrieval_is_labelled_by_the_thresholds(telemetry: Telemetry) 
     (span,) = telemetry.spans()
     key = semconv.SEMTRACE_QUALITY_PREFIX + signals.RETRIEVAL_RELEVANCE
     assert span.attributes[key + ".label"] == "pass"
+
+
+# --- Plumbing that turns out to be an agent gets its agent span from its start ------------
+# A graph nested in another is skipped as plumbing; it is known for an agent only when its
+# first step starts (``promote``). Its span is then started as of the skipped run's start,
+# under the skipped run's nearest recorded ancestor, and what starts after nests under it.
+
+
+def test_a_skipped_run_promoted_to_an_agent_gets_its_span_under_its_recorded_ancestor(
+    telemetry: Telemetry,
+) -> None:
+    recorder = telemetry.recorder(capture=CaptureMode.SPAN_ONLY)
+    recorder.start("team", None, WorkflowStart("team"))
+    recorder.skip("node", "team")
+    recorder.skip("graph", "node", "researcher", {"question": "capital?"})
+    recorder.promote("graph", AgentStart(name=""))
+    recorder.start("call", "graph", chat())
+    recorder.end("call", answer())
+    for run in ("graph", "node", "team"):
+        recorder.end(run)
+    assert telemetry.tree() == [
+        "invoke_workflow team",
+        "  invoke_agent researcher",
+        "    chat gpt-4o-mini",
+    ]
+    agent = telemetry.span("invoke_agent researcher")
+    assert agent.attributes[semconv.GEN_AI_AGENT_NAME] == "researcher"
+    assert "capital?" in agent.attributes[semconv.SEMTRACE_INPUT_VALUE]
+    assert recorder.open_runs == 0
+
+
+def test_a_promoted_skipped_run_starts_when_it_was_skipped(telemetry: Telemetry) -> None:
+    recorder = telemetry.recorder()
+    recorder.start("team", None, WorkflowStart("team"))
+    recorder.skip("graph", "team", "researcher")
+    recorder.start("before", "graph", chat())  # before the graph is known for an agent
+    recorder.end("before", answer())
+    recorder.promote("graph", AgentStart(name=""))
+    recorder.end("graph")
+    recorder.end("team")
+    agent = telemetry.span("invoke_agent researcher")
+    [before] = telemetry.by_operation("chat")
+    assert agent.start_time <= before.start_time
+    assert telemetry.parent_of(before).name == "invoke_workflow team"  # started elsewhere
+
+
+def test_a_promoted_skipped_run_honours_drop_operations(telemetry: Telemetry) -> None:
+    recorder = telemetry.recorder(drop_operations={"invoke_agent"})
+    recorder.start("team", None, WorkflowStart("team"))
+    recorder.skip("graph", "team", "researcher")
+    recorder.promote("graph", AgentStart(name=""))
+    recorder.start("call", "graph", chat())
+    recorder.end("call", answer())
+    recorder.end("graph")
+    recorder.end("team")
+    assert telemetry.tree() == ["invoke_workflow team", "  chat gpt-4o-mini"]
+    assert recorder.open_runs == 0
+
+
+def test_a_run_dropped_for_good_is_not_promoted(telemetry: Telemetry) -> None:
+    recorder = telemetry.recorder(drop_operations={"invoke_workflow"})
+    recorder.start("graph", None, WorkflowStart("team"))
+    recorder.promote("graph", AgentStart(name="researcher"))
+    recorder.start("call", "graph", chat())
+    recorder.end("call", answer())
+    recorder.end("graph")
+    assert telemetry.tree() == ["chat gpt-4o-mini"]

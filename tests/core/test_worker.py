@@ -18,18 +18,18 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from semtrace import Recorder, Settings, semconv
 from semtrace import _worker as worker
 from semtrace.export.processors import WrappingProcessor
-from semtrace.records import Message, ModelEnd, ModelStart, TextPart, Usage, ValueEnd, WorkflowStart
+from semtrace.records import ModelEnd, ModelStart, Usage, ValueEnd, WorkflowStart
 from semtrace.testing import Telemetry
+
+from tests.core.model_calls import answer, chat
 
 
 def _chat() -> ModelStart:
-    return ModelStart("openai", "gpt-4o-mini", [Message("user", [TextPart("What is a GIL?")])])
+    return chat("What is a GIL?")
 
 
 def _answer() -> ModelEnd:
-    return ModelEnd(
-        [Message("assistant", [TextPart("A lock.")])], usage=Usage(input_tokens=5, output_tokens=2)
-    )
+    return answer("A lock.", usage=Usage(input_tokens=5, output_tokens=2))
 
 
 def test_a_run_ends_on_the_worker_with_its_true_end_time(

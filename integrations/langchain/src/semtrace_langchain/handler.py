@@ -80,6 +80,9 @@ class CallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         """A chain, graph or graph node started."""
+        if parent_run_id is not None and translate.is_prebuilt_agent_node(metadata, tags):
+            # First, so that this step and what it runs nest under the agent.
+            self._promote_graph(parent_run_id, metadata)
         given = kwargs.get("name") or (serialized or {}).get("name")
         name = translate.run_name(given)
         if translate.is_agent_root(given, metadata):
@@ -90,15 +93,21 @@ class CallbackHandler(BaseCallbackHandler):
         elif self._trace_all:
             self.recorder.start(run_id, parent_run_id, StepStart(name=name, input=inputs))
         else:
-            self.recorder.skip(run_id, parent_run_id)
+            # Plumbing, unless it is a graph whose first step reveals an agent.
+            self.recorder.skip(run_id, parent_run_id, name, inputs)
         prompt = translate.prompt_ref(name, metadata)
         if prompt is not None:
             self.recorder.use_prompt(run_id, *prompt)
-        if parent_run_id is not None and translate.is_prebuilt_agent_node(metadata, tags):
-            # The agent's name: create_agent's, else the graph's (create_react_agent(name=)),
-            # which the recorder keeps when this one is empty.
-            graph = translate.run_name((metadata or {}).get("lc_agent_name"))
-            self.recorder.promote(parent_run_id, AgentStart(name=graph))
+
+    @never_raise
+    def _promote_graph(self, graph_run_id: UUID, metadata: dict[str, Any] | None) -> None:
+        """The graph running a ``create_react_agent`` step is an agent, top-level or nested.
+
+        Its name: create_agent's, else the graph's (``create_react_agent(name=...)``),
+        which the recorder keeps when this one is empty.
+        """
+        name = translate.run_name((metadata or {}).get("lc_agent_name"))
+        self.recorder.promote(graph_run_id, AgentStart(name=name))
 
     @never_raise
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:

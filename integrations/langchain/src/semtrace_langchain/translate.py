@@ -387,15 +387,20 @@ def is_agent_root(name: str | None, metadata: Mapping[str, Any] | None) -> bool:
     return agent is not None and agent == name
 
 
+#: The steps of ``langgraph.prebuilt.create_react_agent`` that can run first: its model
+#: step, and the hook before it. Their names are the only mark the prebuilt agent leaves.
+_PREBUILT_AGENT_FIRST_STEPS: Final = frozenset({"agent", "pre_model_hook"})
+
+
 def is_prebuilt_agent_node(metadata: Mapping[str, Any] | None, tags: Sequence[str] | None) -> bool:
-    """The ``agent`` node of ``langgraph.prebuilt.create_react_agent``: its graph is an agent.
+    """A first step of ``langgraph.prebuilt.create_react_agent``: its graph is an agent.
 
     LangGraph 1.x also marks its runs ``ls_integration: langgraph``; LangGraph 0.x (the
     langchain-core 0.3 generation) does not, so only a different integration's mark excludes.
     """
     meta = metadata or {}
     return (
-        meta.get("langgraph_node") == "agent"
+        meta.get("langgraph_node") in _PREBUILT_AGENT_FIRST_STEPS
         and meta.get("ls_integration", "langgraph") == "langgraph"
         and any(t.startswith("graph:step:") for t in tags or ())
     )

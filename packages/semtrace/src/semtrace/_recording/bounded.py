@@ -96,6 +96,14 @@ class BoundedTable(Generic[K, V]):
             del self._entries[old_key]
         return [old for _, old in evicted]
 
+    def replace(self, key: K, old: V, new: V) -> bool:
+        """Put ``new`` in ``old``'s place (and order), if ``key`` still holds ``old``."""
+        with self.lock:
+            if self._entries.get(key) is not old:
+                return False
+            self._entries[key] = new  # an existing key keeps its position
+            return True
+
     def pop(self, key: K) -> V | None:
         """Remove and return the entry for ``key``."""
         with self.lock:

@@ -54,6 +54,7 @@ from semtrace.records import (
     LazyEnd,
     ModelStart,
     Start,
+    StepStart,
     ValueEnd,
     WorkflowStart,
 )
@@ -143,6 +144,25 @@ class Recorder:
             return
         worker.note_activity()
         parent_run, open_trace = self._parent(parent_id)
+        opened = self._new_run(record, parent_run, open_trace, start_time_ns, attributes)
+        if opened is None:  # not recorded: its children attach to the nearest recorded ancestor
+            self._add(run_id, Skipped(parent_run, open_trace))
+        else:
+            self._track(run_id, *opened)
+
+    def _new_run(
+        self,
+        record: Start,
+        parent_run: Run | None,
+        open_trace: OpenTrace | None,
+        start_time_ns: int | None,
+        attributes: Mapping[str, AttributeValue] | None,
+        elapsed_ns: int = 0,
+    ) -> tuple[Run, Operation[Any]] | None:
+        """A run with its span started, or None for a run not recorded.
+
+        ``elapsed_ns``: how long ago the run started (one recognised late), else 0.
+        """
         try:
             operation = operation_for(record)
             dropped = self._drop and operation.operation_name(record) in self._drop
@@ -150,36 +170,47 @@ class Recorder:
             operation, dropped = None, True  # not a start record: counted, then skipped
             record_fault("Recorder.start")
         if dropped or operation is None or instrumentation_suppressed():
-            self._add(run_id, Skipped(parent_run, open_trace))
-            return
+            return None
         try:
             span, parent_context, open_trace = self._open_span(
                 record, operation, parent_run, open_trace, start_time_ns, attributes
             )
         except Exception:
-            # No span: its children still attach to the nearest recorded ancestor.
             record_fault("Recorder.start")
-            self._add(run_id, Skipped(parent_run, open_trace))
-            return
+            return None
         run = Run(
             span,
             trace.set_span_in_context(span, parent_context),
             record,
-            time.perf_counter_ns(),
+            time.perf_counter_ns() - elapsed_ns,
             open_trace,
             span.is_recording(),
             is_root=parent_run is None,
         )
-        # From here the span is in the table, so it ends whatever fails below.
+        return run, operation
+
+    def _track(
+        self,
+        run_id: Hashable,
+        run: Run,
+        operation: Operation[Any],
+        instead_of: Skipped | None = None,
+    ) -> None:
+        """Put a started run in the table (in ``instead_of``'s place), then note its start."""
         with self._trace_lock:
             run.trace.open_runs += 1
-        self._add(run_id, run)
+        # From here the span is in the table, so it ends whatever fails below.
+        if instead_of is None:
+            self._add(run_id, run)
+        elif not self._runs.replace(run_id, instead_of, run):
+            self._abandon(run)  # the skipped run ended meanwhile: nothing else would end it
+            return
         if run.is_root:
             attempt(
                 "Recorder.start feedback",
                 userfeedback.note_root,
                 run_id,
-                span,
+                run.span,
                 self._tracer,
                 self._instruments.feedback_score,
             )
@@ -227,10 +258,16 @@ class Recorder:
             run.trace.question = operation.question(record)
 
     @never_raise
-    def skip(self, run_id: Hashable, parent_id: Hashable | None) -> None:
-        """Note a run that is not recorded; its children attach to its nearest recorded ancestor."""
+    def skip(
+        self, run_id: Hashable, parent_id: Hashable | None, name: str = "", input: Any = None
+    ) -> None:
+        """Note a run that is not recorded; its children attach to its nearest recorded ancestor.
+
+        ``name`` and ``input`` are what the run is recorded with should :meth:`promote`
+        reveal it is an agent after all.
+        """
         parent_run, open_trace = self._parent(parent_id)
-        self._add(run_id, Skipped(parent_run, open_trace))
+        self._add(run_id, Skipped(parent_run, open_trace, name=name, input=input))
 
     @never_raise
     def use_prompt(self, run_id: Hashable, name: str, version: str | None = None) -> None:
@@ -285,15 +322,45 @@ class Recorder:
 
     @never_raise
     def promote(self, run_id: Hashable, record: AgentStart) -> None:
-        """Turn a workflow run into an agent run once the framework reveals it is one."""
-        run = self._runs.get(run_id)
-        if isinstance(run, Run) and isinstance(run.start, WorkflowStart):
-            if not record.name:  # an agent named by nothing but its graph keeps that name
-                record.name = run.start.name
+        """Turn a run into an agent run once the framework reveals it is one.
+
+        A workflow or step keeps its span, renamed. A run skipped as plumbing (a graph
+        nested in another, known for an agent only when its first step starts) gets its
+        span now, started when the run did, and the runs that start from here on nest
+        under it. Either way an agent named by nothing but its run keeps the run's name.
+        """
+        entry = self._runs.get(run_id)
+        if isinstance(entry, Skipped):
+            self._start_skipped(run_id, entry, record)
+        elif isinstance(entry, Run) and isinstance(entry.start, (WorkflowStart, StepStart)):
+            if not record.name:
+                record.name = entry.start.name
+            if record.input is None:
+                record.input = entry.start.input
             name, _, attrs = operation_for(record).describe(record)
-            run.span.update_name(name)
-            run.span.set_attributes(attrs)
-            run.start = record
+            entry.span.update_name(name)
+            entry.span.set_attributes(attrs)
+            entry.start = record
+
+    def _start_skipped(self, run_id: Hashable, skipped: Skipped, record: AgentStart) -> None:
+        if skipped.name is None or self._closed:
+            return  # skipped for good (dropped, suppressed), not as plumbing
+        if not record.name:
+            record.name = skipped.name
+        if skipped.input is not None:
+            record.input = skipped.input
+        elapsed_ns = max(0, int((time.monotonic() - skipped.created) * 1e9))
+        opened = self._new_run(
+            record,
+            skipped.target,
+            skipped.trace,
+            time.time_ns() - elapsed_ns,
+            None,
+            elapsed_ns=elapsed_ns,
+        )
+        if opened is not None:
+            opened[0].created = skipped.created  # the table stays in start order
+            self._track(run_id, *opened, instead_of=skipped)
 
     @contextlib.contextmanager
     def activate(self, run_id: Hashable) -> Iterator[None]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 from semtrace._recording.bounded import BoundedTable
 from semtrace._telemetry.run import OpenTrace, Run
@@ -33,11 +34,19 @@ class Skipped:
     """A run not recorded as a span: its children attach to ``target`` instead.
 
     (Not a span ``Link``: nothing of it is exported.)
+
+    Plumbing an integration skipped (:meth:`Recorder.skip`) may yet turn out to be an
+    agent (:meth:`Recorder.promote`): a graph nested in another is known for one only
+    when its first step starts. ``name`` and ``input`` are what it would be recorded
+    with then; ``name`` is None for a run skipped for good (its operation dropped,
+    instrumentation suppressed, its span failed to start).
     """
 
     target: Run | None
     trace: OpenTrace | None
     created: float = field(default_factory=time.monotonic)
+    name: str | None = None
+    input: Any = None
 
 
 Entry = Run | Skipped
