@@ -24,6 +24,8 @@ from semtrace import CaptureMode, Evaluation, Recorder, Sample, Settings, semcon
 from semtrace.records import Message, ModelEnd, ModelStart, TextPart, ToolDefinition, Usage
 from semtrace.testing import Telemetry
 
+from tests.conformance import schemas
+
 DETAILS = semconv.EVENT_INFERENCE_DETAILS
 EVALUATION = semconv.EVENT_EVALUATION_RESULT
 
@@ -266,3 +268,14 @@ def test_semtrace_span_events_false_turns_the_span_event_form_off(
     assert Settings.resolve().span_events is True  # a bad value warns, and keeps the default
     monkeypatch.delenv("SEMTRACE_SPAN_EVENTS")
     assert Settings.resolve().span_events is True
+
+
+def test_the_suites_schema_check_reads_the_structured_content_of_log_events(
+    telemetry: Telemetry,
+) -> None:
+    _call(telemetry.recorder(capture=CaptureMode.EVENT_ONLY, background=False))
+    [event] = telemetry.events(DETAILS)
+    assert schemas.problems("details", event.attributes) == []
+    unfinished = {**event.attributes, semconv.GEN_AI_OUTPUT_MESSAGES: ({"role": "a", "parts": ()},)}
+    [problem] = schemas.problems("details", unfinished)
+    assert "finish_reason" in problem

@@ -126,8 +126,8 @@ class Telemetry:
         #: The GenAI events (log records); pass ``logger_provider`` to a handler to get them.
         self.log_exporter = _in_memory_log_exporter()
         self.logger_provider = LoggerProvider()
-        processor = log_export.SimpleLogRecordProcessor(self.log_exporter)
-        self.logger_provider.add_log_record_processor(processor)
+        self.log_processor = log_export.SimpleLogRecordProcessor(self.log_exporter)
+        self.logger_provider.add_log_record_processor(self.log_processor)
 
     def recorder(
         self,
