@@ -69,7 +69,7 @@ class Events:
         settings: Settings,
         logger_provider: Any = None,
         scope_name: str = semconv.SCOPE_NAME,
-        scope_version: str | None = None,
+        scope_version: str = "",
     ) -> None:
         self.span_events = settings.span_events
         #: The details span event holds content: written only where spans may hold it.
