@@ -152,3 +152,38 @@ def test_an_unreachable_logs_endpoint_never_breaks_the_app(http_collector: Colle
     )
     assert result.stdout.split()[-2:] == ["still", "running"]
     assert http_collector.spans()
+
+
+def test_events_of_runs_still_ending_at_exit_are_exported_without_flush(
+    http_collector: Collector,
+) -> None:
+    script = EMIT_EVENT.replace("background=False", "background=True").replace(
+        "    print(flush(10_000))", ""
+    )
+    ok(run(script, OTEL_EXPORTER_OTLP_ENDPOINT=http_collector.url))
+    assert [r.event_name for r in http_collector.log_records()] == [DETAILS]
+
+
+def test_the_phoenix_view_sends_no_events_by_default(http_collector: Collector) -> None:
+    ok(
+        run(
+            EMIT_EVENT,
+            OTEL_EXPORTER_OTLP_ENDPOINT=http_collector.url,
+            SEMTRACE_BACKEND_VIEW="phoenix",
+        )
+    )
+    assert "/v1/traces" in http_collector.paths()
+    assert "/v1/logs" not in http_collector.paths()
+
+
+def test_logs_exporter_otlp_sends_the_events_whatever_the_view(http_collector: Collector) -> None:
+    # Behind a collector with a logs pipeline, the view names the backend the traces reach.
+    ok(
+        run(
+            EMIT_EVENT,
+            OTEL_EXPORTER_OTLP_ENDPOINT=http_collector.url,
+            SEMTRACE_BACKEND_VIEW="phoenix",
+            OTEL_LOGS_EXPORTER="otlp",
+        )
+    )
+    assert [r.event_name for r in http_collector.log_records()] == [DETAILS]

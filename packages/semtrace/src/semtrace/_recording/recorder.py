@@ -187,6 +187,7 @@ class Recorder:
                 span,
                 self._tracer,
                 self._instruments.feedback_score,
+                self._ending.events,
             )
         attempt("Recorder.start content", self._after_start, run, operation)
 

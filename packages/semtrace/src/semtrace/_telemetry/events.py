@@ -117,9 +117,15 @@ class Events:
         """
         if self.span_events:
             span.add_event(semconv.EVENT_EVALUATION_RESULT, details)
+        self.evaluation_record(span, {**about, **details})
+
+    def evaluation_record(self, span: trace.Span, attrs: Attributes) -> None:
+        """The log record of a ``gen_ai.evaluation.result`` event, without its span event.
+
+        User feedback's: the span event is the feedback span's whole point, always written.
+        """
         if self._wanted(span, semconv.EVENT_EVALUATION_RESULT):
-            attrs = {**about, **details}
-            self._emit(span, semconv.EVENT_EVALUATION_RESULT, attrs, _EVALUATION_SEVERITY)
+            self._emit(span, semconv.EVENT_EVALUATION_RESULT, dict(attrs), _EVALUATION_SEVERITY)
 
     def _wanted(self, span: trace.Span, name: str) -> bool:
         """Whether a log record would go anywhere (no provider: nothing is built)."""

@@ -10,9 +10,14 @@ The GenAI events (``gen_ai.client.inference.operation.details``,
   one line of JSON per event on the tree's stream (``stderr`` by default).
 * ``none``: nothing.
 
-Langfuse's OTLP endpoint (``/api/public/otel``) takes traces only: when the general
-endpoint is Langfuse's, logs are not sent there (they would be refused, batch after
-batch); name a logs endpoint (``OTEL_EXPORTER_OTLP_LOGS_ENDPOINT``) to send them elsewhere.
+Backends that take traces only refuse ``/v1/logs``, batch after batch. Two are known by
+name: Langfuse (its endpoint, ``/api/public/otel``, or the ``langfuse`` backend view) and
+Phoenix (the ``phoenix`` view). For them the events are not sent by default: they stay
+span events, which those backends show. A logs endpoint of its own
+(``OTEL_EXPORTER_OTLP_LOGS_ENDPOINT``) is always used; behind a collector with a logs
+pipeline, ``OTEL_LOGS_EXPORTER=otlp`` sends them to the collector whatever the view.
+Langfuse's own endpoint never gets them. Jaeger and Tempo cannot be told from their URL:
+set ``OTEL_LOGS_EXPORTER=none`` for them, as ``OTEL_METRICS_EXPORTER=none``.
 The exporters read headers, timeout, compression and TLS from the ``OTEL_EXPORTER_OTLP_LOGS_*``
 and ``OTEL_EXPORTER_OTLP_*`` variables themselves, as for the other signals.
 """
@@ -53,29 +58,51 @@ def exporter_names() -> list[str]:
     return [n for n in names if n in EXPORTERS]
 
 
-def otlp_wanted(names: list[str]) -> bool:
-    """Whether the events go over OTLP: listed (or nothing listed) and an endpoint known."""
+#: The backend views of backends that take traces only.
+TRACES_ONLY_VIEWS = ("langfuse", "phoenix")
+
+
+def otlp_wanted(names: list[str], view: str = "none") -> bool:
+    """Whether the events go over OTLP: listed (or nothing listed) and an endpoint known.
+
+    Args:
+        names: ``OTEL_LOGS_EXPORTER``'s names.
+        view: The backend view ``configure()`` chose for the traces.
+    """
     if names and "otlp" not in names:
         return False
     if _env("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"):
         return True
     general = _env("OTEL_EXPORTER_OTLP_ENDPOINT")
-    if general and views.is_langfuse_endpoint(general):
+    if not general:
+        return False
+    if views.is_langfuse_endpoint(general):
         _logger.log(
             logging.WARNING if "otlp" in names else logging.INFO,
             "logs: Langfuse's OTLP endpoint takes traces only, so the GenAI events are not "
-            "sent there; set OTEL_EXPORTER_OTLP_LOGS_ENDPOINT to send them elsewhere",
+            "sent there (they stay span events); set OTEL_EXPORTER_OTLP_LOGS_ENDPOINT to "
+            "send them elsewhere",
         )
         return False
-    return bool(general)
+    if view in TRACES_ONLY_VIEWS and "otlp" not in names:
+        _logger.info(
+            "logs: the %s view names a backend that takes traces only, so the GenAI events "
+            "are not sent (they stay span events); OTEL_LOGS_EXPORTER=otlp sends them",
+            view,
+        )
+        return False
+    return True
 
 
-def processors(otlp_exporter: Callable[[], Any], file: TextIO | None) -> list[LogRecordProcessor]:
+def processors(
+    otlp_exporter: Callable[[], Any], file: TextIO | None, view: str = "none"
+) -> list[LogRecordProcessor]:
     """The log record processors ``OTEL_LOGS_EXPORTER`` and the endpoints ask for.
 
     Args:
         otlp_exporter: Builds the OTLP log exporter (the protocol is the caller's choice).
         file: Where ``console`` prints; None: ``sys.stderr``.
+        view: The backend view chosen for the traces (``langfuse``, ``phoenix``, ``none``).
 
     Raises:
         ValueError, ImportError: From ``otlp_exporter`` (a bad protocol, gRPC missing).
@@ -84,7 +111,7 @@ def processors(otlp_exporter: Callable[[], Any], file: TextIO | None) -> list[Lo
     if names == ["none"]:
         return []
     found: list[LogRecordProcessor] = []
-    if otlp_wanted(names):
+    if otlp_wanted(names, view):
         # Batched: the worker that emits the events never waits for the network.
         found.append(log_export.BatchLogRecordProcessor(otlp_exporter()))
     if "console" in names:

@@ -34,8 +34,8 @@ What ``configure()`` sets up, per signal:
   says. No OTLP endpoint is needed; metrics go over OTLP too only if the (comma-separated)
   list also names ``otlp``. Needs ``pip install "semtrace[prometheus]"``.
 * Logs (the GenAI events): OTLP when a logs endpoint is known, and ``OTEL_LOGS_EXPORTER``
-  (``otlp``, ``console``, ``none``); never to Langfuse's traces-only endpoint. See
-  :mod:`semtrace.export.logs`. No logger provider is set when nothing is exported.
+  (``otlp``, ``console``, ``none``); not to backends known to take traces only (Langfuse,
+  Phoenix). See :mod:`semtrace.export.logs`. No logger provider is set when nothing is exported.
 
 A provider the application already set is never replaced, and a second call returns
 what the first one did. Spans still queued are exported when the interpreter exits.
@@ -318,6 +318,8 @@ def configure(
         otlp_traces = set_tp and _otlp_wanted("traces")
         otlp_metrics = set_mp and _otlp_wanted("metrics")
         prometheus_metrics = set_mp and _prometheus_wanted()
+        # The traces' backend view; the logs heed it (a backend that takes traces only).
+        view = views.choose_view(backend_view) if (otlp_traces or set_lp) else "none"
         span_exporter: SpanExporter | None = None
         metric_exporter: MetricExporter | None = None
         if otlp_traces:
@@ -325,7 +327,7 @@ def configure(
             span_exporter = _exporter_class("traces", protocol)()
             _logger.debug("traces: OTLP over %s", protocol)
             # Backend-specific attributes are added on the export thread, never the caller's.
-            span_exporter = views.wrap(span_exporter, views.choose_view(backend_view))
+            span_exporter = views.wrap(span_exporter, view)
         if otlp_metrics:
             protocol = _protocol("metrics")
             metric_exporter = _exporter_class("metrics", protocol)()
@@ -334,7 +336,11 @@ def configure(
         if metric_exporter is not None:
             readers.append(PeriodicExportingMetricReader(metric_exporter))
         log_processors = (
-            logs.processors(lambda: _exporter_class("logs", _protocol("logs"))(), file)
+            logs.processors(
+                lambda: _exporter_class("logs", _protocol("logs"))(),
+                file,
+                view,
+            )
             if set_lp
             else []
         )
