@@ -1,4 +1,4 @@
-"""Suite-wide set-up: an offline tiktoken cache from the repo's own BPE files."""
+"""Suite-wide set-up: an offline tiktoken cache, and the GenAI events routed to each test."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry._logs import set_logger_provider
