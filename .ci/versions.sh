@@ -66,6 +66,10 @@ OLDEST_PYTEST=(
     # langgraph.types.interrupt appeared in langgraph 0.2.57; the langchain-core 0.3.0
     # generation has langgraph 0.2.40. Its interrupts are test_node_interrupt_is_not_an_error.
     --deselect "tests/langchain/test_langgraph_agents.py::test_graph_interrupt_is_not_an_error"
+    # Log records with an event name (LogRecord(event_name=..., context=...)) need
+    # opentelemetry-api 1.35; on this profile's 1.30 the GenAI events are span events only.
+    --deselect "tests/langchain/test_langchain_content_capture.py::test_event_only_mode_puts_content_in_a_log_event_not_on_the_span"
+    --deselect "tests/langchain/test_langchain_content_capture.py::test_without_a_logger_provider_given_the_events_go_to_the_global_one"
 )
 NEWEST_PINS=(
     "langchain-core>=1,<2" "langchain>=1" "langgraph>=1" langchain-openai

@@ -71,6 +71,19 @@ def test_feedback_by_langchain_run_id_after_export(telemetry: Telemetry, as_text
     assert event.attributes[semconv.GEN_AI_EVALUATION_EXPLANATION] == "It is Lyon."
 
 
+def test_feedback_is_also_a_log_event_of_its_feedback_span(telemetry: Telemetry) -> None:
+    handler = CallbackHandler(
+        tracer_provider=telemetry.tracer_provider, logger_provider=telemetry.logger_provider
+    )
+    run_id = uuid.uuid4()
+    fake_chat("Paris.").invoke("Capital?", config={"callbacks": [handler], "run_id": run_id})
+    assert semtrace.feedback(run_id, 0.0, label="wrong", comment="It is Lyon.") is True
+    span = feedback_span(telemetry)
+    [event] = telemetry.events(semconv.EVENT_EVALUATION_RESULT)
+    assert (event.trace_id, event.span_id) == (span.context.trace_id, span.context.span_id)
+    assert dict(event.attributes or {}) == dict(span.events[0].attributes or {})
+
+
 def test_feedback_by_captured_reference_in_langchain(telemetry: Telemetry) -> None:
     with semtrace.trace_capture() as captured:
         fake_chat("Paris.").invoke("Capital?", config={"callbacks": [handler(telemetry)]})

@@ -7,7 +7,8 @@ documents), output messages that say why the model finished, system instructions
 parts, tool definitions, and retrieved documents with an id and a score.
 
 :func:`problems` names every value that fails its schema; the suite's ``telemetry``
-fixture runs it on every span and span event a test produced.
+fixture runs it on every span, span event and log event (the Logs API's GenAI events,
+whose content is structured, not JSON text) a test produced.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def problems(where: str, attributes: Mapping[str, Any] | None) -> list[str]:
         if value is None:
             continue
         try:
-            data = json.loads(value) if isinstance(value, str) else value
+            data = json.loads(value) if isinstance(value, str) else _as_json(value)
         except ValueError:
             found.append(f"{where}: {key} is not JSON: {str(value)[:120]}")
             continue
@@ -122,3 +123,12 @@ def problems(where: str, attributes: Mapping[str, Any] | None) -> list[str]:
             path = "/".join(str(p) for p in error.absolute_path)
             found.append(f"{where}: {key}[{path}]: {error.message[:200]}")
     return found
+
+
+def _as_json(value: Any) -> Any:
+    """A structured log attribute as JSON data: the SDK keeps arrays as tuples."""
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _as_json(v) for k, v in value.items()}
+    return value

@@ -23,6 +23,7 @@ from typing import Any
 
 import grpc
 import pytest
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.metrics.v1 import (
     metrics_service_pb2,
     metrics_service_pb2_grpc,
@@ -57,6 +58,27 @@ class Collector:
             for metric in sm.metrics
         )
 
+    def log_records(self) -> list[Any]:
+        """Every log record received (each with ``event_name``, ``trace_id``, ``attributes``)."""
+        return [
+            record
+            for path, req in self.requests
+            if isinstance(req, logs_service_pb2.ExportLogsServiceRequest)
+            for rl in req.resource_logs
+            for sl in rl.scope_logs
+            for record in sl.log_records
+        ]
+
+    def spans(self) -> list[Any]:
+        return [
+            span
+            for path, req in self.requests
+            if isinstance(req, trace_service_pb2.ExportTraceServiceRequest)
+            for rs in req.resource_spans
+            for ss in rs.scope_spans
+            for span in ss.spans
+        ]
+
     def paths(self) -> set[str]:
         return {path for path, _ in self.requests}
 
@@ -70,6 +92,8 @@ def http_collector() -> Iterator[Collector]:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             if "metrics" in self.path:
                 req: Any = metrics_service_pb2.ExportMetricsServiceRequest.FromString(body)
+            elif "logs" in self.path:
+                req = logs_service_pb2.ExportLogsServiceRequest.FromString(body)
             else:
                 req = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
             collector.requests.append((self.path, req))
@@ -104,8 +128,14 @@ def grpc_collector() -> Iterator[Collector]:
             collector.requests.append(("MetricsService", request))
             return metrics_service_pb2.ExportMetricsServiceResponse()
 
+    class Logs(logs_service_pb2_grpc.LogsServiceServicer):
+        def Export(self, request: Any, context: Any) -> Any:
+            collector.requests.append(("LogsService", request))
+            return logs_service_pb2.ExportLogsServiceResponse()
+
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Traces(), server)
+    logs_service_pb2_grpc.add_LogsServiceServicer_to_server(Logs(), server)
     metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(Metrics(), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()

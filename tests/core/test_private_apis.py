@@ -32,6 +32,25 @@ def test_the_global_meter_provider_is_the_proxy_until_one_is_set() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
+def test_the_logs_api_still_has_its_proxy_logger_provider() -> None:
+    from opentelemetry.sdk._logs import LoggerProvider
+
+    assert private_apis.PROXY_LOGGER_PROVIDER is not None, "ProxyLoggerProvider is gone"
+    assert not private_apis.is_unset_logger_provider(LoggerProvider())
+
+
+def test_the_global_logger_provider_is_the_proxy_until_one_is_set() -> None:
+    code = (
+        "from opentelemetry import _logs\n"
+        "from opentelemetry.sdk._logs import LoggerProvider\n"
+        "from semtrace.private_apis import is_unset_logger_provider as unset\n"
+        "assert unset(_logs.get_logger_provider())\n"
+        "_logs.set_logger_provider(LoggerProvider())\n"
+        "assert not unset(_logs.get_logger_provider())\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
 def test_the_sdk_still_calls_on_ending_on_span_processors() -> None:
     seen: list[str] = []
 

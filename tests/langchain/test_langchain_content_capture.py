@@ -141,22 +141,32 @@ def test_builtin_secret_redactor_removes_keys_tokens_and_emails() -> None:
     assert "bob@example.com" not in out
 
 
-def test_event_only_mode_puts_content_in_an_event_not_on_the_span(telemetry: Telemetry) -> None:
+def test_event_only_mode_puts_content_in_a_log_event_not_on_the_span(telemetry: Telemetry) -> None:
     handler = CallbackHandler(
-        tracer_provider=telemetry.tracer_provider, capture_content="EVENT_ONLY"
+        tracer_provider=telemetry.tracer_provider,
+        logger_provider=telemetry.logger_provider,
+        capture_content="EVENT_ONLY",
     )
     fake_chat("ok").invoke("hello", config={"callbacks": [handler]})
     chat = telemetry.span("chat gpt-4o-mini")
     assert semconv.GEN_AI_INPUT_MESSAGES not in chat.attributes
-    [event] = [e for e in chat.events if e.name == semconv.EVENT_INFERENCE_DETAILS]
-    assert (
-        json.loads(event.attributes[semconv.GEN_AI_INPUT_MESSAGES])[0]["parts"][0]["content"]
-        == "hello"
+    assert not [e for e in chat.events if e.name == semconv.EVENT_INFERENCE_DETAILS]
+    [event] = telemetry.events(semconv.EVENT_INFERENCE_DETAILS)
+    assert (event.trace_id, event.span_id) == (chat.context.trace_id, chat.context.span_id)
+    assert event.attributes[semconv.GEN_AI_INPUT_MESSAGES][0]["parts"][0]["content"] == "hello"
+    assert event.attributes[semconv.GEN_AI_OUTPUT_MESSAGES][0]["parts"][0]["content"] == "ok"
+
+
+def test_without_a_logger_provider_given_the_events_go_to_the_global_one(
+    telemetry: Telemetry,
+) -> None:
+    # The suite's global logger provider hands its records to the running test's telemetry.
+    handler = CallbackHandler(
+        tracer_provider=telemetry.tracer_provider, capture_content="EVENT_ONLY"
     )
-    assert (
-        json.loads(event.attributes[semconv.GEN_AI_OUTPUT_MESSAGES])[0]["parts"][0]["content"]
-        == "ok"
-    )
+    fake_chat("ok").invoke("hello", config={"callbacks": [handler]})
+    [event] = telemetry.events(semconv.EVENT_INFERENCE_DETAILS)
+    assert event.span_id == telemetry.span("chat gpt-4o-mini").context.span_id
 
 
 def test_span_and_event_mode_records_both(telemetry: Telemetry) -> None:

@@ -66,6 +66,9 @@ SEMTRACE_CONSISTENCY: Final = "SEMTRACE_CONSISTENCY"
 SEMTRACE_GROUNDING: Final = "SEMTRACE_GROUNDING"
 #: "false" turns runs into telemetry on the caller's thread, not the worker's (default true).
 SEMTRACE_BACKGROUND: Final = "SEMTRACE_BACKGROUND"
+#: "false" stops writing the GenAI events as span events too (default true: trace-only
+#: backends show them); they always go through the OpenTelemetry Logs API.
+SEMTRACE_SPAN_EVENTS: Final = "SEMTRACE_SPAN_EVENTS"
 
 DEFAULT_ENCODING: Final = "o200k_base"
 DEFAULT_MAX_CONTENT_LENGTH: Final = 16384
@@ -161,7 +164,12 @@ class CaptureMode(enum.Enum):
 
     @property
     def on_event(self) -> bool:
-        """Whether content goes into a ``gen_ai.client.inference.operation.details`` event."""
+        """Whether content goes into a ``gen_ai.client.inference.operation.details`` event.
+
+        The event goes through the Logs API; its span-event form is written only where
+        content may go on spans too (``SPAN_AND_EVENT``), so ``EVENT_ONLY`` keeps content
+        out of the trace backend.
+        """
         return self in (CaptureMode.EVENT_ONLY, CaptureMode.SPAN_AND_EVENT)
 
     @property
@@ -343,6 +351,9 @@ class Settings:
         grounding: What groundedness judges an answer as: ``auto`` (guess from the
             prompt: retrieved passages, a text to summarise, knowledge in a system
             message), or always ``qa``, ``summary`` or ``dialogue``.
+        span_events: Also write the GenAI events (``gen_ai.evaluation.result``, and
+            ``gen_ai.client.inference.operation.details`` with ``SPAN_AND_EVENT``) as span
+            events, for backends that read traces only. They always go through the Logs API.
     """
 
     capture: CaptureMode = CaptureMode.NO_CONTENT
@@ -360,6 +371,7 @@ class Settings:
     consistency: bool = False
     background: bool = True
     grounding: str = "auto"
+    span_events: bool = True
 
     def __post_init__(self) -> None:
         if self.max_content_length < 16:
@@ -375,6 +387,8 @@ class Settings:
         if not all(isinstance(r, SensitiveRule) for r in rules):
             raise ValueError("sensitive_rules must hold SensitiveRule objects")
         object.__setattr__(self, "sensitive_rules", rules)
+        if not isinstance(self.span_events, bool):
+            raise ValueError(f"span_events must be True or False, not {self.span_events!r}")
         if self.grounding not in GROUNDING_CHOICES:
             raise ValueError(
                 f"grounding must be one of {', '.join(GROUNDING_CHOICES)}, not {self.grounding!r}"
@@ -399,6 +413,7 @@ class Settings:
         sensitive_rules: Sequence[SensitiveRule] | None = None,
         background: bool | None = None,
         grounding: str | None = None,
+        span_events: bool | None = None,
     ) -> Settings:
         """Build settings from explicit arguments, else environment variables, else defaults.
 
@@ -425,6 +440,8 @@ class Settings:
             background: The worker thread; None reads ``SEMTRACE_BACKGROUND`` (default on).
             grounding: ``auto``, ``qa``, ``summary`` or ``dialogue``; None reads
                 ``SEMTRACE_GROUNDING`` (default ``auto``).
+            span_events: The span-event form of the GenAI events; None reads
+                ``SEMTRACE_SPAN_EVENTS`` (default on).
 
         Returns:
             The settings.
@@ -481,4 +498,7 @@ class Settings:
             sensitive_rules=tuple(sensitive_rules or ()),
             background=_env_bool(SEMTRACE_BACKGROUND, True) if background is None else background,
             grounding=grounding or _env_grounding(),
+            span_events=(
+                _env_bool(SEMTRACE_SPAN_EVENTS, True) if span_events is None else span_events
+            ),
         )

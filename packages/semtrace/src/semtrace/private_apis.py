@@ -7,6 +7,8 @@ that test by name instead of silently changing what semtrace does:
 * ``opentelemetry.metrics._internal._ProxyMeterProvider``: the only way to tell that no
   meter provider has been set yet (the tracing API has the public
   ``ProxyTracerProvider``; metrics has no such class).
+* ``opentelemetry._logs._internal.ProxyLoggerProvider``: the same for the Logs API (the
+  class is not exported by ``opentelemetry._logs``).
 * ``SpanProcessor._on_ending``: the SDK calls it on the span processors just before a
   span ends; a processor that wraps others must pass it on.
 * ``opentelemetry.context._SUPPRESS_INSTRUMENTATION_KEY``: the key instrumentations set
@@ -39,6 +41,14 @@ try:
 except ImportError:  # pragma: no cover - a future API; test_private_apis fails on it
     PROXY_METER_PROVIDER = None
 
+PROXY_LOGGER_PROVIDER: type | None
+try:
+    from opentelemetry._logs._internal import ProxyLoggerProvider
+
+    PROXY_LOGGER_PROVIDER = ProxyLoggerProvider
+except ImportError:  # pragma: no cover - a future API; test_private_apis fails on it
+    PROXY_LOGGER_PROVIDER = None
+
 try:  # the API's key; instrumentations set it to silence each other
     from opentelemetry.context import (
         _SUPPRESS_INSTRUMENTATION_KEY as SUPPRESS_INSTRUMENTATION_KEY,
@@ -57,6 +67,14 @@ def is_unset_meter_provider(provider: object) -> bool:
     semtrace never replaces one it should not.
     """
     return PROXY_METER_PROVIDER is not None and isinstance(provider, PROXY_METER_PROVIDER)
+
+
+def is_unset_logger_provider(provider: object) -> bool:
+    """Whether ``provider`` is the Logs API's placeholder: no logger provider was set yet.
+
+    As for meters: without the placeholder class, every provider counts as set.
+    """
+    return PROXY_LOGGER_PROVIDER is not None and isinstance(provider, PROXY_LOGGER_PROVIDER)
 
 
 def instrumentation_suppressed() -> bool:

@@ -6,6 +6,8 @@ Example:
     >>> # pass telemetry.tracer_provider / telemetry.meter_provider to a handler, run, then:
     >>> telemetry.spans()
     ()
+    >>> telemetry.events()  # the GenAI events, as log records through the Logs API
+    ()
     >>> # or record runs directly, as an integration would:
     >>> recorder = telemetry.recorder(count_tokens=False)
 """
@@ -23,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from opentelemetry.context import Context
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs import export as log_export
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
@@ -109,7 +113,7 @@ def _ours(span: ReadableSpan) -> bool:
 
 
 class Telemetry:
-    """A tracer and a meter provider that keep everything in memory, with a span checker."""
+    """Tracer, meter and logger providers that keep everything in memory, with a span checker."""
 
     def __init__(self) -> None:
         self.exporter = InMemorySpanExporter()
@@ -119,6 +123,11 @@ class Telemetry:
         self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
         self.metric_reader = InMemoryMetricReader()
         self.meter_provider = MeterProvider(metric_readers=[self.metric_reader])
+        #: The GenAI events (log records); pass ``logger_provider`` to a handler to get them.
+        self.log_exporter = _in_memory_log_exporter()
+        self.logger_provider = LoggerProvider()
+        self.log_processor = log_export.SimpleLogRecordProcessor(self.log_exporter)
+        self.logger_provider.add_log_record_processor(self.log_processor)
 
     def recorder(
         self,
@@ -151,6 +160,7 @@ class Telemetry:
             Settings(**settings),
             tracer_provider=self.tracer_provider,
             meter_provider=self.meter_provider,
+            logger_provider=self.logger_provider,
             thresholds=thresholds,
             evaluators=evaluators,
             prices=prices,
@@ -207,6 +217,16 @@ class Telemetry:
         walk(None, 0)
         return lines
 
+    def events(self, name: str | None = None) -> tuple[Any, ...]:
+        """The log records emitted so far (all, or those with event name ``name``).
+
+        Each is the SDK's log record: ``event_name``, ``attributes``, ``body``,
+        ``trace_id`` and ``span_id`` (the span it belongs to), ``severity_number``.
+        """
+        worker.drain()
+        records = (each.log_record for each in self.log_exporter.get_finished_logs())
+        return tuple(r for r in records if name is None or getattr(r, "event_name", None) == name)
+
     def metric_points(self, name: str) -> list[Any]:
         """Data points of metric ``name`` collected so far (deferred ones included)."""
         worker.drain()
@@ -228,14 +248,22 @@ class Telemetry:
             raise AssertionError("span lifecycle violations:\n" + "\n".join(problems))
 
     def clear(self) -> None:
-        """Forget the finished spans."""
+        """Forget the finished spans and log records."""
         self.exporter.clear()
+        self.log_exporter.clear()
 
     def shutdown(self) -> None:
-        """Shut both providers down, after the deferred span ends."""
+        """Shut the providers down, after the deferred span ends."""
         worker.drain()
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
+        self.logger_provider.shutdown()
+
+
+def _in_memory_log_exporter() -> Any:
+    """The SDK's in-memory log exporter, by its name in the installed SDK (it was renamed)."""
+    cls = getattr(log_export, "InMemoryLogRecordExporter", None)
+    return (cls or log_export.InMemoryLogExporter)()
 
 
 def tiktoken_cache_from(source: Path, dest: Path) -> Path:

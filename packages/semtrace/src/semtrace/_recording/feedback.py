@@ -33,6 +33,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Final, NamedTuple
 
 from opentelemetry import trace
@@ -41,6 +42,8 @@ from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
 from semtrace._telemetry.content import bounded_text, cut, safe_str, valid_utf8
+from semtrace._telemetry.events import Events
+from semtrace.config import Settings
 from semtrace.safety import never_raise, record_fault
 
 MAX_RUN_IDS: Final = 10_000
@@ -86,6 +89,8 @@ class Captured:
 class _Sink(NamedTuple):
     tracer: trace.Tracer
     histogram: Any
+    #: the recorder's GenAI events (None: the global logger provider's)
+    events: Events | None = None
 
 
 _capturing: contextvars.ContextVar[Captured | None] = contextvars.ContextVar(
@@ -120,15 +125,26 @@ def current_trace() -> TraceRef | None:
     return TraceRef(ctx.trace_id, ctx.span_id) if ctx.is_valid else None
 
 
-def note_root(run_id: Hashable, span: trace.Span, tracer: trace.Tracer, histogram: Any) -> None:
+def note_root(
+    run_id: Hashable,
+    span: trace.Span,
+    tracer: trace.Tracer,
+    histogram: Any,
+    events: Events | None = None,
+) -> None:
     """Called by the recorder when a trace's root span starts."""
     global _default
     ctx = span.get_span_context()
     if not ctx.is_valid:
         return
     sink = _default
-    if sink is None or sink.tracer is not tracer or sink.histogram is not histogram:
-        sink = _default = _Sink(tracer, histogram)
+    if (
+        sink is None
+        or sink.tracer is not tracer
+        or sink.histogram is not histogram
+        or sink.events is not events
+    ):
+        sink = _default = _Sink(tracer, histogram, events)
     captured = _capturing.get()
     if captured is not None and len(captured.refs) < MAX_RUN_IDS:
         captured.refs.append(TraceRef(ctx.trace_id, ctx.span_id))
@@ -236,6 +252,7 @@ def _record(
             cut(safe_str(comment), _MAX_COMMENT_CHARS)
         )
     span.add_event(semconv.EVENT_EVALUATION_RESULT, details)
+    (sink.events or _global_events()).evaluation_record(span, details)
     span.end()
     if sink.histogram is not None:
         try:
@@ -245,3 +262,9 @@ def _record(
             sink.histogram.record(score, metric_attrs)
         except Exception:
             record_fault("feedback metric")
+
+
+@cache
+def _global_events() -> Events:
+    """Feedback recorded before any recorder started: its event goes to the global provider."""
+    return Events(Settings())

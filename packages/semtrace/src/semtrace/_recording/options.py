@@ -70,6 +70,10 @@ class Options:
             caller's; None reads ``SEMTRACE_BACKGROUND`` (default: on).
         grounding: What groundedness judges an answer as: ``auto`` (from the prompt),
             ``qa``, ``summary`` or ``dialogue``; None reads ``SEMTRACE_GROUNDING``.
+        span_events: Also write the GenAI events as span events (for trace-only
+            backends); None reads ``SEMTRACE_SPAN_EVENTS`` (default: on).
+        logger_provider: Provider for the GenAI events (the Logs API); the global one by
+            default.
         thresholds: Verdict thresholds of the quality signals (``pass``, ``uncertain``,
             ``fail``).
         evaluators: Your own evaluators, run inline or in the background.
@@ -100,6 +104,8 @@ class Options:
     sensitive_rules: Sequence[SensitiveRule] | None = None
     background: bool | None = None
     grounding: str | None = None
+    span_events: bool | None = None
+    logger_provider: Any = None
     thresholds: Thresholds | None = None
     evaluators: Sequence[Evaluator] = ()
     prices: PriceTable | str | Path | Mapping[str, Any] | None = None
@@ -141,6 +147,7 @@ class Options:
             self.resolve_settings(),
             tracer_provider=self.tracer_provider,
             meter_provider=self.meter_provider,
+            logger_provider=self.logger_provider,
             thresholds=self.thresholds,
             evaluators=self.evaluators,
             prices=prices if isinstance(prices, PriceTable) else PriceTable.load(prices),

@@ -40,6 +40,7 @@ from semtrace._recording import feedback as userfeedback
 from semtrace._recording.runs import RunTable, Skipped
 from semtrace._telemetry.content import bounded_text
 from semtrace._telemetry.ending import Ending, mark_failed
+from semtrace._telemetry.events import Events
 from semtrace._telemetry.metrics import Instruments
 from semtrace._telemetry.operations import Operation, operation_for
 from semtrace._telemetry.run import OpenTrace, Run
@@ -69,6 +70,8 @@ class Recorder:
         settings: What to record; ``Settings.resolve()`` (the environment) by default.
         tracer_provider: Provider for spans; the global one by default.
         meter_provider: Provider for metrics; the global one by default.
+        logger_provider: Provider for the GenAI events (the Logs API); the global one by
+            default.
         thresholds: Pass/fail thresholds of the quality signals.
         framework: Name recorded as ``semtrace.framework`` on root spans.
         evaluators: Your own evaluators (see :mod:`semtrace.quality.evaluators`).
@@ -85,6 +88,7 @@ class Recorder:
         *,
         tracer_provider: Any = None,
         meter_provider: Any = None,
+        logger_provider: Any = None,
         thresholds: Thresholds | None = None,
         framework: str | None = None,
         evaluators: Sequence[Evaluator] = (),
@@ -113,6 +117,7 @@ class Recorder:
             thresholds or Thresholds(),
             validate(evaluators),
             self._trace_lock,
+            Events(self.settings, logger_provider, scope_name, scope_version),
         )
         self._policy = self._ending.policy
         #: The background evaluators' pool (None without background evaluators).
@@ -213,6 +218,7 @@ class Recorder:
                 run.span,
                 self._tracer,
                 self._instruments.feedback_score,
+                self._ending.events,
             )
         attempt("Recorder.start content", self._after_start, run, operation)
 

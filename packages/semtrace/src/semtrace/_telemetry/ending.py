@@ -37,6 +37,7 @@ from semtrace._telemetry.content import (
     safe_str,
     valid_utf8,
 )
+from semtrace._telemetry.events import Events
 from semtrace._telemetry.metrics import Instruments
 from semtrace._telemetry.operations import Operation, operation_for
 from semtrace._telemetry.run import OpenTrace, Run
@@ -74,6 +75,8 @@ class Ended:
     attrs: Attributes = field(default_factory=dict)
     #: the GenAI client metrics' attributes (model calls only)
     metric_attrs: Attributes = field(default_factory=dict)
+    #: a model call's content for its inference-details event (content on events only)
+    details: Attributes | None = None
 
 
 class Ending:
@@ -92,8 +95,11 @@ class Ending:
         thresholds: signals.Thresholds,
         evaluators: tuple[Evaluator, ...],
         trace_lock: threading.Lock,
+        events: Events | None = None,
     ) -> None:
         self.settings = settings
+        #: the GenAI events: log records, and their span-event form (events.py)
+        self.events = events if events is not None else Events(settings)
         self._tracer = tracer
         self._instruments = instruments
         self._prices = prices
@@ -283,6 +289,12 @@ class Ending:
         if isinstance(ended.run.start, ModelStart):  # the call did not finish: "error" says so
             ended.attrs.setdefault(semconv.GEN_AI_RESPONSE_FINISH_REASONS, ["error"])
 
+    def _details(self, ended: Ended) -> None:
+        """A model call's inference-details event, with the attributes of its span."""
+        if ended.details is not None:
+            attrs = {**ended.metric_attrs, **ended.attrs}
+            self.events.inference_details(ended.run.span, attrs, ended.details)
+
     def _set_attributes(self, ended: Ended) -> None:
         """Everything the steps gathered, in one call on the span."""
         if ended.attrs:
@@ -300,6 +312,7 @@ class Ending:
         ("signals", _signals),
         ("checks", _checks),
         ("error type", _error_type),
+        ("details event", _details),
         ("set_attributes", _set_attributes),
     )
     #: The end of any other run: the same, without what only a model call has (request
@@ -448,8 +461,7 @@ class Ending:
         if self.settings.capture.on_span:
             ended.attrs.update(content)
         if self.settings.capture.on_event and isinstance(run.start, ModelStart):
-            details = {**operation.content_at_start(run.start, policy), **content}
-            run.span.add_event(semconv.EVENT_INFERENCE_DETAILS, details)
+            ended.details = {**operation.content_at_start(run.start, policy), **content}
 
     def _diagnose(self, span: trace.Span, open_trace: OpenTrace) -> None:
         """The trace's diagnosis on its root span, and one count of it."""
@@ -579,7 +591,7 @@ class Ending:
             )
         if response_id:
             details[semconv.GEN_AI_RESPONSE_ID] = response_id
-        run.span.add_event(semconv.EVENT_EVALUATION_RESULT, details)
+        self.events.evaluation(run.span, details, _evaluated(run.start, operation))
 
 
 #: Longest status description of a failed span, marker included.
@@ -624,6 +636,19 @@ def _stacktrace(error: BaseException) -> str:
     limit = MAX_EXCEPTION_MESSAGE_CHARS
     text = "".join(p if len(p) <= limit else cut(p, limit - 1) + "\n" for p in pieces)
     return valid_utf8(cut_middle(text, MAX_STACKTRACE_CHARS))
+
+
+def _evaluated(start: Any, operation: str) -> Attributes:
+    """What an evaluation event names of the run it judges: operation, provider, model."""
+    about: Attributes = {semconv.GEN_AI_OPERATION_NAME: operation}
+    for key, value in (
+        (semconv.GEN_AI_PROVIDER_NAME, getattr(start, "provider", None)),
+        (semconv.GEN_AI_REQUEST_MODEL, getattr(start, "model", None)),
+    ):
+        text = bounded_text(value, 256) if isinstance(value, str) else None
+        if text:
+            about[key] = text
+    return about
 
 
 def _trace_checks(run: Run) -> checks.TraceChecks:

@@ -191,9 +191,10 @@ def content_finding() -> Finding:
         ),
     }
     if mode.enabled:
-        where = {"SPAN_ONLY": "span attributes", "EVENT_ONLY": "events"}.get(
-            mode.value, "span attributes and events"
-        )
+        where = {
+            "SPAN_ONLY": "span attributes",
+            "EVENT_ONLY": "log events only, never on spans",
+        }.get(mode.value, "span attributes and events")
         summary = f"{mode.value}: prompt and completion text is recorded in {where}"
     else:
         summary = "NO_CONTENT: prompts and completions are not recorded (the default)"

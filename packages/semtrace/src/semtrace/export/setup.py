@@ -1,4 +1,4 @@
-"""One call to send traces and metrics somewhere, configured by the standard OTEL_* variables.
+"""One call to send traces, metrics and GenAI events somewhere, set by the OTEL_* variables.
 
 Example:
     >>> from semtrace.export.setup import configure, flush
@@ -33,6 +33,9 @@ What ``configure()`` sets up, per signal:
   ``OTEL_EXPORTER_PROMETHEUS_PORT`` (default ``9464``), as the OpenTelemetry specification
   says. No OTLP endpoint is needed; metrics go over OTLP too only if the (comma-separated)
   list also names ``otlp``. Needs ``pip install "semtrace[prometheus]"``.
+* Logs (the GenAI events): OTLP when a logs endpoint is known, and ``OTEL_LOGS_EXPORTER``
+  (``otlp``, ``console``, ``none``); not to backends known to take traces only (Langfuse,
+  Phoenix). See :mod:`semtrace.export.logs`. No logger provider is set when nothing is exported.
 
 A provider the application already set is never replaced, and a second call returns
 what the first one did. Spans still queued are exported when the interpreter exits.
@@ -48,7 +51,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
-from opentelemetry import metrics, trace
+from opentelemetry import _logs, metrics, trace
+from opentelemetry.sdk._logs import LoggerProvider as SdkLoggerProvider
 from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
 from opentelemetry.sdk.metrics.export import (
     MetricExporter,
@@ -61,17 +65,18 @@ from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
 from semtrace import _worker as worker
-from semtrace.export import views
+from semtrace._telemetry.events import LOGS_API_EVENTS
+from semtrace.export import logs, views
 from semtrace.export.console import ConsoleTreeExporter
 from semtrace.export.dedupe import DuplicateModelSpanFilter
-from semtrace.private_apis import is_unset_meter_provider
+from semtrace.private_apis import is_unset_logger_provider, is_unset_meter_provider
 from semtrace.quality.evaluators import wait_for_evaluations
 
 __all__ = ["Providers", "configure", "flush", "shutdown"]
 
 _logger = logging.getLogger(__name__)
 
-Signal = Literal["traces", "metrics"]
+Signal = Literal["traces", "metrics", "logs"]
 OtlpProtocol = Literal["http/protobuf", "grpc"]
 
 _PROTOCOLS: tuple[OtlpProtocol, ...] = ("http/protobuf", "grpc")
@@ -97,6 +102,14 @@ _EXPORTER_MODULES: dict[tuple[Signal, OtlpProtocol], tuple[str, str]] = {
         "opentelemetry.exporter.otlp.proto.grpc.metric_exporter",
         "OTLPMetricExporter",
     ),
+    ("logs", "http/protobuf"): (
+        "opentelemetry.exporter.otlp.proto.http._log_exporter",
+        "OTLPLogExporter",
+    ),
+    ("logs", "grpc"): (
+        "opentelemetry.exporter.otlp.proto.grpc._log_exporter",
+        "OTLPLogExporter",
+    ),
 }
 
 
@@ -112,16 +125,20 @@ class Providers:
     Attributes:
         tracer_provider: The global tracer provider.
         meter_provider: The global meter provider.
+        logger_provider: The global logger provider (the GenAI events); the API's
+            default, a no-op until one is set, when logs are not exported.
     """
 
     tracer_provider: trace.TracerProvider
     meter_provider: metrics.MeterProvider
+    logger_provider: _logs.LoggerProvider | None = None
 
 
 _lock = threading.Lock()
 _configured: Providers | None = None
 _owned_tracer_provider: SdkTracerProvider | None = None
 _owned_meter_provider: SdkMeterProvider | None = None
+_owned_logger_provider: SdkLoggerProvider | None = None
 
 
 def _env(name: str) -> str:
@@ -272,7 +289,7 @@ def configure(
         OSError: ``OTEL_METRICS_EXPORTER=prometheus`` and the ``/metrics`` server cannot
             listen on ``OTEL_EXPORTER_PROMETHEUS_HOST``:``OTEL_EXPORTER_PROMETHEUS_PORT``.
     """
-    global _configured, _owned_tracer_provider, _owned_meter_provider
+    global _configured, _owned_tracer_provider, _owned_meter_provider, _owned_logger_provider
     with _lock:
         if _configured is not None:
             _logger.debug("semtrace.configure() already ran; returning the same providers")
@@ -282,8 +299,10 @@ def configure(
             views.make_view(backend_view)  # a wrong name raises now, endpoint or not
         current_tp = trace.get_tracer_provider()
         current_mp = metrics.get_meter_provider()
+        current_lp = _logs.get_logger_provider()
         set_tp = isinstance(current_tp, trace.ProxyTracerProvider)
         set_mp = is_unset_meter_provider(current_mp)
+        set_lp = LOGS_API_EVENTS and is_unset_logger_provider(current_lp)
         if not set_tp:
             _logger.info(
                 "a tracer provider is already set (%s); semtrace leaves it in place",
@@ -299,6 +318,8 @@ def configure(
         otlp_traces = set_tp and _otlp_wanted("traces")
         otlp_metrics = set_mp and _otlp_wanted("metrics")
         prometheus_metrics = set_mp and _prometheus_wanted()
+        # The traces' backend view; the logs heed it (a backend that takes traces only).
+        view = views.choose_view(backend_view) if (otlp_traces or set_lp) else "none"
         span_exporter: SpanExporter | None = None
         metric_exporter: MetricExporter | None = None
         if otlp_traces:
@@ -306,7 +327,7 @@ def configure(
             span_exporter = _exporter_class("traces", protocol)()
             _logger.debug("traces: OTLP over %s", protocol)
             # Backend-specific attributes are added on the export thread, never the caller's.
-            span_exporter = views.wrap(span_exporter, views.choose_view(backend_view))
+            span_exporter = views.wrap(span_exporter, view)
         if otlp_metrics:
             protocol = _protocol("metrics")
             metric_exporter = _exporter_class("metrics", protocol)()
@@ -314,9 +335,18 @@ def configure(
         readers: list[MetricReader] = []
         if metric_exporter is not None:
             readers.append(PeriodicExportingMetricReader(metric_exporter))
+        log_processors = (
+            logs.processors(
+                lambda: _exporter_class("logs", _protocol("logs"))(),
+                file,
+                view,
+            )
+            if set_lp
+            else []
+        )
         if prometheus_metrics:  # last: it starts a server, so only once nothing else can fail
             readers.append(_prometheus_reader())
-        resource = _resource(service_name) if (set_tp or readers) else None
+        resource = _resource(service_name) if (set_tp or readers or log_processors) else None
 
         tracer_provider: trace.TracerProvider = current_tp
         if set_tp:
@@ -348,7 +378,23 @@ def configure(
             else:
                 sdk_mp.shutdown()
 
-        _configured = Providers(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        logger_provider = current_lp
+        if log_processors:
+            sdk_lp = SdkLoggerProvider(resource=resource)
+            for processor in log_processors:
+                sdk_lp.add_log_record_processor(processor)
+            _logs.set_logger_provider(sdk_lp)
+            logger_provider = _logs.get_logger_provider()
+            if logger_provider is sdk_lp:
+                _owned_logger_provider = sdk_lp
+            else:
+                sdk_lp.shutdown()
+
+        _configured = Providers(
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            logger_provider=logger_provider,
+        )
         return _configured
 
 
@@ -384,6 +430,12 @@ def flush(timeout_millis: int = 30_000) -> bool:
         if isinstance(meter_provider, SdkMeterProvider):
             left_ms = max(0.0, (deadline - time.monotonic()) * 1000)
             ok = meter_provider.force_flush(left_ms) and ok
+        logger_provider = (
+            _configured.logger_provider if _configured is not None else _logs.get_logger_provider()
+        )
+        if isinstance(logger_provider, SdkLoggerProvider):
+            left_ms = max(0.0, (deadline - time.monotonic()) * 1000)
+            ok = logger_provider.force_flush(int(left_ms)) and ok
     except Exception:  # the SDK raises when a metric reader fails or times out
         _logger.debug("semtrace.flush() failed", exc_info=True)
         return False
@@ -399,7 +451,8 @@ def shutdown() -> None:
     There is no need to call it at exit: that happens on its own.
     """
     worker.drain(worker.EXIT_WAIT_S)
-    for provider in (_owned_tracer_provider, _owned_meter_provider):
+    # The logger provider first: its last events belong to spans still being exported.
+    for provider in (_owned_logger_provider, _owned_tracer_provider, _owned_meter_provider):
         if provider is not None:
             try:
                 provider.shutdown()
