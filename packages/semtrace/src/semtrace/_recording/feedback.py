@@ -40,6 +40,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
+from semtrace._telemetry import outbox
 from semtrace._telemetry.content import bounded_text, cut, safe_str, valid_utf8
 from semtrace.safety import never_raise, record_fault
 
@@ -237,6 +238,7 @@ def _record(
         )
     span.add_event(semconv.EVENT_EVALUATION_RESULT, details)
     span.end()
+    outbox.feedback(ref.trace_id, ref.span_id, score, label, comment)  # queued, never sent here
     if sink.histogram is not None:
         try:
             metric_attrs = {semconv.GEN_AI_EVALUATION_NAME: semconv.EVALUATION_USER_FEEDBACK}

@@ -27,6 +27,9 @@ What ``configure()`` sets up, per signal:
 * A backend view (:mod:`semtrace.views`, ``backend_view=`` or ``SEMTRACE_BACKEND_VIEW``)
   adds the attributes Langfuse or Phoenix read to the OTLP-exported spans only; the Langfuse
   view is chosen by itself when the traces endpoint is Langfuse's ``/api/public/otel``.
+* Evaluation sinks (:mod:`semtrace.export.evaluations`, ``evaluation_sinks=`` or
+  ``SEMTRACE_EVALUATION_SINKS``) send every verdict and user feedback to Phoenix, Langfuse
+  or Datadog as their own evaluations; the Phoenix and Langfuse views bring theirs.
 * ``OTEL_METRICS_EXPORTER=prometheus``: metrics are served for Prometheus to scrape, by an
   ``opentelemetry-exporter-prometheus`` ``PrometheusMetricReader`` and a ``/metrics`` HTTP
   server on ``OTEL_EXPORTER_PROMETHEUS_HOST`` (default ``localhost``) :
@@ -45,6 +48,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
@@ -64,6 +68,8 @@ from semtrace import _worker as worker
 from semtrace.export import views
 from semtrace.export.console import ConsoleTreeExporter
 from semtrace.export.dedupe import DuplicateModelSpanFilter
+from semtrace.export.evaluations import registry as evaluation_sinks_registry
+from semtrace.export.evaluations.sink import EvaluationSink
 from semtrace.private_apis import is_unset_meter_provider
 from semtrace.quality.evaluators import wait_for_evaluations
 
@@ -238,6 +244,7 @@ def configure(
     console: bool | None = None,
     file: TextIO | None = None,
     backend_view: str | None = None,
+    evaluation_sinks: str | Sequence[str | EvaluationSink] | None = None,
 ) -> Providers:
     """Set up tracing and metrics export from the standard ``OTEL_*`` environment variables.
 
@@ -257,14 +264,22 @@ def configure(
             (:mod:`semtrace.views`): ``"langfuse"``, ``"phoenix"`` or ``"none"``. ``None``
             reads ``SEMTRACE_BACKEND_VIEW``, else picks ``"langfuse"`` when the OTLP
             traces endpoint is Langfuse's (``/api/public/otel``).
+        evaluation_sinks: Where verdicts and user feedback go as the backend's own
+            evaluations (:mod:`semtrace.export.evaluations`): ``"phoenix"``,
+            ``"langfuse"``, ``"datadog"`` (comma-separated, or a list of names and
+            :class:`~semtrace.export.evaluations.EvaluationSink` objects) or ``"none"``.
+            ``None`` reads ``SEMTRACE_EVALUATION_SINKS``, else takes the backend view's
+            sink (Phoenix's or Langfuse's) when traces go over OTLP.
 
     Returns:
         The global tracer and meter providers now in effect.
 
     Raises:
         ValueError: ``OTEL_EXPORTER_OTLP_PROTOCOL`` (or a signal-specific one) names a
-            protocol other than ``http/protobuf`` or ``grpc``, or ``backend_view`` names
-            no view.
+            protocol other than ``http/protobuf`` or ``grpc``, ``backend_view`` names
+            no view, or ``evaluation_sinks`` names an unknown sink or one that lacks its
+            URL or credentials.
+        TypeError: ``evaluation_sinks`` holds something that is neither a name nor a sink.
         ImportError: gRPC was asked for but ``opentelemetry-exporter-otlp-proto-grpc``
             is not installed (``pip install "semtrace[grpc]"``), or Prometheus was asked
             for but ``opentelemetry-exporter-prometheus`` is not
@@ -301,12 +316,15 @@ def configure(
         prometheus_metrics = set_mp and _prometheus_wanted()
         span_exporter: SpanExporter | None = None
         metric_exporter: MetricExporter | None = None
+        view = "none"
         if otlp_traces:
             protocol = _protocol("traces")
             span_exporter = _exporter_class("traces", protocol)()
             _logger.debug("traces: OTLP over %s", protocol)
             # Backend-specific attributes are added on the export thread, never the caller's.
-            span_exporter = views.wrap(span_exporter, views.choose_view(backend_view))
+            view = views.choose_view(backend_view)
+            span_exporter = views.wrap(span_exporter, view)
+        sinks = evaluation_sinks_registry.choose(evaluation_sinks, view, service_name)
         if otlp_metrics:
             protocol = _protocol("metrics")
             metric_exporter = _exporter_class("metrics", protocol)()
@@ -348,6 +366,7 @@ def configure(
             else:
                 sdk_mp.shutdown()
 
+        evaluation_sinks_registry.start(sinks)
         _configured = Providers(tracer_provider=tracer_provider, meter_provider=meter_provider)
         return _configured
 
@@ -376,6 +395,8 @@ def flush(timeout_millis: int = 30_000) -> bool:
     # Runs still being turned into telemetry on the worker, and background evaluators
     # still working, would add spans after the flush: wait for both first.
     ok = wait_for_evaluations(timeout_millis / 1000)
+    left_s = max(0.0, deadline - time.monotonic())
+    ok = evaluation_sinks_registry.flush(left_s) and ok  # verdicts queued for evaluation APIs
     tracer_provider, meter_provider = _targets()
     try:
         if isinstance(tracer_provider, SdkTracerProvider):
@@ -399,6 +420,7 @@ def shutdown() -> None:
     There is no need to call it at exit: that happens on its own.
     """
     worker.drain(worker.EXIT_WAIT_S)
+    evaluation_sinks_registry.shutdown()
     for provider in (_owned_tracer_provider, _owned_meter_provider):
         if provider is not None:
             try:
