@@ -22,7 +22,6 @@ import base64
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import Any, Final
 
 from semtrace._telemetry.outbox import EvaluationRecord
@@ -108,7 +107,6 @@ def score(record: EvaluationRecord) -> dict[str, Any]:
         "traceId": record.trace_id_hex,
         "observationId": record.span_id_hex,
         "name": record.name,
-        "timestamp": datetime.fromtimestamp(record.time_ns / 1e9, timezone.utc).isoformat(),
     }
     if record.score is None:
         body["value"], body["dataType"] = record.label or "", "CATEGORICAL"
