@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from semtrace.config import env_evaluation_sinks
+from semtrace.config import SEMTRACE_EVALUATION_SINKS, env_evaluation_sinks
 from semtrace.doctor.export import TracesExport
 from semtrace.doctor.finding import Finding, Severity
 from semtrace.export import views
@@ -29,7 +29,7 @@ def evaluation_sinks_finding(plan: TracesExport, probe: bool, timeout: float) ->
     """Which sinks run, where they send, and (probing) whether each backend answers."""
     named = env_evaluation_sinks()
     view = views.choose_view() if plan.mode == "otlp" else "none"
-    source = "SEMTRACE_EVALUATION_SINKS"
+    source = SEMTRACE_EVALUATION_SINKS
     if named is None:
         own = registry.VIEW_SINKS.get(view)
         named, source = ((own,), f"the {view} view") if own else ((), "")
@@ -44,7 +44,7 @@ def evaluation_sinks_finding(plan: TracesExport, probe: bool, timeout: float) ->
             sink = registry.build(name, environment.service_name() or None)
         except ValueError as exc:
             # Named: configure() raises. Brought by the view: configure() leaves it off.
-            bad = Severity.ERROR if source == "SEMTRACE_EVALUATION_SINKS" else Severity.WARNING
+            bad = Severity.ERROR if source == SEMTRACE_EVALUATION_SINKS else Severity.WARNING
             details[name] = {"problem": str(exc)}
             worst = _worse(worst, bad)
             continue
