@@ -122,6 +122,16 @@ class Page:
         return result.get("result", {}).get("value")
 
 
+#: JS: open the span's "Annotations" card (its title is an h3 with a counter in it).
+OPEN_ANNOTATIONS = """(() => {
+  const title = [...document.querySelectorAll('h3')].find(
+    e => e.firstChild && e.firstChild.textContent.trim() === 'Annotations');
+  if (!title) return false;
+  (title.closest('button, [role=button], [aria-expanded]') || title.parentElement).click();
+  return true;
+})()"""
+
+
 def _click_text(selector: str, text: str) -> str:
     """JS: click the first element matching ``selector`` whose text is ``text``."""
     return (
@@ -213,11 +223,24 @@ def screenshot(
                     60,
                     what="Phoenix to render the trace",
                 )
-                wait_until(
-                    lambda: page.js(_click_text("[role=tab]", tab)),
-                    30,
-                    what=f"the {tab} tab",
-                )
+                tabs = "[...document.querySelectorAll('[role=tab]')].map(e => e.textContent)"
+                try:
+                    wait_until(
+                        lambda: page.js(_click_text("[role=tab]", tab)),
+                        30,
+                        what=f"the {tab} tab",
+                    )
+                except TimeoutError as exc:
+                    raise TimeoutError(f"{exc}; the page's tabs: {page.js(tabs)}") from None
+                if tab == "Info":  # open the span's annotations (semtrace's verdicts)
+                    wait_until(lambda: page.js(OPEN_ANNOTATIONS), 30, what="Annotations")
+                    # The table shows each annotation's label, score, annotator and explanation.
+                    with contextlib.suppress(TimeoutError):
+                        wait_until(
+                            lambda: page.js(_click_text("button, [role=radio], label", "Table")),
+                            10,
+                            what="the annotations table",
+                        )
                 if view == "json" and tab == "Attributes":
                     wait_until(
                         lambda: page.js(_click_text("button", "JSON")), 30, what="the JSON view"
@@ -246,7 +269,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     failing = args.failing or args.annotations
-    tab = "Annotations" if args.annotations else "Attributes"
+    tab = "Info" if args.annotations else "Attributes"
     default = ANNOTATIONS_OUT if args.annotations else FAILING_OUT if failing else OUT
     out = args.out or default
     if args.phoenix:
