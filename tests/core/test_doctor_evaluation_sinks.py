@@ -67,7 +67,7 @@ def test_a_refused_langfuse_key_is_a_warning(monkeypatch: pytest.MonkeyPatch) ->
         "reachable": "yes (HTTP 200)",
         "credentials accepted": "no (HTTP 401)",
     }
-    assert [r.path for r in server.requests] == ["/api/public/health", "/api/public/scores?limit=1"]
+    assert [r.path for r in server.requests] == ["/api/public/health", "/api/public/projects"]
     _no_evaluation_sent(server)
 
 

@@ -7,6 +7,7 @@ through a minimal sink that posts each batch as a JSON list.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -208,3 +209,18 @@ def test_a_receiver_that_raises_never_reaches_the_app() -> None:
 def test_bad_queue_options_raise_at_construction() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         ListSink("http://127.0.0.1:9", max_queue=0)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_sends_its_own_records_from_its_own_thread() -> None:
+    with backend() as server:
+        sink = ListSink(server.url)
+        sink.offer(record("parent"))
+        assert sink.flush(10)
+        pid = os.fork()
+        if pid == 0:  # the child: the parent's thread is not here; a new one must start
+            sink.offer(record("child"))
+            os._exit(0 if sink.flush(10) and sink.sent == 2 else 1)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [r.json() for r in server.posts()] == [["parent"], ["child"]]

@@ -90,12 +90,12 @@ class LangfuseSink(EvaluationSink):
         ]
 
     def probes(self) -> list[tuple[str, HttpRequest]]:
-        """Health (no auth), then a one-score read that needs the keys."""
+        """Health (no auth), then the project the keys belong to (needs them)."""
         return [
             ("reachable", HttpRequest("GET", self.base_url + "/api/public/health")),
             (
                 "credentials accepted",
-                HttpRequest("GET", self.target() + "?limit=1", self._headers),
+                HttpRequest("GET", self.base_url + "/api/public/projects", self._headers),
             ),
         ]
 

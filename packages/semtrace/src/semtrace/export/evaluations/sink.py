@@ -22,11 +22,13 @@ costs its batch, counted as ``failed``.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +104,7 @@ class EvaluationSink:
     ) -> None:
         if max_queue < 1 or max_batch < 1 or max_attempts < 1:
             raise ValueError("max_queue, max_batch and max_attempts must be at least 1")
+        self._max_queue = max_queue
         self._queue: queue.Queue[EvaluationRecord] = queue.Queue(max_queue)
         self._max_batch = max_batch
         self.timeout_s = timeout_s
@@ -120,6 +123,7 @@ class EvaluationSink:
         self.dropped: Counter[str] = Counter()
         #: The last refusal or failure, for the doctor and the logs (no credentials).
         self.last_error = ""
+        _sinks.add(self)
 
     # --- what a backend's sink says ---
 
@@ -177,6 +181,14 @@ class EvaluationSink:
         return done
 
     # --- the sink's thread ---
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child has no sink thread, and what the parent queued is the parent's."""
+        self._cond = threading.Condition()
+        self._counts = threading.Lock()
+        self._queue = queue.Queue(self._max_queue)
+        self._pending = 0
+        self._thread = None
 
     def _start(self) -> None:
         thread = threading.Thread(target=self._drain, name=f"semtrace-{self.name}", daemon=True)
@@ -252,6 +264,18 @@ class EvaluationSink:
         if count > 0:
             with self._counts:
                 self.dropped[reason] += count
+
+
+_sinks: weakref.WeakSet[EvaluationSink] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for sink in list(_sinks):
+        sink._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def send(request: HttpRequest, timeout_s: float) -> HttpResponse:
