@@ -380,8 +380,9 @@ def _targets() -> tuple[object, object]:
 def flush(timeout_millis: int = 30_000) -> bool:
     """Export now whatever spans and metrics are queued.
 
-    Waits for the runs semtrace's worker is still turning into telemetry and for queued
-    background evaluations first, then flushes the providers
+    Waits for the runs semtrace's worker is still turning into telemetry, for queued
+    background evaluations and for the evaluation sinks' queues first, then flushes the
+    providers
     :func:`configure` set up, or, before it ran, the global ones if they are SDK
     providers. Call it at the end of a serverless handler or a CLI script.
 
