@@ -128,3 +128,14 @@ def test_a_trace_that_worked_sends_the_diagnosis_none(telemetry: Telemetry, sink
     assert wait_for_evaluations(10)  # the worker ends the runs
     [diagnosis] = [r for r in sink.records if r.name == "diagnosis"]
     assert diagnosis.label == "none"
+
+
+def test_an_unsampled_trace_sends_nothing(sink: Keeping) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    provider = TracerProvider(sampler=ALWAYS_OFF)
+    handler = CallbackHandler(tracer_provider=provider)
+    rag_chain(fake_chat(WITH_UNSUPPORTED)).invoke(QUESTION, config={"callbacks": [handler]})
+    assert wait_for_evaluations(10)
+    assert sink.records == []  # not even a diagnosis "none" for a root no backend will have

@@ -117,8 +117,8 @@ def evaluation(context: Context, ev: Evaluation, operation: str | None = None) -
     if not _receivers:
         return
     ctx = trace.get_current_span(context).get_span_context()
-    if not ctx.is_valid:
-        return
+    if not (ctx.is_valid and ctx.trace_flags.sampled):
+        return  # a span that is not exported: nothing in the backend to attach it to
     annotator: AnnotatorKind = "LLM" if ev.call is not None or ev.name in _LLM_VERDICTS else "CODE"
     publish(
         EvaluationRecord(
@@ -140,8 +140,8 @@ def diagnosis(span: trace.Span, name: str, signal: str | None, at_span: int | No
     if not _receivers:
         return
     ctx = span.get_span_context()
-    if not ctx.is_valid:
-        return
+    if not (ctx.is_valid and ctx.trace_flags.sampled):
+        return  # an unsampled trace: no root in the backend, and no verdict was computed
     metadata: dict[str, str] = {}
     explanation = None
     if signal:
