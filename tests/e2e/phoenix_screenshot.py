@@ -2,10 +2,14 @@
 
     cd /work/main && uv run python tests/e2e/phoenix_screenshot.py [--phoenix http://127.0.0.1:PORT]
     uv run python tests/e2e/phoenix_screenshot.py --failing  # phoenix-failing-trace.png
+    uv run python tests/e2e/phoenix_screenshot.py --annotations  # phoenix-annotations.png
 
 ``--failing`` runs a RAG whose retriever finds nothing relevant and whose model answers from
 outside the context, exported with the Phoenix view: the chat span carries the failed quality
-signals (``semtrace.quality.*`` = fail, ``gen_ai.evaluation.result`` events).
+signals (``semtrace.quality.*`` = fail, ``gen_ai.evaluation.result`` events). The run has an
+LLM judge (a fake model answering UNSUPPORTED) and gets a user's feedback afterwards; the Phoenix
+view brings the ``phoenix`` evaluation sink, so every verdict is also a span annotation.
+``--annotations`` shows the same trace with the chat span's Annotations tab open.
 
 Not a test (pytest does not collect it). Without ``--phoenix`` it starts its own Phoenix (as the
 e2e fixture does, loopback only, temp DB) and stops it afterwards. It runs
@@ -41,6 +45,7 @@ from websockets.sync.client import ClientConnection, connect
 
 OUT = REPO_ROOT / "docs" / "images" / "phoenix-trace.png"
 FAILING_OUT = REPO_ROOT / "docs" / "images" / "phoenix-failing-trace.png"
+ANNOTATIONS_OUT = REPO_ROOT / "docs" / "images" / "phoenix-annotations.png"
 PROJECT = "langchain-quickstart"
 FAILING_PROJECT = "rag-failing"
 #: A quickstart-like RAG that fails its quality signals: the question is not in the documents
@@ -54,6 +59,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnablePassthrough
 from langchain_core.vectorstores import InMemoryVectorStore
+from semtrace.quality.judge import GroundednessJudge, JudgeReply
 from semtrace_langchain import CallbackHandler
 
 class FakeChat(GenericFakeChatModel):
@@ -70,7 +76,12 @@ prompt = ChatPromptTemplate.from_messages(
 model = FakeChat(messages=iter([AIMessage("The Eiffel Tower was completed in Paris in 1889.")]))
 chain = ({"context": store.as_retriever(search_kwargs={"k": 2}),
           "question": RunnablePassthrough()} | prompt | model | StrOutputParser())
-chain.invoke("How do I open a file for writing?", config={"callbacks": [CallbackHandler()]})
+judge = GroundednessJudge(lambda prompt: JudgeReply("UNSUPPORTED: not in the context"))
+with semtrace.trace_capture() as captured:
+    chain.invoke("How do I open a file for writing?",
+                 config={"callbacks": [CallbackHandler(evaluators=[judge])]})
+semtrace.flush()  # the judge's verdicts, before the user rates the answer
+semtrace.feedback(captured.ref, 0.0, label="wrong", comment="Nothing about files in there.")
 semtrace.flush()
 """
 CHROMIUM_FLAGS = [
@@ -111,6 +122,16 @@ class Page:
         return result.get("result", {}).get("value")
 
 
+#: JS: open the span's "Annotations" card (its title is an h3 with a counter in it).
+OPEN_ANNOTATIONS = """(() => {
+  const title = [...document.querySelectorAll('h3')].find(
+    e => e.firstChild && e.firstChild.textContent.trim() === 'Annotations');
+  if (!title) return false;
+  (title.closest('button, [role=button], [aria-expanded]') || title.parentElement).click();
+  return true;
+})()"""
+
+
 def _click_text(selector: str, text: str) -> str:
     """JS: click the first element matching ``selector`` whose text is ``text``."""
     return (
@@ -120,7 +141,13 @@ def _click_text(selector: str, text: str) -> str:
     )
 
 
-def screenshot(phoenix_url: str, out: Path, view: str = "table", failing: bool = False) -> None:
+def screenshot(
+    phoenix_url: str,
+    out: Path,
+    view: str = "table",
+    failing: bool = False,
+    tab: str = "Attributes",
+) -> None:
     # 1. A fresh trace in its own project: the quickstart's, or a failing RAG's.
     project = FAILING_PROJECT if failing else PROJECT
     env = child_env(
@@ -196,12 +223,25 @@ def screenshot(phoenix_url: str, out: Path, view: str = "table", failing: bool =
                     60,
                     what="Phoenix to render the trace",
                 )
-                wait_until(
-                    lambda: page.js(_click_text("[role=tab]", "Attributes")),
-                    30,
-                    what="the Attributes tab",
-                )
-                if view == "json":
+                tabs = "[...document.querySelectorAll('[role=tab]')].map(e => e.textContent)"
+                try:
+                    wait_until(
+                        lambda: page.js(_click_text("[role=tab]", tab)),
+                        30,
+                        what=f"the {tab} tab",
+                    )
+                except TimeoutError as exc:
+                    raise TimeoutError(f"{exc}; the page's tabs: {page.js(tabs)}") from None
+                if tab == "Info":  # open the span's annotations (semtrace's verdicts)
+                    wait_until(lambda: page.js(OPEN_ANNOTATIONS), 30, what="Annotations")
+                    # The table shows each annotation's label, score, annotator and explanation.
+                    with contextlib.suppress(TimeoutError):
+                        wait_until(
+                            lambda: page.js(_click_text("button, [role=radio], label", "Table")),
+                            10,
+                            what="the annotations table",
+                        )
+                if view == "json" and tab == "Attributes":
                     wait_until(
                         lambda: page.js(_click_text("button", "JSON")), 30, what="the JSON view"
                     )
@@ -224,15 +264,21 @@ def main() -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--view", choices=["table", "json"], default="json")
     parser.add_argument("--failing", action="store_true", help="a RAG failing its signals")
+    parser.add_argument(
+        "--annotations", action="store_true", help="the failing RAG's Annotations tab"
+    )
     args = parser.parse_args()
-    out = args.out or (FAILING_OUT if args.failing else OUT)
+    failing = args.failing or args.annotations
+    tab = "Info" if args.annotations else "Attributes"
+    default = ANNOTATIONS_OUT if args.annotations else FAILING_OUT if failing else OUT
+    out = args.out or default
     if args.phoenix:
-        screenshot(args.phoenix.rstrip("/"), out, args.view, args.failing)
+        screenshot(args.phoenix.rstrip("/"), out, args.view, failing, tab)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         phoenix = backends.start_phoenix(Path(tmp))
         try:
-            screenshot(phoenix.http_endpoint, out, args.view, args.failing)
+            screenshot(phoenix.http_endpoint, out, args.view, failing, tab)
         finally:
             phoenix.stop()
     return 0

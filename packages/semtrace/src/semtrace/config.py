@@ -61,6 +61,9 @@ SEMTRACE_DEFAULT_PRICES: Final = "SEMTRACE_DEFAULT_PRICES"
 #: Backend view added at OTLP export: langfuse | phoenix | none (default: langfuse when the
 #: OTLP traces endpoint is Langfuse's ``/api/public/otel``, else none). See semtrace.views.
 SEMTRACE_BACKEND_VIEW: Final = "SEMTRACE_BACKEND_VIEW"
+#: Where verdicts go as the backend's own evaluations: phoenix,langfuse,datadog | none
+#: (default: the backend view's, if it has one). See semtrace.export.evaluations.
+SEMTRACE_EVALUATION_SINKS: Final = "SEMTRACE_EVALUATION_SINKS"
 #: ``true`` turns on the opt-in ``consistency`` signal (default off).
 SEMTRACE_CONSISTENCY: Final = "SEMTRACE_CONSISTENCY"
 SEMTRACE_GROUNDING: Final = "SEMTRACE_GROUNDING"
@@ -137,6 +140,42 @@ def env_backend_view() -> str | None:
         return parse_backend_view(value)
     except ValueError as exc:
         logger.warning("%s: %s; choosing the view from the endpoint", SEMTRACE_BACKEND_VIEW, exc)
+        return None
+
+
+#: The evaluation sinks ``configure(evaluation_sinks=...)`` and ``SEMTRACE_EVALUATION_SINKS`` name.
+EVALUATION_SINKS: Final = ("phoenix", "langfuse", "datadog", "none")
+
+
+def parse_evaluation_sinks(value: str) -> tuple[str, ...]:
+    """Comma-separated sink names, lowercased, checked and deduplicated (``none``: empty).
+
+    Raises:
+        ValueError: If a name is not one of :data:`EVALUATION_SINKS`, or ``none`` is
+            given with others.
+    """
+    names = [n.strip().lower() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in EVALUATION_SINKS]
+    if unknown or not names:
+        raise ValueError(
+            f"evaluation sinks must be among {', '.join(EVALUATION_SINKS)}, not {value!r}"
+        )
+    if "none" in names and len(names) > 1:
+        raise ValueError(f"evaluation sinks: 'none' cannot be combined with others ({value!r})")
+    return tuple(dict.fromkeys(n for n in names if n != "none"))
+
+
+def env_evaluation_sinks() -> tuple[str, ...] | None:
+    """``SEMTRACE_EVALUATION_SINKS`` checked, or None if unset (a bad value warns, and is None)."""
+    value = _env(SEMTRACE_EVALUATION_SINKS)
+    if value is None:
+        return None
+    try:
+        return parse_evaluation_sinks(value)
+    except ValueError as exc:
+        logger.warning(
+            "%s: %s; choosing the sinks from the backend view", SEMTRACE_EVALUATION_SINKS, exc
+        )
         return None
 
 

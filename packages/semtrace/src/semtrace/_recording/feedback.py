@@ -41,6 +41,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
+from semtrace._telemetry import outbox
 from semtrace._telemetry.content import bounded_text, cut, safe_str, valid_utf8
 from semtrace._telemetry.events import Events
 from semtrace.config import Settings
@@ -254,6 +255,7 @@ def _record(
     span.add_event(semconv.EVENT_EVALUATION_RESULT, details)
     (sink.events or _global_events()).evaluation_record(span, details)
     span.end()
+    outbox.feedback(ref.trace_id, ref.span_id, score, label, comment)  # queued, never sent here
     if sink.histogram is not None:
         try:
             metric_attrs = {semconv.GEN_AI_EVALUATION_NAME: semconv.EVALUATION_USER_FEEDBACK}

@@ -23,6 +23,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from semtrace import _worker as worker
 from semtrace import semconv
+from semtrace._telemetry import outbox
 from semtrace._telemetry.attributes import (
     Attributes,
     cost_attributes,
@@ -466,6 +467,7 @@ class Ending:
     def _diagnose(self, span: trace.Span, open_trace: OpenTrace) -> None:
         """The trace's diagnosis on its root span, and one count of it."""
         found = diagnosis.diagnose(open_trace.checks.findings) if open_trace.checks else None
+        outbox.diagnosis(span, *(found or (diagnosis.NONE, None, None)))  # to the sinks, if any
         if found is None:
             self._instruments.traces.add(1, {semconv.SEMTRACE_DIAGNOSIS: diagnosis.NONE})
             return
@@ -578,6 +580,7 @@ class Ending:
                 semconv.GEN_AI_OPERATION_NAME: operation,
             },
         )
+        outbox.evaluation(run.otel_context, ev, operation)  # to the evaluation sinks, if any
         if not event:
             return
         details: Attributes = {

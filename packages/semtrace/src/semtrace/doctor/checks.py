@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from semtrace.doctor.evaluations import evaluation_sinks_finding
 from semtrace.doctor.export import TracesExport, scrub, traces_export
 from semtrace.doctor.finding import Finding, Severity
 from semtrace.doctor.otel_providers import (
@@ -33,7 +34,8 @@ def diagnose(
     """Check this environment and return the findings.
 
     Args:
-        probe: Send one empty export to the OTLP endpoint (network I/O, ``timeout``).
+        probe: Send one empty export to the OTLP endpoint, and each evaluation sink's
+            read-only requests (network I/O, ``timeout`` each).
         timeout: Seconds the probe waits.
         in_app: The application's set-up has run in this process, so a missing tracer
             provider blocks export. None means: only under ``opentelemetry-instrument``.
@@ -50,6 +52,7 @@ def diagnose(
         ("zero_code", zero_code_finding),
         ("exporter", lambda: exporter_finding(plan)),
         ("endpoint", lambda: endpoint_finding(timeout, plan) if probe else None),
+        ("evaluation_sinks", lambda: evaluation_sinks_finding(plan, probe, timeout)),
         ("resource", resource_finding),
         ("sampler", sampler_finding),
         ("content", content_finding),

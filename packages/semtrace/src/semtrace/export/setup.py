@@ -27,6 +27,9 @@ What ``configure()`` sets up, per signal:
 * A backend view (:mod:`semtrace.views`, ``backend_view=`` or ``SEMTRACE_BACKEND_VIEW``)
   adds the attributes Langfuse or Phoenix read to the OTLP-exported spans only; the Langfuse
   view is chosen by itself when the traces endpoint is Langfuse's ``/api/public/otel``.
+* Evaluation sinks (:mod:`semtrace.export.evaluations`, ``evaluation_sinks=`` or
+  ``SEMTRACE_EVALUATION_SINKS``) send every verdict and user feedback to Phoenix, Langfuse
+  or Datadog as their own evaluations; the Phoenix and Langfuse views bring theirs.
 * ``OTEL_METRICS_EXPORTER=prometheus``: metrics are served for Prometheus to scrape, by an
   ``opentelemetry-exporter-prometheus`` ``PrometheusMetricReader`` and a ``/metrics`` HTTP
   server on ``OTEL_EXPORTER_PROMETHEUS_HOST`` (default ``localhost``) :
@@ -48,6 +51,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
@@ -69,6 +73,8 @@ from semtrace._telemetry.events import LOGS_API_EVENTS
 from semtrace.export import logs, views
 from semtrace.export.console import ConsoleTreeExporter
 from semtrace.export.dedupe import DuplicateModelSpanFilter
+from semtrace.export.evaluations import registry as evaluation_sinks_registry
+from semtrace.export.evaluations.sink import EvaluationSink
 from semtrace.private_apis import is_unset_logger_provider, is_unset_meter_provider
 from semtrace.quality.evaluators import wait_for_evaluations
 
@@ -255,6 +261,7 @@ def configure(
     console: bool | None = None,
     file: TextIO | None = None,
     backend_view: str | None = None,
+    evaluation_sinks: str | Sequence[str | EvaluationSink] | None = None,
 ) -> Providers:
     """Set up tracing and metrics export from the standard ``OTEL_*`` environment variables.
 
@@ -274,14 +281,22 @@ def configure(
             (:mod:`semtrace.views`): ``"langfuse"``, ``"phoenix"`` or ``"none"``. ``None``
             reads ``SEMTRACE_BACKEND_VIEW``, else picks ``"langfuse"`` when the OTLP
             traces endpoint is Langfuse's (``/api/public/otel``).
+        evaluation_sinks: Where verdicts and user feedback go as the backend's own
+            evaluations (:mod:`semtrace.export.evaluations`): ``"phoenix"``,
+            ``"langfuse"``, ``"datadog"`` (comma-separated, or a list of names and
+            :class:`~semtrace.export.evaluations.EvaluationSink` objects) or ``"none"``.
+            ``None`` reads ``SEMTRACE_EVALUATION_SINKS``, else takes the backend view's
+            sink (Phoenix's or Langfuse's) when traces go over OTLP.
 
     Returns:
         The global tracer and meter providers now in effect.
 
     Raises:
         ValueError: ``OTEL_EXPORTER_OTLP_PROTOCOL`` (or a signal-specific one) names a
-            protocol other than ``http/protobuf`` or ``grpc``, or ``backend_view`` names
-            no view.
+            protocol other than ``http/protobuf`` or ``grpc``, ``backend_view`` names
+            no view, or ``evaluation_sinks`` names an unknown sink or one that lacks its
+            URL or credentials.
+        TypeError: ``evaluation_sinks`` holds something that is neither a name nor a sink.
         ImportError: gRPC was asked for but ``opentelemetry-exporter-otlp-proto-grpc``
             is not installed (``pip install "semtrace[grpc]"``), or Prometheus was asked
             for but ``opentelemetry-exporter-prometheus`` is not
@@ -328,6 +343,10 @@ def configure(
             _logger.debug("traces: OTLP over %s", protocol)
             # Backend-specific attributes are added on the export thread, never the caller's.
             span_exporter = views.wrap(span_exporter, view)
+        # The sinks a view brings come with the traces it shapes.
+        sinks = evaluation_sinks_registry.choose(
+            evaluation_sinks, view if otlp_traces else "none", service_name
+        )
         if otlp_metrics:
             protocol = _protocol("metrics")
             metric_exporter = _exporter_class("metrics", protocol)()
@@ -390,6 +409,7 @@ def configure(
             else:
                 sdk_lp.shutdown()
 
+        evaluation_sinks_registry.start(sinks)
         _configured = Providers(
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
@@ -407,8 +427,9 @@ def _targets() -> tuple[object, object]:
 def flush(timeout_millis: int = 30_000) -> bool:
     """Export now whatever spans and metrics are queued.
 
-    Waits for the runs semtrace's worker is still turning into telemetry and for queued
-    background evaluations first, then flushes the providers
+    Waits for the runs semtrace's worker is still turning into telemetry, for queued
+    background evaluations and for the evaluation sinks' queues first, then flushes the
+    providers
     :func:`configure` set up, or, before it ran, the global ones if they are SDK
     providers. Call it at the end of a serverless handler or a CLI script.
 
@@ -422,6 +443,8 @@ def flush(timeout_millis: int = 30_000) -> bool:
     # Runs still being turned into telemetry on the worker, and background evaluators
     # still working, would add spans after the flush: wait for both first.
     ok = wait_for_evaluations(timeout_millis / 1000)
+    left_s = max(0.0, deadline - time.monotonic())
+    ok = evaluation_sinks_registry.flush(left_s) and ok  # verdicts queued for evaluation APIs
     tracer_provider, meter_provider = _targets()
     try:
         if isinstance(tracer_provider, SdkTracerProvider):
@@ -451,6 +474,7 @@ def shutdown() -> None:
     There is no need to call it at exit: that happens on its own.
     """
     worker.drain(worker.EXIT_WAIT_S)
+    evaluation_sinks_registry.shutdown()
     # The logger provider first: its last events belong to spans still being exported.
     for provider in (_owned_logger_provider, _owned_tracer_provider, _owned_meter_provider):
         if provider is not None:
