@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from semtrace import semconv_latest
+
 logger = logging.getLogger(__name__)
 
 # Each constant's value is the variable's own name.
@@ -343,6 +345,9 @@ class Settings:
         grounding: What groundedness judges an answer as: ``auto`` (guess from the
             prompt: retrieved passages, a text to summarise, knowledge in a system
             message), or always ``qa``, ``summary`` or ``dialogue``.
+        latest_conventions: Write the newest GenAI conventions (``semantic-conventions-genai``,
+            in development) instead of the released 1.41 ones
+            (``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``).
     """
 
     capture: CaptureMode = CaptureMode.NO_CONTENT
@@ -360,6 +365,7 @@ class Settings:
     consistency: bool = False
     background: bool = True
     grounding: str = "auto"
+    latest_conventions: bool = False
 
     def __post_init__(self) -> None:
         if self.max_content_length < 16:
@@ -379,6 +385,8 @@ class Settings:
             raise ValueError(
                 f"grounding must be one of {', '.join(GROUNDING_CHOICES)}, not {self.grounding!r}"
             )
+        if not isinstance(self.latest_conventions, bool):
+            raise ValueError(f"latest_conventions must be a bool, not {self.latest_conventions!r}")
 
     @classmethod
     def resolve(
@@ -399,6 +407,7 @@ class Settings:
         sensitive_rules: Sequence[SensitiveRule] | None = None,
         background: bool | None = None,
         grounding: str | None = None,
+        latest_conventions: bool | None = None,
     ) -> Settings:
         """Build settings from explicit arguments, else environment variables, else defaults.
 
@@ -425,6 +434,8 @@ class Settings:
             background: The worker thread; None reads ``SEMTRACE_BACKGROUND`` (default on).
             grounding: ``auto``, ``qa``, ``summary`` or ``dialogue``; None reads
                 ``SEMTRACE_GROUNDING`` (default ``auto``).
+            latest_conventions: None reads ``OTEL_SEMCONV_STABILITY_OPT_IN`` (the newest
+                conventions when it lists ``gen_ai_latest_experimental``).
 
         Returns:
             The settings.
@@ -481,4 +492,9 @@ class Settings:
             sensitive_rules=tuple(sensitive_rules or ()),
             background=_env_bool(SEMTRACE_BACKGROUND, True) if background is None else background,
             grounding=grounding or _env_grounding(),
+            latest_conventions=(
+                semconv_latest.opted_in(_env(semconv_latest.OTEL_SEMCONV_STABILITY_OPT_IN))
+                if latest_conventions is None
+                else latest_conventions
+            ),
         )

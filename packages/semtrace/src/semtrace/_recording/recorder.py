@@ -58,6 +58,7 @@ from semtrace.records import (
     WorkflowStart,
 )
 from semtrace.safety import attempt, never_raise, record_fault
+from semtrace.semconv_latest import conventions
 from semtrace.version import __version__
 
 
@@ -92,10 +93,12 @@ class Recorder:
         scope_version: str = __version__,
     ) -> None:
         self.settings = settings if settings is not None else Settings.resolve()
+        #: The conventions written: the released 1.41 ones, or the newest on opt-in.
+        self._names = conventions(self.settings.latest_conventions)
         self._tracer = trace.get_tracer(
-            scope_name, scope_version, tracer_provider, schema_url=semconv.SCHEMA_URL
+            scope_name, scope_version, tracer_provider, schema_url=self._names.schema_url
         )
-        self._instruments = Instruments(meter_provider, scope_name, scope_version)
+        self._instruments = Instruments(meter_provider, scope_name, scope_version, self._names)
         self._runs = RunTable(self.settings.max_open_runs, self.settings.run_timeout_s)
         self._framework = framework
         self._closed = False
@@ -144,7 +147,7 @@ class Recorder:
         worker.note_activity()
         parent_run, open_trace = self._parent(parent_id)
         try:
-            operation = operation_for(record)
+            operation = operation_for(record, self._names)
             dropped = self._drop and operation.operation_name(record) in self._drop
         except Exception:
             operation, dropped = None, True  # not a start record: counted, then skipped
@@ -204,16 +207,20 @@ class Recorder:
             if self._framework:
                 attrs[semconv.SEMTRACE_FRAMEWORK] = self._framework
         if attributes:
-            open_trace.attributes.update(attributes)
+            open_trace.attributes.update(self._names.given(attributes))
         attrs.update(open_trace.attributes)
-        if isinstance(record, ModelStart) and parent_run is not None:
+        if (
+            isinstance(record, ModelStart)
+            and parent_run is not None
+            and self._names.agent_provider_and_id
+        ):
             _note_agent_provider(parent_run, record)
         if isinstance(record, ModelStart) and open_trace.prompt is not None:
             prompt_name, prompt_version = open_trace.prompt
             open_trace.prompt = None
             attrs[semconv.GEN_AI_PROMPT_NAME] = prompt_name
             if prompt_version:
-                attrs[semconv.SEMTRACE_PROMPT_VERSION] = prompt_version
+                attrs[self._names.prompt_version] = prompt_version
         span = self._tracer.start_span(
             name, context=parent_context, kind=kind, attributes=attrs, start_time=start_time_ns
         )
@@ -237,7 +244,8 @@ class Recorder:
         """Note that run ``run_id`` rendered prompt template ``name`` (``version``).
 
         The next model call of the same trace records ``gen_ai.prompt.name`` and
-        ``semtrace.prompt.version``: frameworks render a prompt in a run of its own, just
+        ``semtrace.prompt.version`` (``gen_ai.prompt.version`` in the newest conventions):
+        frameworks render a prompt in a run of its own, just
         before the model call that uses it.
         """
         entry = self._runs.get(run_id)
@@ -290,7 +298,7 @@ class Recorder:
         if isinstance(run, Run) and isinstance(run.start, WorkflowStart):
             if not record.name:  # an agent named by nothing but its graph keeps that name
                 record.name = run.start.name
-            name, _, attrs = operation_for(record).describe(record)
+            name, _, attrs = operation_for(record, self._names).describe(record)
             run.span.update_name(name)
             run.span.set_attributes(attrs)
             run.start = record

@@ -60,6 +60,7 @@ from semtrace.records import (
     WorkflowStart,
 )
 from semtrace.safety import attempt, record_fault
+from semtrace.semconv_latest import conventions
 
 
 @dataclass
@@ -94,6 +95,8 @@ class Ending:
         trace_lock: threading.Lock,
     ) -> None:
         self.settings = settings
+        #: the conventions' names and shapes: the released ones, or the newest
+        self.names = conventions(settings.latest_conventions)
         self._tracer = tracer
         self._instruments = instruments
         self._prices = prices
@@ -156,7 +159,7 @@ class Ending:
         usage, source, encoding = found
         cost = self._cost(ended, usage, source)
         if ended.run.recording:
-            ended.attrs.update(usage_attributes(usage, source, encoding))
+            ended.attrs.update(usage_attributes(usage, source, encoding, self.names))
             if cost is not None:
                 ended.attrs.update(cost_attributes(cost))
         self._roll_up(ended.run.trace, usage, cost)
@@ -167,14 +170,7 @@ class Ending:
                 {**metric_attrs, semconv.SEMTRACE_USAGE_COST_CURRENCY: cost.currency},
             )
         token_attrs = {**metric_attrs, semconv.SEMTRACE_USAGE_SOURCE: source}
-        for token_type, tokens in (
-            (semconv.TOKEN_TYPE_INPUT, usage.input_tokens),
-            (semconv.TOKEN_TYPE_OUTPUT, usage.output_tokens),
-        ):
-            if tokens is not None:
-                self._instruments.token_usage.record(
-                    tokens, {**token_attrs, semconv.GEN_AI_TOKEN_TYPE: token_type}
-                )
+        self._instruments.record_usage(usage, token_attrs)
 
     def _duration(self, ended: Ended) -> None:
         """``gen_ai.client.operation.duration``: dashboards count calls with it."""
@@ -183,7 +179,7 @@ class Ending:
         metric_attrs = ended.metric_attrs
         if ended.error is not None:
             metric_attrs = {**metric_attrs, semconv.ERROR_TYPE: _error_type(ended.error)}
-        self._instruments.operation_duration.record(ended.duration_s, metric_attrs)
+        self._instruments.record_duration(ended.duration_s, metric_attrs)
 
     def _streaming(self, ended: Ended) -> None:
         """Time to the first chunk, and the time per chunk after it, of a streamed call."""
@@ -322,7 +318,7 @@ class Ending:
         """Turn an ended run into telemetry, and end its span at its true end time."""
         end_ns, duration_s = ended_at
         record = given.resolve() if isinstance(given, LazyEnd) else given
-        operation = operation_for(run.start)
+        operation = operation_for(run.start, self.names)
         awaited = self._awaited(run, operation, record, error)
         if awaited is not None and worker.defer(
             awaited,
@@ -360,7 +356,7 @@ class Ending:
     def abandon(self, run: Run, end_ns: int) -> None:
         """End the span of a run that will never end (evicted, or the recorder closed)."""
         attempt("Recorder.abandon", run.span.set_attribute, semconv.SEMTRACE_RUN_ABANDONED, True)
-        operation = operation_for(run.start)
+        operation = operation_for(run.start, self.names)
         attempt("Recorder.abandon", _set_request, run.span, operation, run)
         attempt("Recorder.abandon", self.end_span, run, end_ns)
 
@@ -528,7 +524,7 @@ class Ending:
         usage = call.usage
         if usage is None or not usage.reported:
             return
-        attrs.update(usage_attributes(usage, semconv.USAGE_SOURCE_PROVIDER, None))
+        attrs.update(usage_attributes(usage, semconv.USAGE_SOURCE_PROVIDER, None, self.names))
         cost = self._prices.cost(
             call.model, call.provider, usage, response_model=call.response_model
         )
