@@ -70,13 +70,17 @@ class Options:
             caller's; None reads ``SEMTRACE_BACKGROUND`` (default: on).
         grounding: What groundedness judges an answer as: ``auto`` (from the prompt),
             ``qa``, ``summary`` or ``dialogue``; None reads ``SEMTRACE_GROUNDING``.
+        latest_conventions: Write the newest GenAI conventions, still in development,
+            instead of the released 1.41 ones; None reads ``OTEL_SEMCONV_STABILITY_OPT_IN``
+            (on when it lists ``gen_ai_latest_experimental``).
         thresholds: Verdict thresholds of the quality signals (``pass``, ``uncertain``,
             ``fail``).
         evaluators: Your own evaluators, run inline or in the background.
         prices: Price table (a ``PriceTable``, a JSON/TOML path or a mapping) for
             ``semtrace.usage.cost.*``; None reads ``SEMTRACE_PRICES``, else shipped prices.
         settings: Complete :class:`Settings`, instead of the settings arguments above
-            (``capture_content`` to ``grounding``); giving both raises ``TypeError``.
+            (``capture_content`` to ``latest_conventions``); giving both raises
+            ``TypeError``.
 
     Raises:
         TypeError: An unknown keyword, or ``settings`` together with a settings argument.
@@ -100,6 +104,7 @@ class Options:
     sensitive_rules: Sequence[SensitiveRule] | None = None
     background: bool | None = None
     grounding: str | None = None
+    latest_conventions: bool | None = None
     thresholds: Thresholds | None = None
     evaluators: Sequence[Evaluator] = ()
     prices: PriceTable | str | Path | Mapping[str, Any] | None = None

@@ -56,7 +56,6 @@ from semtrace.records import (
     AgentStart,
     EmbeddingEnd,
     EmbeddingStart,
-    Message,
     ModelEnd,
     ModelStart,
     RerankStart,
@@ -64,7 +63,6 @@ from semtrace.records import (
     RetrievalStart,
     Start,
     StepStart,
-    TextPart,
     ToolStart,
     Usage,
     ValueEnd,
@@ -436,8 +434,7 @@ def _run_input(names: Conventions, value: Any, policy: ContentPolicy) -> Attribu
         return {}
     if not names.run_content_as_messages:
         return {semconv.SEMTRACE_INPUT_VALUE: policy.value_json(value)}
-    message = Message(role="user", parts=[TextPart(content=_as_text(value, policy))])
-    return {semconv.GEN_AI_INPUT_MESSAGES: policy.messages_json([message])}
+    return {semconv.GEN_AI_INPUT_MESSAGES: policy.value_message_json("user", value)}
 
 
 def _run_output(names: Conventions, end: Any, policy: ContentPolicy) -> Attributes:
@@ -446,15 +443,8 @@ def _run_output(names: Conventions, end: Any, policy: ContentPolicy) -> Attribut
         return {}
     if not names.run_content_as_messages:
         return {semconv.SEMTRACE_OUTPUT_VALUE: policy.value_json(end.output)}
-    message = Message(role="assistant", parts=[TextPart(content=_as_text(end.output, policy))])
     # No finish_reason: the newest conventions deprecate it in output messages (#363).
-    return {semconv.GEN_AI_OUTPUT_MESSAGES: policy.messages_json([message])}
-
-
-def _as_text(value: Any, policy: ContentPolicy) -> str:
-    """A run's input or output as one text part: its one obvious text, else its JSON."""
-    found = first_text(value)
-    return found if found is not None else policy.value_json(value)
+    return {semconv.GEN_AI_OUTPUT_MESSAGES: policy.value_message_json("assistant", end.output)}
 
 
 def _documents_content(end: Any, policy: ContentPolicy) -> Attributes:
