@@ -26,6 +26,7 @@ from semtrace.records import (
     RetrievalEnd,
     RetrievalStart,
     TextPart,
+    ToolStart,
     Usage,
     ValueEnd,
     WorkflowStart,
@@ -393,3 +394,31 @@ def test_by_default_an_agent_keeps_its_provider_and_id(telemetry: Telemetry) -> 
         "openai",
         "a-1",
     )
+
+
+# --- tools ------------------------------------------------------------------------------
+
+
+def test_each_tool_run_records_its_duration(telemetry: Telemetry) -> None:
+    recorder = telemetry.recorder(**LATEST)
+    recorder.start("ok", None, ToolStart(name="search"))
+    recorder.end("ok", ValueEnd("found"))
+    recorder.start("broken", None, ToolStart(name="search"))
+    recorder.fail("broken", RuntimeError("down"))
+    points = telemetry.metric_points(semconv_latest.METRIC_EXECUTE_TOOL_DURATION)
+    by_error = {p.attributes.get(semconv.ERROR_TYPE): p for p in points}
+    assert set(by_error) == {None, "RuntimeError"}
+    ok = by_error[None]
+    assert ok.count == 1
+    assert dict(ok.attributes) == {
+        semconv.GEN_AI_OPERATION_NAME: "execute_tool",
+        semconv.GEN_AI_TOOL_NAME: "search",
+        semconv.GEN_AI_TOOL_TYPE: "function",
+    }
+
+
+def test_by_default_a_tool_run_records_no_metric(telemetry: Telemetry) -> None:
+    recorder = telemetry.recorder()
+    recorder.start("ok", None, ToolStart(name="search"))
+    recorder.end("ok", ValueEnd("found"))
+    assert telemetry.metric_points(semconv_latest.METRIC_EXECUTE_TOOL_DURATION) == []

@@ -46,5 +46,7 @@ def test_an_agent_writes_the_newest_names(telemetry: Telemetry) -> None:
     assert duration.count == 2
     assert telemetry.metric_points(semconv_latest.METRIC_USAGE_INPUT_TOKENS)
     assert telemetry.metric_points(semconv.METRIC_TOKEN_USAGE) == []
+    (tool_point,) = telemetry.metric_points(semconv_latest.METRIC_EXECUTE_TOOL_DURATION)
+    assert tool_point.attributes[semconv.GEN_AI_TOOL_NAME] == "add"
     assert span.instrumentation_scope is not None
     assert span.instrumentation_scope.schema_url == semconv_latest.SCHEMA_URL

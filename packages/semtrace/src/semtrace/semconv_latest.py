@@ -73,6 +73,8 @@ METRIC_USAGE_REASONING_OUTPUT_TOKENS: Final = (
 METRIC_OPERATION_INPUT_TOKENS: Final = "gen_ai.client.inference.operation.input_tokens"
 METRIC_OPERATION_OUTPUT_TOKENS: Final = "gen_ai.client.inference.operation.output_tokens"
 METRIC_EMBEDDINGS_INPUT_TOKENS: Final = "gen_ai.client.embeddings.operation.input_tokens"
+#: How long each tool ran (``gen_ai.tool.name``, ``gen_ai.tool.type``, ``error.type``).
+METRIC_EXECUTE_TOOL_DURATION: Final = "gen_ai.execute_tool.duration"
 
 #: The newest names the conventions define (``tests/core/test_semconv_latest.py``).
 STANDARD_ATTRIBUTES: Final = frozenset(
@@ -125,6 +127,8 @@ class Conventions:
     #: scores only, without content capture), instead of ``semtrace.retrieval.document_ids``
     #: and ``semtrace.retrieval.document_scores``.
     documents_as_standard: bool
+    #: ``gen_ai.execute_tool.duration`` for every tool run (the newest conventions only).
+    tool_duration: bool
 
     def given(self, attributes: Mapping[str, V]) -> dict[str, V]:
         """Attributes an integration gave, under this table's names.
@@ -154,6 +158,7 @@ RELEASED: Final = Conventions(
     agent_provider_and_id=True,
     run_content_as_messages=False,
     documents_as_standard=False,
+    tool_duration=False,
 )
 #: The newest conventions, from ``semantic-conventions-genai``.
 LATEST: Final = Conventions(
@@ -169,6 +174,7 @@ LATEST: Final = Conventions(
     agent_provider_and_id=False,
     run_content_as_messages=True,
     documents_as_standard=True,
+    tool_duration=True,
 )
 
 

@@ -181,6 +181,15 @@ class Ending:
             metric_attrs = {**metric_attrs, semconv.ERROR_TYPE: _error_type(ended.error)}
         self._instruments.record_duration(ended.duration_s, metric_attrs)
 
+    def _run_duration(self, ended: Ended) -> None:
+        """The duration metric of a run that is not a model call, where one is defined."""
+        attrs = ended.operation.run_metric_attributes(ended.run.start)
+        if attrs is None:
+            return
+        if ended.error is not None:
+            attrs = {**attrs, semconv.ERROR_TYPE: _error_type(ended.error)}
+        self._instruments.record_run_duration(ended.duration_s, attrs)
+
     def _streaming(self, ended: Ended) -> None:
         """Time to the first chunk, and the time per chunk after it, of a streamed call."""
         run = ended.run
@@ -292,6 +301,7 @@ class Ending:
         ("metric attributes", _metric_attributes),
         ("usage", _usage),
         ("duration", _duration),
+        ("run duration", _run_duration),
         ("streaming", _streaming),
         ("signals", _signals),
         ("checks", _checks),

@@ -95,6 +95,11 @@ class Instruments:
         """A model or embeddings call's duration (``attrs`` name its operation)."""
         self._model.duration(attrs).record(seconds, attrs)
 
+    def record_run_duration(self, seconds: float, attrs: Mapping[str, Any]) -> None:
+        """A tool's duration, in the conventions that define it (the newest)."""
+        if isinstance(self._model, _Latest):
+            self._model.execute_tool_duration.record(seconds, attrs)
+
     def record_usage(self, usage: Usage, attrs: Mapping[str, Any]) -> None:
         """A model or embeddings call's tokens (``attrs`` name its operation and source)."""
         self._model.usage(usage, attrs)
@@ -142,6 +147,9 @@ class _Latest:
             meter,
             semconv_latest.METRIC_EMBEDDINGS_DURATION,
             "GenAI client embeddings operation duration.",
+        )
+        self.execute_tool_duration = _duration(
+            meter, semconv_latest.METRIC_EXECUTE_TOOL_DURATION, "Duration of a tool execution."
         )
         # Counters for totals and rates (what was spent), one per kind of token.
         self.counters = tuple(

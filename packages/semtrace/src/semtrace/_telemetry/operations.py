@@ -132,6 +132,10 @@ class Operation(Generic[S]):
         """The model whose encoding counting this run's tokens needs (None: not counted)."""
         return None
 
+    def run_metric_attributes(self, start: S) -> Attributes | None:
+        """The attributes of this run's duration metric; None: the conventions define none."""
+        return None
+
     def count(self, start: S, end: Any, counter: TokenCounter) -> Counted | None:
         """The run's usage counted with tiktoken, when the provider reported none."""
         return None
@@ -375,6 +379,16 @@ class Tool(Operation[ToolStart]):
         put(attrs, semconv.GEN_AI_TOOL_CALL_ID, text(start.call_id))
         put(attrs, semconv.GEN_AI_TOOL_DESCRIPTION, text(start.description))
         return named(semconv.OP_EXECUTE_TOOL, text(start.name)), SpanKind.INTERNAL, attrs
+
+    def run_metric_attributes(self, start: ToolStart) -> Attributes | None:
+        """``gen_ai.execute_tool.duration``'s: operation, tool name and type (newest only)."""
+        if not self.names.tool_duration:
+            return None
+        return {
+            semconv.GEN_AI_OPERATION_NAME: semconv.OP_EXECUTE_TOOL,
+            semconv.GEN_AI_TOOL_NAME: text(start.name) or "tool",
+            semconv.GEN_AI_TOOL_TYPE: text(start.type) or "function",
+        }
 
     def content_at_start(self, start: ToolStart, policy: ContentPolicy) -> Attributes:
         """The call's arguments."""
