@@ -422,3 +422,33 @@ def test_by_default_a_tool_run_records_no_metric(telemetry: Telemetry) -> None:
     recorder.start("ok", None, ToolStart(name="search"))
     recorder.end("ok", ValueEnd("found"))
     assert telemetry.metric_points(semconv_latest.METRIC_EXECUTE_TOOL_DURATION) == []
+
+
+def test_a_failed_call_counts_zero_tokens_of_unknown_modality(telemetry: Telemetry) -> None:
+    recorder = telemetry.recorder(**LATEST)
+    recorder.start("call", None, _chat())
+    recorder.fail("call", TimeoutError("slow"))
+    for name in (
+        semconv_latest.METRIC_USAGE_INPUT_TOKENS,
+        semconv_latest.METRIC_USAGE_OUTPUT_TOKENS,
+    ):
+        point = _one_point(telemetry, name)
+        assert point.value == 0  # type: ignore[attr-defined]
+        assert point.attributes[semconv_latest.GEN_AI_TOKEN_MODALITY] == "unknown"  # type: ignore[attr-defined]
+    # The per-call histograms are for calls that completed.
+    assert telemetry.metric_points(semconv_latest.METRIC_OPERATION_INPUT_TOKENS) == []
+
+
+def test_a_call_nobody_counted_counts_zero_tokens(telemetry: Telemetry) -> None:
+    recorder = telemetry.recorder(latest_conventions=True, count_tokens=False)
+    recorder.start("call", None, _chat())
+    recorder.end("call", _answer())
+    assert _one_point(telemetry, semconv_latest.METRIC_USAGE_INPUT_TOKENS).value == 0  # type: ignore[attr-defined]
+
+
+def test_by_default_a_failed_call_records_no_token_point(telemetry: Telemetry) -> None:
+    recorder = telemetry.recorder()
+    recorder.start("call", None, _chat())
+    recorder.fail("call", TimeoutError("slow"))
+    assert telemetry.metric_points(semconv.METRIC_TOKEN_USAGE) == []
+    assert telemetry.metric_points(semconv_latest.METRIC_USAGE_INPUT_TOKENS) == []

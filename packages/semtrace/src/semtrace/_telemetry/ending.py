@@ -151,10 +151,11 @@ class Ending:
 
     def _usage(self, ended: Ended) -> None:
         """Token usage and cost: on the span, in the trace's roll-ups and in the metrics."""
-        if not ended.operation.calls_model or ended.error is not None or ended.record is None:
+        if not ended.operation.calls_model:
             return
-        found = self._tokens(ended)
-        if found is None:
+        found = None if ended.error is not None or ended.record is None else self._tokens(ended)
+        if found is None:  # failed, or no count: the newest conventions still count a 0
+            self._instruments.record_no_usage(ended.metric_attrs)
             return
         usage, source, encoding = found
         cost = self._cost(ended, usage, source)

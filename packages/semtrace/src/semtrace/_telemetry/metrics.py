@@ -104,6 +104,16 @@ class Instruments:
         """A model or embeddings call's tokens (``attrs`` name its operation and source)."""
         self._model.usage(usage, attrs)
 
+    def record_no_usage(self, attrs: Mapping[str, Any]) -> None:
+        """A model call that failed, or whose tokens nobody counted.
+
+        The newest conventions count it on the usage counters as 0 input and 0 output
+        tokens of modality ``unknown`` (its per-call histograms get nothing); 1.41 records
+        nothing.
+        """
+        if isinstance(self._model, _Latest):
+            self._model.no_usage(attrs)
+
 
 def _duration(meter: Meter, name: str, description: str) -> Histogram:
     return _histogram(meter, name, "s", description, semconv.DURATION_BUCKETS)
@@ -192,6 +202,17 @@ class _Latest:
         if attrs.get(semconv.GEN_AI_OPERATION_NAME) == semconv.OP_EMBEDDINGS:
             return self.embeddings_duration
         return self.inference_duration
+
+    def no_usage(self, attrs: Mapping[str, Any]) -> None:
+        if attrs.get(semconv.GEN_AI_OPERATION_NAME) == semconv.OP_EMBEDDINGS:
+            return  # an embeddings call has no usage counters
+        unknown = {
+            **attrs,
+            semconv_latest.GEN_AI_TOKEN_MODALITY: semconv_latest.TOKEN_MODALITY_UNKNOWN,
+        }
+        for field, counter in self.counters:
+            if field in ("input_tokens", "output_tokens"):
+                counter.add(0, unknown)
 
     def usage(self, usage: Usage, attrs: Mapping[str, Any]) -> None:
         if attrs.get(semconv.GEN_AI_OPERATION_NAME) == semconv.OP_EMBEDDINGS:
