@@ -452,3 +452,27 @@ def test_by_default_a_failed_call_records_no_token_point(telemetry: Telemetry) -
     recorder.fail("call", TimeoutError("slow"))
     assert telemetry.metric_points(semconv.METRIC_TOKEN_USAGE) == []
     assert telemetry.metric_points(semconv_latest.METRIC_USAGE_INPUT_TOKENS) == []
+
+
+# --- the docs page lists every name --------------------------------------------------------
+
+
+def test_the_docs_page_names_every_newest_name() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "conventions-latest.md").read_text()
+    names = [
+        value
+        for key, value in vars(semconv_latest).items()
+        if key.startswith(("GEN_AI_", "METRIC_")) and isinstance(value, str)
+    ]
+    assert names
+
+    def listed(name: str) -> bool:
+        # A metric family may be listed by its prefix, then `.output_tokens`, `.cache_read...`.
+        tails = (name.split(".", depth)[-1] for depth in range(2, name.count(".") + 1))
+        return f"`{name}`" in page or any(f"`.{tail}`" in page for tail in tails)
+
+    missing = [n for n in names if not listed(n)]
+    assert missing == []
+    assert semconv_latest.SCHEMA_URL in page
