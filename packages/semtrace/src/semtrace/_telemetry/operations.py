@@ -493,16 +493,14 @@ def _table(names: Conventions) -> dict[type, Operation[Any]]:
     }
 
 
-#: The operations of each set of conventions (False: released 1.41, True: the newest).
-_OPERATIONS: Final[dict[bool, dict[type, Operation[Any]]]] = {
-    False: _table(RELEASED),
-    True: _table(LATEST),
-}
+#: The operations of the released 1.41 conventions, and of the newest.
+_OPERATIONS: Final = _table(RELEASED)
+_LATEST_OPERATIONS: Final = _table(LATEST)
 
 
 def operation_for(start: Start, names: Conventions = RELEASED) -> Operation[Any]:
     """The operation a start record opens; a ``TypeError`` for anything else."""
-    table = _OPERATIONS[names.latest]
+    table = _LATEST_OPERATIONS if names.latest else _OPERATIONS
     for cls in type(start).__mro__:  # one look-up for the records themselves
         operation = table.get(cls)
         if operation is not None:
