@@ -478,3 +478,21 @@ def test_the_docs_page_names_every_newest_name() -> None:
     missing = [n for n in names if not listed(n)]
     assert missing == []
     assert semconv_latest.SCHEMA_URL in page
+
+
+# --- backend views read the newest names too ------------------------------------------------
+
+
+def test_the_langfuse_view_reads_cache_writes_and_the_prompt_version(telemetry: Telemetry) -> None:
+    from semtrace.export.views.langfuse import LangfuseView
+
+    recorder = telemetry.recorder(**LATEST)
+    recorder.start("chain", None, WorkflowStart(name="qa"))
+    recorder.use_prompt("chain", "answer-question", "v3")
+    recorder.start("call", "chain", _chat())
+    usage = Usage(input_tokens=100, output_tokens=5, cache_creation_input_tokens=40)
+    recorder.end("call", _answer(usage))
+    recorder.end("chain")
+    view = LangfuseView()(telemetry.span("chat gpt-4o-mini"))
+    assert json.loads(str(view["langfuse.observation.usage_details"]))["input_cache_creation"] == 40
+    assert view["langfuse.observation.prompt.version"] == 3
