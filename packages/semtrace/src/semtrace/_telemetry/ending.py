@@ -119,6 +119,13 @@ class Ending:
             BackgroundEvaluations(self._record_later) if self._background_evaluators else None
         )
         self._consistency = ConsistencyTracker() if settings.consistency else None
+        # A model call's steps, and any other run's: the latter measure a run's duration
+        # only in the conventions that define one (the newest: tools).
+        run_duration = Ending._run_duration
+        self._model_steps = tuple(s for s in self.STEPS if s[1] is not run_duration)
+        self._run_steps = tuple(
+            s for s in self.RUN_STEPS if s[1] is not run_duration or self.names.tool_duration
+        )
 
     # --- the steps, in order ---
 
@@ -339,7 +346,7 @@ class Ending:
             return  # ended, with its counts, once the encoding is ready
         ended = Ended(run, operation, record, error, duration_s)
         try:
-            for name, step in self.STEPS if operation.calls_model else self.RUN_STEPS:
+            for name, step in self._model_steps if operation.calls_model else self._run_steps:
                 try:  # inline, not attempt(): one frame less per step, on every run
                     step(self, ended)
                 except Exception:

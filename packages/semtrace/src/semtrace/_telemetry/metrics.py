@@ -4,8 +4,8 @@ Under the released 1.41 conventions a model call's duration is
 ``gen_ai.client.operation.duration`` and its tokens ``gen_ai.client.token.usage`` (by
 ``gen_ai.token.type``); under the newest (:mod:`semtrace.semconv_latest`) inference and
 embeddings each have a duration histogram, and tokens are counters by
-``gen_ai.token.modality`` plus per-call histograms. :meth:`Instruments.record_duration` and
-:meth:`Instruments.record_usage` hide which.
+``gen_ai.token.modality`` plus per-call histograms. ``Instruments.record_duration`` and
+``Instruments.record_usage`` hide which.
 
 Example:
     >>> from semtrace._telemetry.metrics import Instruments
@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry import metrics
@@ -50,8 +50,21 @@ class Instruments:
         meter = metrics.get_meter(
             scope_name, scope_version, meter_provider, schema_url=names.schema_url
         )
-        #: The token and duration instruments of the conventions chosen.
-        self._model: _Released | _Latest = _Latest(meter) if names.latest else _Released(meter)
+        # The token and duration instruments of the conventions chosen, called directly
+        # (one call per point, as before the choice existed).
+        model: _Released | _Latest = _Latest(meter) if names.latest else _Released(meter)
+        #: ``record_duration(seconds, attrs)``: a model or embeddings call's duration
+        #: (``attrs`` name its operation).
+        self.record_duration: Callable[[float, Mapping[str, Any]], None] = model.record_duration
+        #: ``record_usage(usage, attrs)``: a model or embeddings call's tokens.
+        self.record_usage: Callable[[Usage, Mapping[str, Any]], None] = model.record_usage
+        #: ``record_no_usage(attrs)``: a model call that failed, or whose tokens nobody
+        #: counted (the newest conventions count 0 tokens of modality ``unknown``).
+        self.record_no_usage: Callable[[Mapping[str, Any]], None] = model.record_no_usage
+        #: ``record_run_duration(seconds, attrs)``: a tool's duration (newest only).
+        self.record_run_duration: Callable[[float, Mapping[str, Any]], None] = (
+            model.record_run_duration
+        )
         self.time_to_first_chunk = _histogram(
             meter,
             names.time_to_first_chunk,
@@ -91,29 +104,6 @@ class Instruments:
             (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
         )
 
-    def record_duration(self, seconds: float, attrs: Mapping[str, Any]) -> None:
-        """A model or embeddings call's duration (``attrs`` name its operation)."""
-        self._model.duration(attrs).record(seconds, attrs)
-
-    def record_run_duration(self, seconds: float, attrs: Mapping[str, Any]) -> None:
-        """A tool's duration, in the conventions that define it (the newest)."""
-        if isinstance(self._model, _Latest):
-            self._model.execute_tool_duration.record(seconds, attrs)
-
-    def record_usage(self, usage: Usage, attrs: Mapping[str, Any]) -> None:
-        """A model or embeddings call's tokens (``attrs`` name its operation and source)."""
-        self._model.usage(usage, attrs)
-
-    def record_no_usage(self, attrs: Mapping[str, Any]) -> None:
-        """A model call that failed, or whose tokens nobody counted.
-
-        The newest conventions count it on the usage counters as 0 input and 0 output
-        tokens of modality ``unknown`` (its per-call histograms get nothing); 1.41 records
-        nothing.
-        """
-        if isinstance(self._model, _Latest):
-            self._model.no_usage(attrs)
-
 
 def _duration(meter: Meter, name: str, description: str) -> Histogram:
     return _histogram(meter, name, "s", description, semconv.DURATION_BUCKETS)
@@ -134,10 +124,16 @@ class _Released:
             meter, semconv.METRIC_OPERATION_DURATION, "GenAI operation duration."
         )
 
-    def duration(self, attrs: Mapping[str, Any]) -> Histogram:
-        return self.operation_duration
+    def record_duration(self, seconds: float, attrs: Mapping[str, Any]) -> None:
+        self.operation_duration.record(seconds, attrs)
 
-    def usage(self, usage: Usage, attrs: Mapping[str, Any]) -> None:
+    def record_run_duration(self, seconds: float, attrs: Mapping[str, Any]) -> None:
+        pass  # 1.41 defines no tool, agent or workflow duration metric
+
+    def record_no_usage(self, attrs: Mapping[str, Any]) -> None:
+        pass  # 1.41: no count, no point
+
+    def record_usage(self, usage: Usage, attrs: Mapping[str, Any]) -> None:
         for token_type, tokens in (
             (semconv.TOKEN_TYPE_INPUT, usage.input_tokens),
             (semconv.TOKEN_TYPE_OUTPUT, usage.output_tokens),
@@ -198,12 +194,14 @@ class _Latest:
             "Input tokens used per embeddings operation.",
         )
 
-    def duration(self, attrs: Mapping[str, Any]) -> Histogram:
-        if attrs.get(semconv.GEN_AI_OPERATION_NAME) == semconv.OP_EMBEDDINGS:
-            return self.embeddings_duration
-        return self.inference_duration
+    def record_duration(self, seconds: float, attrs: Mapping[str, Any]) -> None:
+        embeddings = attrs.get(semconv.GEN_AI_OPERATION_NAME) == semconv.OP_EMBEDDINGS
+        (self.embeddings_duration if embeddings else self.inference_duration).record(seconds, attrs)
 
-    def no_usage(self, attrs: Mapping[str, Any]) -> None:
+    def record_run_duration(self, seconds: float, attrs: Mapping[str, Any]) -> None:
+        self.execute_tool_duration.record(seconds, attrs)
+
+    def record_no_usage(self, attrs: Mapping[str, Any]) -> None:
         if attrs.get(semconv.GEN_AI_OPERATION_NAME) == semconv.OP_EMBEDDINGS:
             return  # an embeddings call has no usage counters
         unknown = {
@@ -214,7 +212,7 @@ class _Latest:
             if field in ("input_tokens", "output_tokens"):
                 counter.add(0, unknown)
 
-    def usage(self, usage: Usage, attrs: Mapping[str, Any]) -> None:
+    def record_usage(self, usage: Usage, attrs: Mapping[str, Any]) -> None:
         if attrs.get(semconv.GEN_AI_OPERATION_NAME) == semconv.OP_EMBEDDINGS:
             if usage.input_tokens is not None:
                 self.embeddings_input_tokens.record(usage.input_tokens, attrs)
