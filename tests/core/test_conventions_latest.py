@@ -496,3 +496,14 @@ def test_the_langfuse_view_reads_cache_writes_and_the_prompt_version(telemetry: 
     view = LangfuseView()(telemetry.span("chat gpt-4o-mini"))
     assert json.loads(str(view["langfuse.observation.usage_details"]))["input_cache_creation"] == 40
     assert view["langfuse.observation.prompt.version"] == 3
+
+
+def test_the_doctor_says_which_conventions_apply(monkeypatch: pytest.MonkeyPatch) -> None:
+    from semtrace.doctor.settings import conventions_finding
+
+    default = conventions_finding()
+    assert (default.severity.value, default.details["schema_url"]) == ("ok", semconv.SCHEMA_URL)
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "http,gen_ai_latest_experimental")
+    latest = conventions_finding()
+    assert latest.severity.value == "info"
+    assert latest.details["schema_url"] == semconv_latest.SCHEMA_URL
