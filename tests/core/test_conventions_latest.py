@@ -154,6 +154,23 @@ def test_request_top_k_stays_a_double_by_default(telemetry: Telemetry) -> None:
     assert type(_attrs(telemetry, "chat gpt-4o-mini")[semconv.GEN_AI_REQUEST_TOP_K]) is float
 
 
+def test_the_reasoning_effort_requested_is_the_reasoning_level(telemetry: Telemetry) -> None:
+    recorder = telemetry.recorder(**LATEST)
+    recorder.start("call", None, _chat(reasoning_level="high"))
+    recorder.end("call", _answer())
+    attrs = _attrs(telemetry, "chat gpt-4o-mini")
+    assert attrs[semconv_latest.GEN_AI_REQUEST_REASONING_LEVEL] == "high"
+
+
+def test_by_default_no_reasoning_level_is_written(telemetry: Telemetry) -> None:
+    recorder = telemetry.recorder()
+    recorder.start("call", None, _chat(reasoning_level="high"))
+    recorder.end("call", _answer())
+    assert semconv_latest.GEN_AI_REQUEST_REASONING_LEVEL not in _attrs(
+        telemetry, "chat gpt-4o-mini"
+    )
+
+
 def test_the_prompt_version_is_gen_ai_prompt_version(telemetry: Telemetry) -> None:
     recorder = telemetry.recorder(**LATEST)
     recorder.start("chain", None, WorkflowStart(name="qa"))

@@ -43,6 +43,8 @@ GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_t
 GEN_AI_RETRIEVAL_TOP_K: Final = "gen_ai.retrieval.top_k"
 #: The version of the prompt template ``gen_ai.prompt.name`` names.
 GEN_AI_PROMPT_VERSION: Final = "gen_ai.prompt.version"
+#: The reasoning effort requested, as sent to the provider (``low``, ``high``...).
+GEN_AI_REQUEST_REASONING_LEVEL: Final = "gen_ai.request.reasoning.level"
 #: Required on the usage counters: which modality the tokens were.
 GEN_AI_TOKEN_MODALITY: Final = "gen_ai.token.modality"
 #: The provider reported a total without saying which modality it was.
@@ -76,13 +78,15 @@ METRIC_EMBEDDINGS_INPUT_TOKENS: Final = "gen_ai.client.embeddings.operation.inpu
 #: How long each tool ran (``gen_ai.tool.name``, ``gen_ai.tool.type``, ``error.type``).
 METRIC_EXECUTE_TOOL_DURATION: Final = "gen_ai.execute_tool.duration"
 
-#: The newest names the conventions define (``tests/core/test_semconv_latest.py``).
+#: The attributes only the newest conventions define (``docs/conventions-latest.md`` lists
+#: them; ``tests/core/test_conventions_latest.py`` checks that it does).
 STANDARD_ATTRIBUTES: Final = frozenset(
     {
         GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
         GEN_AI_RETRIEVAL_TOP_K,
         GEN_AI_PROMPT_VERSION,
         GEN_AI_TOKEN_MODALITY,
+        GEN_AI_REQUEST_REASONING_LEVEL,
     }
 )
 
@@ -111,6 +115,8 @@ class Conventions:
     prompt_version: str
     #: ``gen_ai.request.top_k``'s type on model calls (a double in 1.41, an int since).
     request_top_k_type: type
+    #: The key of the reasoning effort requested; None: not written (1.41 has none).
+    reasoning_level: str | None
     #: Key and type of a retriever's top k.
     retrieval_top_k: str
     retrieval_top_k_type: type
@@ -151,6 +157,7 @@ RELEASED: Final = Conventions(
     cache_write_input_tokens=semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
     prompt_version=semconv.SEMTRACE_PROMPT_VERSION,
     request_top_k_type=float,
+    reasoning_level=None,
     retrieval_top_k=semconv.GEN_AI_REQUEST_TOP_K,
     retrieval_top_k_type=float,
     time_to_first_chunk=semconv.METRIC_TIME_TO_FIRST_CHUNK,
@@ -167,6 +174,7 @@ LATEST: Final = Conventions(
     cache_write_input_tokens=GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
     prompt_version=GEN_AI_PROMPT_VERSION,
     request_top_k_type=int,
+    reasoning_level=GEN_AI_REQUEST_REASONING_LEVEL,
     retrieval_top_k=GEN_AI_RETRIEVAL_TOP_K,
     retrieval_top_k_type=int,
     time_to_first_chunk=METRIC_INFERENCE_TIME_TO_FIRST_CHUNK,

@@ -62,6 +62,9 @@ def request_attributes(start: ModelStart, names: Conventions = RELEASED) -> Attr
         if spec is not None:
             kind = names.request_top_k_type if param == "top_k" else spec[1]
             put(attrs, spec[0], number(value, kind))
+    level = start.params.get("reasoning_level") if names.reasoning_level else None
+    if isinstance(level, str) and names.reasoning_level:
+        attrs[names.reasoning_level] = valid_utf8(level)
     stop = start.params.get("stop")
     if isinstance(stop, str):
         attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [valid_utf8(stop)]
