@@ -14,6 +14,7 @@ import pytest
 from opentelemetry._logs import set_logger_provider
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk.trace import ReadableSpan
+from semtrace import semconv_latest
 from semtrace.testing import Telemetry, tiktoken_cache_from
 
 from tests.conformance import schemas
@@ -25,7 +26,11 @@ _CACHE_ROOT = Path(tempfile.mkdtemp(prefix="semtrace-tiktoken-"))
 atexit.register(shutil.rmtree, _CACHE_ROOT, ignore_errors=True)  # ~5 MB per test session
 _CACHE = tiktoken_cache_from(DATA / "tiktoken", _CACHE_ROOT)
 os.environ["TIKTOKEN_CACHE_DIR"] = str(_CACHE)
-for _var in ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SEMTRACE_COUNT_TOKENS"):
+for _var in (
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+    "SEMTRACE_COUNT_TOKENS",
+    "OTEL_SEMCONV_STABILITY_OPT_IN",
+):
     os.environ.pop(_var, None)
 
 
@@ -86,9 +91,12 @@ def assert_content_conforms(spans: Iterable[ReadableSpan], events: Iterable[Any]
     """Every content attribute of ``spans``, their events and the log ``events`` fits its schema."""
     found = []
     for span in spans:
-        found += schemas.problems(span.name, span.attributes)
+        scope = span.instrumentation_scope
+        latest = scope is not None and scope.schema_url == semconv_latest.SCHEMA_URL
+        found += schemas.problems(span.name, span.attributes, latest=latest)
         for event in span.events:
-            found += schemas.problems(f"{span.name} > {event.name}", event.attributes)
+            where = f"{span.name} > {event.name}"
+            found += schemas.problems(where, event.attributes, latest=latest)
     for record in events:
         name = getattr(record, "event_name", None) or "log record"
         found += schemas.problems(f"log event {name}", record.attributes)

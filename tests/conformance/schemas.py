@@ -104,13 +104,29 @@ SCHEMAS: Final[Mapping[str, dict[str, Any]]] = {
     },
 }
 
+#: The newest conventions (``semantic-conventions-genai``, spans with its ``schema_url``):
+#: ``finish_reason`` in an output message is deprecated in favour of
+#: ``gen_ai.response.finish_reasons`` (#363), so no longer required; the rest as in 1.41.
+LATEST_SCHEMAS: Final[Mapping[str, dict[str, Any]]] = {
+    **SCHEMAS,
+    "gen_ai.output.messages": {"type": "array", "items": _MESSAGE},
+}
+
 _VALIDATORS: Final = {key: Draft202012Validator(schema) for key, schema in SCHEMAS.items()}
+_LATEST_VALIDATORS: Final = {
+    key: Draft202012Validator(schema) for key, schema in LATEST_SCHEMAS.items()
+}
 
 
-def problems(where: str, attributes: Mapping[str, Any] | None) -> list[str]:
-    """What fails its schema among ``attributes`` (one line each, naming ``where``)."""
+def problems(
+    where: str, attributes: Mapping[str, Any] | None, *, latest: bool = False
+) -> list[str]:
+    """What fails its schema among ``attributes`` (one line each, naming ``where``).
+
+    ``latest``: check against the newest conventions' schemas, not 1.41's.
+    """
     found = []
-    for key, validator in _VALIDATORS.items():
+    for key, validator in (_LATEST_VALIDATORS if latest else _VALIDATORS).items():
         value = (attributes or {}).get(key)
         if value is None:
             continue

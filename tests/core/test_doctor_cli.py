@@ -17,7 +17,7 @@ from tests.core.otlp_servers import http_server
 BIN = Path(sys.executable).parent
 IDS = {
     "tracer_provider", "meter_provider", "zero_code", "exporter", "resource", "sampler",
-    "content", "tokenizer", "integrations", "duplicates", "evaluation_sinks",
+    "content", "conventions", "tokenizer", "integrations", "duplicates", "evaluation_sinks",
 }  # fmt: skip
 SEVERITIES = {"ok", "info", "warning", "error"}
 

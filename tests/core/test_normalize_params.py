@@ -23,6 +23,21 @@ from semtrace import normalize
             id="openai-responses",
         ),
         pytest.param(
+            [{"model": "o4-mini", "reasoning_effort": "high"}],
+            {"reasoning_level": "high"},
+            id="openai-reasoning-effort",
+        ),
+        pytest.param(
+            [{"reasoning": {"effort": "low", "summary": "auto"}}],
+            {"reasoning_level": "low"},
+            id="openai-responses-reasoning",
+        ),
+        pytest.param(
+            [{"reasoning_effort": 3, "reasoning": "high"}],
+            {},
+            id="reasoning-effort-not-a-string",
+        ),
+        pytest.param(
             [{"max_tokens": 1024, "stop_sequences": ["\n\nHuman:"], "top_k": 5}],
             {"max_tokens": 1024, "stop": ["\n\nHuman:"], "top_k": 5},
             id="anthropic",

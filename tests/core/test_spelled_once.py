@@ -1,4 +1,7 @@
-"""Attribute keys are spelled in semconv.py only: every other module uses its constants."""
+"""Attribute keys are spelled in semconv.py only: every other module uses its constants.
+
+The newest conventions' names, behind the opt-in, are spelled in its sibling semconv_latest.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("packages/semtrace", "integrations/langchain", "integrations/llamaindex")
 SOURCES = sorted(
-    p for base in PACKAGES for p in (ROOT / base / "src").rglob("*.py") if p.name != "semconv.py"
+    p
+    for base in PACKAGES
+    for p in (ROOT / base / "src").rglob("*.py")
+    if p.name not in ("semconv.py", "semconv_latest.py")
 )
 _KEY = re.compile(r"^(gen_ai|semtrace)\.[a-z_.]+$")
 

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from semtrace import semconv_latest
+
 logger = logging.getLogger(__name__)
 
 # Each constant's value is the variable's own name.
@@ -393,6 +395,9 @@ class Settings:
         span_events: Also write the GenAI events (``gen_ai.evaluation.result``, and
             ``gen_ai.client.inference.operation.details`` with ``SPAN_AND_EVENT``) as span
             events, for backends that read traces only. They always go through the Logs API.
+        latest_conventions: Write the newest GenAI conventions (``semantic-conventions-genai``,
+            in development) instead of the released 1.41 ones
+            (``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``).
     """
 
     capture: CaptureMode = CaptureMode.NO_CONTENT
@@ -411,6 +416,7 @@ class Settings:
     background: bool = True
     grounding: str = "auto"
     span_events: bool = True
+    latest_conventions: bool = False
 
     def __post_init__(self) -> None:
         if self.max_content_length < 16:
@@ -432,6 +438,8 @@ class Settings:
             raise ValueError(
                 f"grounding must be one of {', '.join(GROUNDING_CHOICES)}, not {self.grounding!r}"
             )
+        if not isinstance(self.latest_conventions, bool):
+            raise ValueError(f"latest_conventions must be a bool, not {self.latest_conventions!r}")
 
     @classmethod
     def resolve(
@@ -453,6 +461,7 @@ class Settings:
         background: bool | None = None,
         grounding: str | None = None,
         span_events: bool | None = None,
+        latest_conventions: bool | None = None,
     ) -> Settings:
         """Build settings from explicit arguments, else environment variables, else defaults.
 
@@ -481,6 +490,8 @@ class Settings:
                 ``SEMTRACE_GROUNDING`` (default ``auto``).
             span_events: The span-event form of the GenAI events; None reads
                 ``SEMTRACE_SPAN_EVENTS`` (default on).
+            latest_conventions: None reads ``OTEL_SEMCONV_STABILITY_OPT_IN`` (the newest
+                conventions when it lists ``gen_ai_latest_experimental``).
 
         Returns:
             The settings.
@@ -539,5 +550,10 @@ class Settings:
             grounding=grounding or _env_grounding(),
             span_events=(
                 _env_bool(SEMTRACE_SPAN_EVENTS, True) if span_events is None else span_events
+            ),
+            latest_conventions=(
+                semconv_latest.opted_in(_env(semconv_latest.OTEL_SEMCONV_STABILITY_OPT_IN))
+                if latest_conventions is None
+                else latest_conventions
             ),
         )

@@ -74,13 +74,17 @@ class Options:
             backends); None reads ``SEMTRACE_SPAN_EVENTS`` (default: on).
         logger_provider: Provider for the GenAI events (the Logs API); the global one by
             default.
+        latest_conventions: Write the newest GenAI conventions, still in development,
+            instead of the released 1.41 ones; None reads ``OTEL_SEMCONV_STABILITY_OPT_IN``
+            (on when it lists ``gen_ai_latest_experimental``).
         thresholds: Verdict thresholds of the quality signals (``pass``, ``uncertain``,
             ``fail``).
         evaluators: Your own evaluators, run inline or in the background.
         prices: Price table (a ``PriceTable``, a JSON/TOML path or a mapping) for
             ``semtrace.usage.cost.*``; None reads ``SEMTRACE_PRICES``, else shipped prices.
         settings: Complete :class:`Settings`, instead of the settings arguments above
-            (``capture_content`` to ``grounding``); giving both raises ``TypeError``.
+            (``capture_content`` to ``latest_conventions``); giving both raises
+            ``TypeError``.
 
     Raises:
         TypeError: An unknown keyword, or ``settings`` together with a settings argument.
@@ -106,6 +110,7 @@ class Options:
     grounding: str | None = None
     span_events: bool | None = None
     logger_provider: Any = None
+    latest_conventions: bool | None = None
     thresholds: Thresholds | None = None
     evaluators: Sequence[Evaluator] = ()
     prices: PriceTable | str | Path | Mapping[str, Any] | None = None

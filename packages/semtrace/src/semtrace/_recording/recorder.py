@@ -60,6 +60,7 @@ from semtrace.records import (
     WorkflowStart,
 )
 from semtrace.safety import attempt, never_raise, record_fault
+from semtrace.semconv_latest import conventions
 from semtrace.version import __version__
 
 
@@ -97,10 +98,12 @@ class Recorder:
         scope_version: str = __version__,
     ) -> None:
         self.settings = settings if settings is not None else Settings.resolve()
+        #: The conventions written: the released 1.41 ones, or the newest on opt-in.
+        self._names = conventions(self.settings.latest_conventions)
         self._tracer = trace.get_tracer(
-            scope_name, scope_version, tracer_provider, schema_url=semconv.SCHEMA_URL
+            scope_name, scope_version, tracer_provider, schema_url=self._names.schema_url
         )
-        self._instruments = Instruments(meter_provider, scope_name, scope_version)
+        self._instruments = Instruments(meter_provider, scope_name, scope_version, self._names)
         self._runs = RunTable(self.settings.max_open_runs, self.settings.run_timeout_s)
         self._framework = framework
         self._closed = False
@@ -169,7 +172,7 @@ class Recorder:
         ``elapsed_ns``: how long ago the run started (one recognised late), else 0.
         """
         try:
-            operation = operation_for(record)
+            operation = operation_for(record, self._names)
             dropped = self._drop and operation.operation_name(record) in self._drop
         except Exception:
             operation, dropped = None, True  # not a start record: counted, then skipped
@@ -241,16 +244,20 @@ class Recorder:
             if self._framework:
                 attrs[semconv.SEMTRACE_FRAMEWORK] = self._framework
         if attributes:
-            open_trace.attributes.update(attributes)
+            open_trace.attributes.update(self._names.given(attributes))
         attrs.update(open_trace.attributes)
-        if isinstance(record, ModelStart) and parent_run is not None:
+        if (
+            isinstance(record, ModelStart)
+            and parent_run is not None
+            and self._names.agent_provider_and_id
+        ):
             _note_agent_provider(parent_run, record)
         if isinstance(record, ModelStart) and open_trace.prompt is not None:
             prompt_name, prompt_version = open_trace.prompt
             open_trace.prompt = None
             attrs[semconv.GEN_AI_PROMPT_NAME] = prompt_name
             if prompt_version:
-                attrs[semconv.SEMTRACE_PROMPT_VERSION] = prompt_version
+                attrs[self._names.prompt_version] = prompt_version
         span = self._tracer.start_span(
             name, context=parent_context, kind=kind, attributes=attrs, start_time=start_time_ns
         )
@@ -280,7 +287,8 @@ class Recorder:
         """Note that run ``run_id`` rendered prompt template ``name`` (``version``).
 
         The next model call of the same trace records ``gen_ai.prompt.name`` and
-        ``semtrace.prompt.version``: frameworks render a prompt in a run of its own, just
+        ``semtrace.prompt.version`` (``gen_ai.prompt.version`` in the newest conventions):
+        frameworks render a prompt in a run of its own, just
         before the model call that uses it.
         """
         entry = self._runs.get(run_id)
@@ -343,7 +351,7 @@ class Recorder:
                 record.name = entry.start.name
             if record.input is None:
                 record.input = entry.start.input
-            name, _, attrs = operation_for(record).describe(record)
+            name, _, attrs = operation_for(record, self._names).describe(record)
             entry.span.update_name(name)
             entry.span.set_attributes(attrs)
             entry.start = record

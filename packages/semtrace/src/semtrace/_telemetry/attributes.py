@@ -27,6 +27,7 @@ from semtrace.records import (
     ModelStart,
     Usage,
 )
+from semtrace.semconv_latest import RELEASED, Conventions
 
 Attributes = dict[str, AttributeValue]
 
@@ -47,18 +48,23 @@ REQUEST_PARAMS: Final[Mapping[str, tuple[str, type]]] = {
 MODEL_OPERATIONS: Final = (semconv.OP_CHAT, semconv.OP_TEXT_COMPLETION, semconv.OP_EMBEDDINGS)
 
 
-def request_attributes(start: ModelStart) -> Attributes:
+def request_attributes(start: ModelStart, names: Conventions = RELEASED) -> Attributes:
     """``gen_ai.request.*`` parameters (temperature, max tokens, stop sequences, ...).
 
     Set by the worker, not at start: the conventions ask for operation, provider, model
     and server at span creation (samplers read those); reading a model object's
-    parameters costs the caller's thread as much as starting its span.
+    parameters costs the caller's thread as much as starting its span. ``top_k`` is a
+    double in 1.41 and an int in the newest conventions.
     """
     attrs: Attributes = {}
     for param, value in start.params.items():
         spec = REQUEST_PARAMS.get(param)
         if spec is not None:
-            put(attrs, spec[0], number(value, spec[1]))
+            kind = names.request_top_k_type if param == "top_k" else spec[1]
+            put(attrs, spec[0], number(value, kind))
+    level = start.params.get("reasoning_level") if names.reasoning_level else None
+    if isinstance(level, str) and names.reasoning_level:
+        attrs[names.reasoning_level] = valid_utf8(level)
     stop = start.params.get("stop")
     if isinstance(stop, str):
         attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [valid_utf8(stop)]
@@ -75,13 +81,15 @@ def put_server(attrs: Attributes, start: ModelStart | EmbeddingStart) -> None:
         attrs[semconv.SERVER_PORT] = port
 
 
-def usage_attributes(usage: Usage, source: str, encoding: str | None) -> Attributes:
+def usage_attributes(
+    usage: Usage, source: str, encoding: str | None, names: Conventions = RELEASED
+) -> Attributes:
     """``gen_ai.usage.*`` plus where the numbers came from."""
     attrs: Attributes = {semconv.SEMTRACE_USAGE_SOURCE: source}
     put(attrs, semconv.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens)
     put(attrs, semconv.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens)
     put(attrs, semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_input_tokens)
-    put(attrs, semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_creation_input_tokens)
+    put(attrs, names.cache_write_input_tokens, usage.cache_creation_input_tokens)
     put(attrs, semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_output_tokens)
     put(attrs, semconv.SEMTRACE_USAGE_ENCODING, encoding)
     return attrs

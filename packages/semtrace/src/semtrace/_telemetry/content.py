@@ -113,6 +113,22 @@ class ContentPolicy:
             return self.text(value)
         return self._fit(lambda budget: self._plain(value, budget, 0, set()))
 
+    def value_message_json(self, role: str, value: Any) -> str:
+        """Any value (an agent's input, a workflow's output) as one message of one text part.
+
+        The text is what :meth:`value_json` gives: the string itself, else the value's JSON.
+        """
+
+        def build(budget: int) -> list[dict[str, Any]]:
+            if isinstance(value, str):
+                text = self._cut(self._redact(value), budget)
+            else:
+                plain = self._plain(value, budget, 0, set())
+                text = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+            return [{"role": role, "parts": [{"type": "text", "content": text}]}]
+
+        return self._fit(build)
+
     # --- helpers ---
 
     def _redact(self, text: str) -> str:

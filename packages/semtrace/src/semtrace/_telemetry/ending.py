@@ -62,6 +62,7 @@ from semtrace.records import (
     WorkflowStart,
 )
 from semtrace.safety import attempt, record_fault
+from semtrace.semconv_latest import conventions
 
 
 @dataclass
@@ -101,6 +102,8 @@ class Ending:
         self.settings = settings
         #: the GenAI events: log records, and their span-event form (events.py)
         self.events = events if events is not None else Events(settings)
+        #: the conventions' names and shapes: the released ones, or the newest
+        self.names = conventions(settings.latest_conventions)
         self._tracer = tracer
         self._instruments = instruments
         self._prices = prices
@@ -123,6 +126,13 @@ class Ending:
             BackgroundEvaluations(self._record_later) if self._background_evaluators else None
         )
         self._consistency = ConsistencyTracker() if settings.consistency else None
+        # A model call's steps, and any other run's: the latter measure a run's duration
+        # only in the conventions that define one (the newest: tools).
+        run_duration = Ending._run_duration
+        self._model_steps = tuple(s for s in self.STEPS if s[1] is not run_duration)
+        self._run_steps = tuple(
+            s for s in self.RUN_STEPS if s[1] is not run_duration or self.names.tool_duration
+        )
 
     # --- the steps, in order ---
 
@@ -155,15 +165,16 @@ class Ending:
 
     def _usage(self, ended: Ended) -> None:
         """Token usage and cost: on the span, in the trace's roll-ups and in the metrics."""
-        if not ended.operation.calls_model or ended.error is not None or ended.record is None:
+        if not ended.operation.calls_model:
             return
-        found = self._tokens(ended)
-        if found is None:
+        found = None if ended.error is not None or ended.record is None else self._tokens(ended)
+        if found is None:  # failed, or no count: the newest conventions still count a 0
+            self._instruments.record_no_usage(ended.metric_attrs)
             return
         usage, source, encoding = found
         cost = self._cost(ended, usage, source)
         if ended.run.recording:
-            ended.attrs.update(usage_attributes(usage, source, encoding))
+            ended.attrs.update(usage_attributes(usage, source, encoding, self.names))
             if cost is not None:
                 ended.attrs.update(cost_attributes(cost))
         self._roll_up(ended.run.trace, usage, cost)
@@ -174,14 +185,7 @@ class Ending:
                 {**metric_attrs, semconv.SEMTRACE_USAGE_COST_CURRENCY: cost.currency},
             )
         token_attrs = {**metric_attrs, semconv.SEMTRACE_USAGE_SOURCE: source}
-        for token_type, tokens in (
-            (semconv.TOKEN_TYPE_INPUT, usage.input_tokens),
-            (semconv.TOKEN_TYPE_OUTPUT, usage.output_tokens),
-        ):
-            if tokens is not None:
-                self._instruments.token_usage.record(
-                    tokens, {**token_attrs, semconv.GEN_AI_TOKEN_TYPE: token_type}
-                )
+        self._instruments.record_usage(usage, token_attrs)
 
     def _duration(self, ended: Ended) -> None:
         """``gen_ai.client.operation.duration``: dashboards count calls with it."""
@@ -190,7 +194,16 @@ class Ending:
         metric_attrs = ended.metric_attrs
         if ended.error is not None:
             metric_attrs = {**metric_attrs, semconv.ERROR_TYPE: _error_type(ended.error)}
-        self._instruments.operation_duration.record(ended.duration_s, metric_attrs)
+        self._instruments.record_duration(ended.duration_s, metric_attrs)
+
+    def _run_duration(self, ended: Ended) -> None:
+        """The duration metric of a run that is not a model call, where one is defined."""
+        attrs = ended.operation.run_metric_attributes(ended.run.start)
+        if attrs is None:
+            return
+        if ended.error is not None:
+            attrs = {**attrs, semconv.ERROR_TYPE: _error_type(ended.error)}
+        self._instruments.record_run_duration(ended.duration_s, attrs)
 
     def _streaming(self, ended: Ended) -> None:
         """Time to the first chunk, and the time per chunk after it, of a streamed call."""
@@ -309,6 +322,7 @@ class Ending:
         ("metric attributes", _metric_attributes),
         ("usage", _usage),
         ("duration", _duration),
+        ("run duration", _run_duration),
         ("streaming", _streaming),
         ("signals", _signals),
         ("checks", _checks),
@@ -336,7 +350,7 @@ class Ending:
         """Turn an ended run into telemetry, and end its span at its true end time."""
         end_ns, duration_s = ended_at
         record = given.resolve() if isinstance(given, LazyEnd) else given
-        operation = operation_for(run.start)
+        operation = operation_for(run.start, self.names)
         awaited = self._awaited(run, operation, record, error)
         if awaited is not None and worker.defer(
             awaited,
@@ -346,7 +360,7 @@ class Ending:
             return  # ended, with its counts, once the encoding is ready
         ended = Ended(run, operation, record, error, duration_s)
         try:
-            for name, step in self.STEPS if operation.calls_model else self.RUN_STEPS:
+            for name, step in self._model_steps if operation.calls_model else self._run_steps:
                 try:  # inline, not attempt(): one frame less per step, on every run
                     step(self, ended)
                 except Exception:
@@ -374,7 +388,7 @@ class Ending:
     def abandon(self, run: Run, end_ns: int) -> None:
         """End the span of a run that will never end (evicted, or the recorder closed)."""
         attempt("Recorder.abandon", run.span.set_attribute, semconv.SEMTRACE_RUN_ABANDONED, True)
-        operation = operation_for(run.start)
+        operation = operation_for(run.start, self.names)
         attempt("Recorder.abandon", _set_request, run.span, operation, run)
         attempt("Recorder.abandon", self.end_span, run, end_ns)
 
@@ -542,7 +556,7 @@ class Ending:
         usage = call.usage
         if usage is None or not usage.reported:
             return
-        attrs.update(usage_attributes(usage, semconv.USAGE_SOURCE_PROVIDER, None))
+        attrs.update(usage_attributes(usage, semconv.USAGE_SOURCE_PROVIDER, None, self.names))
         cost = self._prices.cost(
             call.model, call.provider, usage, response_model=call.response_model
         )

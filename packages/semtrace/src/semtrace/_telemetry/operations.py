@@ -22,6 +22,9 @@ StepStart           ``{name}``                              INTERNAL
 Retrieval is INTERNAL: the conventions make it CLIENT for a remote store, and the
 frameworks' retrievers do not say which they are.
 
+Each operation is built for one set of conventions (:mod:`semtrace.semconv_latest`): the
+released 1.41 names, or the newest; :func:`operation_for` takes the table to use.
+
 Example:
     >>> from semtrace.records import ToolStart
     >>> operation_for(ToolStart(name="search")).describe(ToolStart(name="search"))[0]
@@ -30,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, Final, Generic, TypeVar
 
@@ -64,6 +68,7 @@ from semtrace.records import (
     ValueEnd,
     WorkflowStart,
 )
+from semtrace.semconv_latest import LATEST, RELEASED, Conventions
 
 S = TypeVar("S", bound=Start)
 
@@ -78,6 +83,10 @@ class Operation(Generic[S]):
     name: str | None = None
     #: A call to a model: GenAI client metrics, token usage and cost.
     calls_model: bool = False
+
+    def __init__(self, names: Conventions = RELEASED) -> None:
+        #: the conventions this operation writes: the released ones, or the newest
+        self.names = names
 
     def operation_name(self, start: S) -> str | None:
         """The GenAI operation this run is (``drop_operations`` matches it)."""
@@ -123,6 +132,10 @@ class Operation(Generic[S]):
         """The model whose encoding counting this run's tokens needs (None: not counted)."""
         return None
 
+    def run_metric_attributes(self, start: S) -> Attributes | None:
+        """The attributes of this run's duration metric; None: the conventions define none."""
+        return None
+
     def count(self, start: S, end: Any, counter: TokenCounter) -> Counted | None:
         """The run's usage counted with tiktoken, when the provider reported none."""
         return None
@@ -143,6 +156,14 @@ class Workflow(Operation[WorkflowStart]):
         """The workflow input's one obvious text."""
         return first_text(start.input)
 
+    def content_at_start(self, start: WorkflowStart, policy: ContentPolicy) -> Attributes:
+        """The input: ``gen_ai.input.messages`` in the newest conventions."""
+        return _run_input(self.names, start.input, policy)
+
+    def content_at_end(self, start: WorkflowStart, end: Any, policy: ContentPolicy) -> Attributes:
+        """The output: ``gen_ai.output.messages`` in the newest conventions."""
+        return _run_output(self.names, end, policy)
+
 
 class Agent(Operation[AgentStart]):
     """An agent run."""
@@ -153,14 +174,23 @@ class Agent(Operation[AgentStart]):
         """``invoke_agent {name}``, with the agent's id, description and provider."""
         attrs: Attributes = {semconv.GEN_AI_OPERATION_NAME: semconv.OP_INVOKE_AGENT}
         put(attrs, semconv.GEN_AI_AGENT_NAME, text(start.name))  # none invented
-        put(attrs, semconv.GEN_AI_PROVIDER_NAME, text(start.provider))
-        put(attrs, semconv.GEN_AI_AGENT_ID, text(start.id))
+        if self.names.agent_provider_and_id:  # not on the internal span since 1.41
+            put(attrs, semconv.GEN_AI_PROVIDER_NAME, text(start.provider))
+            put(attrs, semconv.GEN_AI_AGENT_ID, text(start.id))
         put(attrs, semconv.GEN_AI_AGENT_DESCRIPTION, text(start.description))
         return named(semconv.OP_INVOKE_AGENT, text(start.name)), SpanKind.INTERNAL, attrs
 
     def question(self, start: AgentStart) -> str | None:
         """The agent input's one obvious text."""
         return first_text(start.input)
+
+    def content_at_start(self, start: AgentStart, policy: ContentPolicy) -> Attributes:
+        """The input: ``gen_ai.input.messages`` in the newest conventions."""
+        return _run_input(self.names, start.input, policy)
+
+    def content_at_end(self, start: AgentStart, end: Any, policy: ContentPolicy) -> Attributes:
+        """The output: ``gen_ai.output.messages`` in the newest conventions."""
+        return _run_output(self.names, end, policy)
 
 
 class Model(Operation[ModelStart]):
@@ -186,7 +216,7 @@ class Model(Operation[ModelStart]):
 
     def request(self, start: ModelStart) -> Attributes:
         """``gen_ai.request.*``: temperature, max tokens, stop sequences, ..."""
-        return request_attributes(start)
+        return request_attributes(start, self.names)
 
     def content_at_start(self, start: ModelStart, policy: ContentPolicy) -> Attributes:
         """System instructions, input messages and tool definitions."""
@@ -292,7 +322,8 @@ class Retrieval(Operation[RetrievalStart]):
         """``retrieval {data_source}``, with the data source and top k."""
         attrs: Attributes = {semconv.GEN_AI_OPERATION_NAME: semconv.OP_RETRIEVAL}
         put(attrs, semconv.GEN_AI_DATA_SOURCE_ID, text(start.data_source))
-        put(attrs, semconv.GEN_AI_REQUEST_TOP_K, number(start.top_k, float))
+        names = self.names
+        put(attrs, names.retrieval_top_k, number(start.top_k, names.retrieval_top_k_type))
         return named(semconv.OP_RETRIEVAL, text(start.data_source)), SpanKind.INTERNAL, attrs
 
     def content_at_start(self, start: RetrievalStart, policy: ContentPolicy) -> Attributes:
@@ -301,7 +332,7 @@ class Retrieval(Operation[RetrievalStart]):
 
     def at_end(self, start: RetrievalStart, end: Any) -> Attributes:
         """How many documents came back, their ids and scores (when all have one)."""
-        return _documents_at_end(end)
+        return _documents_at_end(end, self.names)
 
     def content_at_end(self, start: RetrievalStart, end: Any, policy: ContentPolicy) -> Attributes:
         """The documents."""
@@ -326,7 +357,7 @@ class Rerank(Operation[RerankStart]):
 
     def at_end(self, start: RerankStart, end: Any) -> Attributes:
         """The documents kept, as a retrieval's."""
-        return _documents_at_end(end)
+        return _documents_at_end(end, self.names)
 
     def content_at_end(self, start: RerankStart, end: Any, policy: ContentPolicy) -> Attributes:
         """The documents kept."""
@@ -349,6 +380,16 @@ class Tool(Operation[ToolStart]):
         put(attrs, semconv.GEN_AI_TOOL_DESCRIPTION, text(start.description))
         return named(semconv.OP_EXECUTE_TOOL, text(start.name)), SpanKind.INTERNAL, attrs
 
+    def run_metric_attributes(self, start: ToolStart) -> Attributes | None:
+        """``gen_ai.execute_tool.duration``'s: operation, tool name and type (newest only)."""
+        if not self.names.tool_duration:
+            return None
+        return {
+            semconv.GEN_AI_OPERATION_NAME: semconv.OP_EXECUTE_TOOL,
+            semconv.GEN_AI_TOOL_NAME: text(start.name) or "tool",
+            semconv.GEN_AI_TOOL_TYPE: text(start.type) or "function",
+        }
+
     def content_at_start(self, start: ToolStart, policy: ContentPolicy) -> Attributes:
         """The call's arguments."""
         if start.arguments is None:
@@ -366,12 +407,18 @@ class Step(Operation[StepStart]):
     """Framework plumbing, shown only when ``trace_all_runs`` is on."""
 
 
-def _documents_at_end(end: Any) -> Attributes:
+def _documents_at_end(end: Any, names: Conventions) -> Attributes:
     attrs: Attributes = {}
     if not isinstance(end, RetrievalEnd):
         return attrs
     docs = end.documents
     attrs[semconv.SEMTRACE_RETRIEVAL_DOCUMENT_COUNT] = len(docs)
+    if names.documents_as_standard:
+        # Ids and scores are not content: the standard attribute carries them without
+        # capture; with it, the documents' content replaces this (content_at_end).
+        if docs:
+            attrs[semconv.GEN_AI_RETRIEVAL_DOCUMENTS] = _document_refs(docs)
+        return attrs
     ids = [d.id for d in docs]
     if ids and all(isinstance(i, str) for i in ids):
         attrs[semconv.SEMTRACE_RETRIEVAL_DOCUMENT_IDS] = [valid_utf8(str(i)) for i in ids]
@@ -379,6 +426,39 @@ def _documents_at_end(end: Any) -> Attributes:
     if scores and all(isinstance(s, (int, float)) and math.isfinite(s) for s in scores):
         attrs[semconv.SEMTRACE_RETRIEVAL_DOCUMENT_SCORES] = [float(s) for s in scores]  # type: ignore[arg-type]
     return attrs
+
+
+def _document_refs(docs: Any) -> str:
+    """``gen_ai.retrieval.documents`` with each document's id and score, no content."""
+    refs: list[dict[str, Any]] = []
+    for doc in docs:
+        ref: dict[str, Any] = {}
+        if isinstance(doc.id, str):
+            ref["id"] = valid_utf8(doc.id)
+        score = doc.score
+        if isinstance(score, (int, float)) and not isinstance(score, bool) and math.isfinite(score):
+            ref["score"] = float(score)
+        refs.append(ref)
+    return json.dumps(refs, ensure_ascii=False, separators=(",", ":"))
+
+
+def _run_input(names: Conventions, value: Any, policy: ContentPolicy) -> Attributes:
+    """An agent's or workflow's input: a user message (newest), else ``semtrace.input.value``."""
+    if value is None:
+        return {}
+    if not names.run_content_as_messages:
+        return {semconv.SEMTRACE_INPUT_VALUE: policy.value_json(value)}
+    return {semconv.GEN_AI_INPUT_MESSAGES: policy.value_message_json("user", value)}
+
+
+def _run_output(names: Conventions, end: Any, policy: ContentPolicy) -> Attributes:
+    """An agent's or workflow's output: an assistant message (newest), else ``semtrace.*``."""
+    if not isinstance(end, ValueEnd) or end.output is None:
+        return {}
+    if not names.run_content_as_messages:
+        return {semconv.SEMTRACE_OUTPUT_VALUE: policy.value_json(end.output)}
+    # No finish_reason: the newest conventions deprecate it in output messages (#363).
+    return {semconv.GEN_AI_OUTPUT_MESSAGES: policy.value_message_json("assistant", end.output)}
 
 
 def _documents_content(end: Any, policy: ContentPolicy) -> Attributes:
@@ -400,22 +480,29 @@ def _model_metric_attributes(
     return attrs
 
 
-_OPERATIONS: Final[dict[type, Operation[Any]]] = {
-    WorkflowStart: Workflow(),
-    AgentStart: Agent(),
-    ModelStart: Model(),
-    EmbeddingStart: Embeddings(),
-    RetrievalStart: Retrieval(),
-    RerankStart: Rerank(),
-    ToolStart: Tool(),
-    StepStart: Step(),
-}
+def _table(names: Conventions) -> dict[type, Operation[Any]]:
+    return {
+        WorkflowStart: Workflow(names),
+        AgentStart: Agent(names),
+        ModelStart: Model(names),
+        EmbeddingStart: Embeddings(names),
+        RetrievalStart: Retrieval(names),
+        RerankStart: Rerank(names),
+        ToolStart: Tool(names),
+        StepStart: Step(names),
+    }
 
 
-def operation_for(start: Start) -> Operation[Any]:
+#: The operations of the released 1.41 conventions, and of the newest.
+_OPERATIONS: Final = _table(RELEASED)
+_LATEST_OPERATIONS: Final = _table(LATEST)
+
+
+def operation_for(start: Start, names: Conventions = RELEASED) -> Operation[Any]:
     """The operation a start record opens; a ``TypeError`` for anything else."""
+    table = _LATEST_OPERATIONS if names.latest else _OPERATIONS
     for cls in type(start).__mro__:  # one look-up for the records themselves
-        operation = _OPERATIONS.get(cls)
+        operation = table.get(cls)
         if operation is not None:
             return operation
     raise TypeError(f"not a start record: {type(start).__name__}")

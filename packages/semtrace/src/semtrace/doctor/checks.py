@@ -17,6 +17,7 @@ from semtrace.doctor.otel_providers import (
 from semtrace.doctor.packages import duplicates_finding, integrations_finding
 from semtrace.doctor.settings import (
     content_finding,
+    conventions_finding,
     endpoint_finding,
     exporter_finding,
     resource_finding,
@@ -56,6 +57,7 @@ def diagnose(
         ("resource", resource_finding),
         ("sampler", sampler_finding),
         ("content", content_finding),
+        ("conventions", conventions_finding),
         ("tokenizer", tokenizer_finding),
         ("integrations", integrations_finding),
         ("duplicates", duplicates_finding),

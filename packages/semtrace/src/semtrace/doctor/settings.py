@@ -201,6 +201,28 @@ def content_finding() -> Finding:
     return Finding("content", "Content capture", Severity.OK, summary, details)
 
 
+def conventions_finding() -> Finding:
+    """Which GenAI conventions spans and metrics follow: released 1.41, or the newest (opt-in)."""
+    from semtrace import semconv_latest
+
+    value = os.environ.get(semconv_latest.OTEL_SEMCONV_STABILITY_OPT_IN)
+    latest = Settings.resolve().latest_conventions
+    names = semconv_latest.conventions(latest)
+    details = {
+        "latest": latest,
+        "schema_url": names.schema_url,
+        semconv_latest.OTEL_SEMCONV_STABILITY_OPT_IN: value,
+    }
+    if latest:
+        summary = (
+            "the newest GenAI conventions, in development (gen_ai_latest_experimental): "
+            "renamed metrics and attributes most backends do not read yet"
+        )
+        return Finding("conventions", "Conventions", Severity.INFO, summary, details)
+    summary = "the released GenAI conventions 1.41 (the default)"
+    return Finding("conventions", "Conventions", Severity.OK, summary, details)
+
+
 def tokenizer_finding() -> Finding:
     """Which tiktoken encodings load without the network."""
     from semtrace._telemetry import tokens

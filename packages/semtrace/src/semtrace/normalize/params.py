@@ -1,7 +1,8 @@
 r"""Request parameters under every name providers and frameworks give them.
 
 The keys returned are the ones :data:`semtrace._telemetry.attributes.REQUEST_PARAMS` writes
-(``max_tokens`` -> ``gen_ai.request.max_tokens``...), plus ``stop``.
+(``max_tokens`` -> ``gen_ai.request.max_tokens``...), plus ``stop`` and ``reasoning_level``
+(the reasoning effort requested, written under the newest conventions only).
 
 Example:
     >>> request_params({"options": {"num_predict": 64, "temperature": 0.2}})
@@ -41,6 +42,7 @@ _NAMES: Final[Mapping[str, str]] = {
     "stop": "stop",
     "stop_sequences": "stop",  # Anthropic, Gemini (snake case)
     "stopSequences": "stop",  # Gemini, Bedrock
+    "reasoning_effort": "reasoning_level",  # OpenAI chat; LangChain's ChatOpenAI
     "n": "choice_count",
     "candidate_count": "choice_count",
     "candidateCount": "choice_count",
@@ -104,6 +106,10 @@ def _collect(source: Mapping[str, Any], params: dict[str, Any]) -> None:
         name = _NAMES.get(key[len(_LS_PREFIX) :] if key.startswith(_LS_PREFIX) else key)
         if name is not None and name not in params and _valid(name, value):
             params[name] = value
+        elif key == "reasoning" and isinstance(value, Mapping):  # OpenAI Responses
+            effort = value.get("effort")
+            if "reasoning_level" not in params and _valid("reasoning_level", effort):
+                params["reasoning_level"] = effort
 
 
 def _collect_fields(obj: Any, params: dict[str, Any]) -> None:
@@ -119,6 +125,8 @@ def _collect_fields(obj: Any, params: dict[str, Any]) -> None:
 def _valid(name: str, value: Any) -> bool:
     if value is None or isinstance(value, bool):
         return False
+    if name == "reasoning_level":  # the string sent to the provider: "low", "high"...
+        return isinstance(value, str) and 0 < len(value) <= 64
     if name == "stop":
         if isinstance(value, str):
             return True

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from semtrace import semconv
+from semtrace import semconv, semconv_latest
 from semtrace.config import SensitiveRule
 from semtrace.quality import agent, degenerate, messages, sensitive, structured
 from semtrace.quality.consistency import ConsistencyTracker
@@ -149,7 +149,8 @@ def consistency(
     attributes = getattr(span, "attributes", None) or {}
     prompt = (
         attributes.get(semconv.GEN_AI_PROMPT_NAME),
-        attributes.get(semconv.SEMTRACE_PROMPT_VERSION),
+        attributes.get(semconv.SEMTRACE_PROMPT_VERSION)
+        or attributes.get(semconv_latest.GEN_AI_PROMPT_VERSION),
         start.model,
     )
     text = "\n".join(messages.texts(start.messages))

@@ -49,7 +49,7 @@ from typing import Any, Final
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.util.types import AttributeValue
 
-from semtrace import semconv
+from semtrace import semconv, semconv_latest
 from semtrace.cost import PriceTable
 from semtrace.records import Usage
 
@@ -195,6 +195,8 @@ def _usage(attrs: Mapping[str, Any]) -> Usage | None:
         semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
     )
     values = [_count(attrs.get(k)) for k in keys]
+    if values[3] is None:  # the newest conventions' name for it
+        values[3] = _count(attrs.get(semconv_latest.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS))
     if values[0] is None and values[1] is None:
         return None
     return Usage(*values)
@@ -235,7 +237,10 @@ def _prompt(attrs: Mapping[str, Any]) -> dict[str, AttributeValue]:
         return {}
     out: dict[str, AttributeValue] = {OBSERVATION_PROMPT_NAME: name}
     # Langfuse links a generation to a prompt by name and integer version.
-    version = str(attrs.get(semconv.SEMTRACE_PROMPT_VERSION, "")).strip().lstrip("vV")
+    version = attrs.get(semconv.SEMTRACE_PROMPT_VERSION) or attrs.get(
+        semconv_latest.GEN_AI_PROMPT_VERSION, ""
+    )
+    version = str(version).strip().lstrip("vV")
     if version.isdigit():
         out[OBSERVATION_PROMPT_VERSION] = int(version)
     return out
