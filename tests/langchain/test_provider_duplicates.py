@@ -15,7 +15,7 @@ from typing import Any
 import langchain_openai
 import openai
 import opentelemetry.instrumentation.httpx as otel_httpx
-import opentelemetry.instrumentation.openai_v2 as openai_v2
+import opentelemetry.instrumentation.genai.openai as openai_v2
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
