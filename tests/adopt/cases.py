@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnablePassthrough
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from semtrace import Settings, semconv
@@ -41,15 +41,24 @@ class Foreign:
     """A tracer provider another instrumentation records to, judged by the VerdictProcessor.
 
     The processor sits in front of the exporting processor: what is exported is the
-    copy with the verdicts.
+    copy with the verdicts. :meth:`fresh` starts a new processor and exporter on the
+    same provider (an instrumentor keeps the first provider it was given).
     """
 
     def __init__(self, **options: Any) -> None:
-        self.exporter = InMemorySpanExporter()
-        options.setdefault("settings", Settings())
-        self.processor = VerdictProcessor(SimpleSpanProcessor(self.exporter), **options)
+        self._options = options
+        self._switch = _Switch()
+        self.fresh()
         self.tracer_provider = TracerProvider()
-        self.tracer_provider.add_span_processor(self.processor)
+        self.tracer_provider.add_span_processor(self._switch)
+
+    def fresh(self) -> Foreign:
+        options = dict(self._options)
+        options.setdefault("settings", Settings())
+        self.exporter = InMemorySpanExporter()
+        self.processor = VerdictProcessor(SimpleSpanProcessor(self.exporter), **options)
+        self._switch.current = self.processor
+        return self
 
     def spans(self) -> tuple[ReadableSpan, ...]:
         self.processor.force_flush()
@@ -57,6 +66,24 @@ class Foreign:
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
+
+
+class _Switch(SpanProcessor):
+    """Forwards to the current processor."""
+
+    current: SpanProcessor
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        self.current.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.current.on_end(span)
+
+    def shutdown(self) -> None:
+        self.current.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.current.force_flush(timeout_millis)
 
 
 @dataclass
@@ -154,3 +181,12 @@ def content_captured(monkeypatch: Any) -> Iterator[None]:
     monkeypatch.setenv("TRACELOOP_TRACE_CONTENT", "true")
     monkeypatch.setenv("OPENINFERENCE_HIDE_INPUTS", "false")
     yield
+
+
+def prompt_chain(answer: str) -> Runnable[Any, Any]:
+    """The context in the system message, no retriever: how an agent framework is given it."""
+    prompt = ChatPromptTemplate.from_messages(
+        [("system", "Use this context:\n" + "\n\n".join(CONTEXT)), ("human", "{q}")]
+    )
+    reply = AIMessage(content=answer, usage_metadata=USAGE)  # type: ignore[arg-type]
+    return {"q": RunnablePassthrough()} | prompt | fake_chat(reply) | StrOutputParser()

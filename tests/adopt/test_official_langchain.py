@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from opentelemetry.instrumentation.genai.langchain import LangChainInstrumentor
+from semtrace import Settings, semconv
 
 from tests.adopt.cases import (
     FABRICATED,
@@ -25,6 +26,7 @@ from tests.adopt.cases import (
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+GROUNDEDNESS_LABEL = semconv.SEMTRACE_QUALITY_PREFIX + "groundedness.label"
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +45,7 @@ def instrumented() -> Iterator[Foreign]:
 
 @pytest.fixture
 def foreign(instrumented: Foreign) -> Foreign:
-    instrumented.exporter.clear()
-    return instrumented
+    return instrumented.fresh()
 
 
 def _rag(answer: str) -> Any:
@@ -86,3 +87,13 @@ def test_looping_agent_gets_semtraces_diagnosis(foreign: Foreign) -> None:
     looping_agent()({})
     found = outcome(foreign.spans())
     assert found.diagnosis == semtraces_own(looping_agent()).diagnosis == "agent_loop"
+
+
+def test_a_run_semtraces_own_handler_also_traces_gets_one_verdict(foreign: Foreign) -> None:
+    from semtrace_langchain import CallbackHandler
+
+    handler = CallbackHandler(tracer_provider=foreign.tracer_provider, settings=Settings())
+    _rag(FABRICATED)({"callbacks": [handler]})
+    spans = foreign.spans()
+    judged = [s for s in spans if GROUNDEDNESS_LABEL in (s.attributes or {})]
+    assert [s.instrumentation_scope.name for s in judged] == ["semtrace_langchain"]

@@ -43,8 +43,7 @@ def instrumented() -> Iterator[Foreign]:
 
 @pytest.fixture
 def foreign(instrumented: Foreign) -> Foreign:
-    instrumented.exporter.clear()
-    return instrumented
+    return instrumented.fresh()
 
 
 def _rag(answer: str) -> Any:

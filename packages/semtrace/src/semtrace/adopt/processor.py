@@ -14,8 +14,10 @@ its spans (:mod:`.sources`) and runs them through the core's end of a run
   root. A :class:`~semtrace.sampling.TailSamplingProcessor` downstream then samples by
   outcome; ``strip_content=True`` exports the copies without their prompt and answer text.
 
-A trace that holds a span of semtrace's own integrations (instrumentation scope
-``semtrace*``) is left alone: semtrace judged it already.
+One verdict per run: semtrace's own integrations win. A trace that holds a span of
+theirs (instrumentation scope ``semtrace*``) is left alone, and so is a trace another
+LangChain or LlamaIndex instrumentation made once semtrace's own integration for that
+framework has recorded in this process: both trace the same runs, in separate traces.
 """
 
 from __future__ import annotations
@@ -49,6 +51,21 @@ DEFAULT_MAX_TRACES: Final = 1024
 DEFAULT_MAX_SPANS_PER_TRACE: Final = 1024
 
 Emit = Callable[[trace.Tracer, Verdict], None]
+
+
+def framework(scope: str) -> str | None:
+    """The framework an instrumentation scope traces, of those semtrace integrates with.
+
+    ``semtrace_langchain``, ``opentelemetry.instrumentation.genai.langchain``,
+    ``openinference.instrumentation.langchain`` and OpenLLMetry's
+    ``opentelemetry.instrumentation.langchain`` all say ``langchain``.
+    """
+    name = scope.lower().replace("-", "_")
+    if "langchain" in name or "langgraph" in name:
+        return "langchain"
+    if "llama_index" in name or "llamaindex" in name:
+        return "llamaindex"
+    return None
 
 
 def emit(tracer: trace.Tracer, verdict: Verdict) -> None:
@@ -115,6 +132,8 @@ class VerdictProcessor(SpanProcessor):
         self._held: OrderedDict[int, list[ReadableSpan]] = OrderedDict()
         #: traces holding a span of semtrace's own integrations, newest last (bounded)
         self._own: OrderedDict[int, None] = OrderedDict()
+        #: frameworks semtrace's own integrations have recorded in this process
+        self._own_frameworks: set[str] = set()
 
     # --- SpanProcessor ---
 
@@ -125,6 +144,9 @@ class VerdictProcessor(SpanProcessor):
             if scope.startswith(semconv.SCOPE_NAME) and scope != SCOPE_NAME:
                 with self._lock:
                     self._own[span.context.trace_id] = None
+                    found = framework(scope)
+                    if found is not None:
+                        self._own_frameworks.add(found)
                     if len(self._own) > self._max_traces:
                         self._own.popitem(last=False)
         except Exception:
@@ -190,9 +212,17 @@ class VerdictProcessor(SpanProcessor):
             self._forward([span])
         if not root:
             return
+        if self._own_frameworks and self._traced_by_us(spans):
+            self._forward(spans)
+            return
         work = functools.partial(self._finish, spans, span)
         if not worker.submit(work, trace_id):
             work()  # the worker's queue is full: the caller does it, nothing is dropped
+
+    def _traced_by_us(self, spans: list[ReadableSpan]) -> bool:
+        """Whether semtrace's own integration records the framework these spans trace."""
+        scopes = {s.instrumentation_scope.name for s in spans if s.instrumentation_scope}
+        return any(framework(scope) in self._own_frameworks for scope in scopes)
 
     # --- the worker's side ---
 
