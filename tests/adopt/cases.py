@@ -190,3 +190,36 @@ def prompt_chain(answer: str) -> Runnable[Any, Any]:
     )
     reply = AIMessage(content=answer, usage_metadata=USAGE)  # type: ignore[arg-type]
     return {"q": RunnablePassthrough()} | prompt | fake_chat(reply) | StrOutputParser()
+
+
+def llamaindex_query(answer: str, **llm: Any) -> Callable[[], Any]:
+    """A LlamaIndex query engine over the right passage, answering ``answer``."""
+    from llama_index.core.query_engine import RetrieverQueryEngine
+
+    from tests.llamaindex.fakes import AnswerLLM
+    from tests.retrieval_fakes import FixedNodes
+
+    usage = {"usage": {"prompt_tokens": USAGE["input_tokens"], "completion_tokens": 20}}
+    model = llm.pop("model", None) or AnswerLLM(answer=answer, raw=usage)
+    engine = RetrieverQueryEngine.from_args(FixedNodes(list(CONTEXT)), llm=model)
+    return lambda: engine.query(QUESTION)
+
+
+def semtraces_own_llamaindex(run: Callable[[], Any]) -> Outcome:
+    """The outcome semtrace's own LlamaIndex integration gives the same run."""
+    from semtrace_llamaindex import LlamaIndexInstrumentor
+
+    telemetry = Telemetry()
+    instrumentor = LlamaIndexInstrumentor()
+    instrumentor.instrument(
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
+        settings=Settings(),
+    )
+    try:
+        run()
+    finally:
+        instrumentor.uninstrument()
+    found = outcome(telemetry.spans())
+    telemetry.shutdown()
+    return found

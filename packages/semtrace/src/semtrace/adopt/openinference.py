@@ -16,7 +16,9 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from semtrace.adopt.spans import (
     Translated,
+    MAX_TEXT,
     error_of,
+    loads,
     number,
     plain,
     text,
@@ -54,8 +56,11 @@ def translate(span: ReadableSpan, is_root: bool = False) -> Translated | None:
     if kind == "LLM":
         return _model(attributes, error)
     if kind == "RETRIEVER":
+        documents = _documents(attributes)
+        if not documents and _found_some(attributes):
+            return None  # a wrapper around the retriever that recorded them (LlamaIndex's)
         query = text(attributes, "input.value") or ""
-        return Translated(RetrievalStart(query), RetrievalEnd(_documents(attributes)), error)
+        return Translated(RetrievalStart(query), RetrievalEnd(documents), error)
     if kind == "TOOL":
         name = text(attributes, "tool.name") or span.name
         start = ToolStart(
@@ -72,9 +77,7 @@ def translate(span: ReadableSpan, is_root: bool = False) -> Translated | None:
 
 
 def _model(attributes: Mapping[str, Any], error: BaseException | None) -> Translated:
-    inputs = _messages(attributes, "llm.input_messages") or plain(
-        "user", text(attributes, "input.value")
-    )
+    inputs = _messages(attributes, "llm.input_messages") or _prompts(attributes)
     outputs = _messages(attributes, "llm.output_messages")
     if not outputs and attributes.get("output.mime_type") != "application/json":
         outputs = plain("assistant", text(attributes, "output.value"))
@@ -116,6 +119,20 @@ def _messages(attributes: Mapping[str, Any], prefix: str) -> list[Message]:
             parts.append(ToolCallPart(name, call_id, arguments))
         out.append(Message(role, parts))
     return out
+
+
+def _prompts(attributes: Mapping[str, Any]) -> list[Message]:
+    """A completion call's prompts (``llm.prompts``), else its plain input."""
+    prompts = attributes.get("llm.prompts")
+    if isinstance(prompts, (list, tuple)) and prompts:
+        return [m for p in prompts if isinstance(p, str) for m in plain("user", p[:MAX_TEXT])]
+    return plain("user", text(attributes, "input.value"))
+
+
+def _found_some(attributes: Mapping[str, Any]) -> bool:
+    """Whether a retriever's output lists something, though not as documents."""
+    found = loads(attributes.get("output.value"))
+    return isinstance(found, list) and bool(found)
 
 
 def _documents(attributes: Mapping[str, Any]) -> list[Document]:

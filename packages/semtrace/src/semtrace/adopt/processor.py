@@ -230,7 +230,7 @@ class VerdictProcessor(SpanProcessor):
         """Judge one trace, then export it (with its verdicts) or emit them."""
         verdicts: list[Verdict] = []
         try:
-            verdicts = self._judge.verdicts(spans, root, translator(root))
+            verdicts = self._judge.verdicts(spans, root, translator(root, spans))
         except Exception:
             record_fault("VerdictProcessor.verdicts")
         if not self._downstream:

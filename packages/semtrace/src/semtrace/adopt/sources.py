@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -11,10 +11,19 @@ from semtrace.adopt import genai, openinference, openllmetry
 from semtrace.adopt.spans import Translated
 
 
-def translator(root: ReadableSpan | None) -> Callable[[ReadableSpan], Translated | None]:
-    """The translation of a trace's spans; ``root``, its local root, may be plumbing too."""
+def translator(
+    root: ReadableSpan | None, spans: Sequence[ReadableSpan] = ()
+) -> Callable[[ReadableSpan], Translated | None]:
+    """The translation of a trace's ``spans``; ``root``, its local root, may be plumbing too.
+
+    A model span with a model span under it is a wrapper (LlamaIndex's ``predict`` around
+    ``complete``): only the innermost is the call, as semtrace's own integration records it.
+    """
+    wrappers = {s.parent.span_id for s in spans if s.parent is not None and is_model_span(s)}
 
     def translate(span: ReadableSpan) -> Translated | None:
+        if span.context.span_id in wrappers and is_model_span(span):
+            return None
         is_root = span is root
         attributes = span.attributes or {}
         if openinference.SPAN_KIND in attributes:
