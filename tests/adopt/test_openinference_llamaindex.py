@@ -66,4 +66,7 @@ def test_one_model_call_gets_one_verdict(foreign: Foreign) -> None:
 def test_cost_matches_semtraces_own(foreign: Foreign) -> None:
     llamaindex_query(GOOD)()
     found = outcome(foreign.spans())
-    assert found.cost == semtraces_own_llamaindex(llamaindex_query(GOOD)).cost
+    # The fake LLM names no provider: no price for either (cost with a provider is
+    # tested on the LangChain sources and PydanticAI).
+    assert found.cost is None
+    assert semtraces_own_llamaindex(llamaindex_query(GOOD)).cost is None
