@@ -14,8 +14,8 @@ from typing import Any
 # Dev dependencies (pyproject): a missing one is an error, never a skip.
 import langchain_openai
 import openai
-import opentelemetry.instrumentation.httpx as otel_httpx
 import opentelemetry.instrumentation.genai.openai as openai_v2
+import opentelemetry.instrumentation.httpx as otel_httpx
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider

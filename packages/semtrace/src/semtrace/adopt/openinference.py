@@ -15,8 +15,8 @@ from typing import Any, Final
 from opentelemetry.sdk.trace import ReadableSpan
 
 from semtrace.adopt.spans import (
-    Translated,
     MAX_TEXT,
+    Translated,
     error_of,
     loads,
     number,

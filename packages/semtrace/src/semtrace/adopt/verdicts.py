@@ -121,7 +121,7 @@ class Judge:
             # The root is the app's (a web request): it still gets the trace's diagnosis.
             runs.append((root, Translated(WorkflowStart(root.name), None, None)))
         open_trace = OpenTrace()
-        for span, found in runs:
+        for _, found in runs:
             if _without_text(found):
                 # Documents by id only (the official instrumentations by default): no
                 # relevance to score, but the query is still the trace's question.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from semtrace.doctor.adopt import content_sources_finding
 from semtrace.doctor.export import TracesExport, scrub, traces_export
 from semtrace.doctor.finding import Finding, Severity
 from semtrace.doctor.otel_providers import (
@@ -56,6 +57,7 @@ def diagnose(
         ("tokenizer", tokenizer_finding),
         ("integrations", integrations_finding),
         ("duplicates", duplicates_finding),
+        ("content_sources", content_sources_finding),
     ]
     findings = [_run(check_id, check) for check_id, check in checks]
     return [_masked(finding, plan) for finding in findings if finding is not None]
