@@ -9,7 +9,6 @@ over a fake model that reports usage, so cost is comparable too.
 from __future__ import annotations
 
 import contextlib
-
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
