@@ -205,3 +205,25 @@ def _in(span: Any) -> Any:
 
 def _names(spans: tuple[ReadableSpan, ...]) -> list[str]:
     return [s.name for s in spans]
+
+
+def test_malformed_attributes_never_break_the_export() -> None:
+    exporter = InMemorySpanExporter()
+    verdicts = VerdictProcessor(SimpleSpanProcessor(exporter), settings=Settings())
+    tracer = _provider(verdicts).get_tracer("sloppy")
+    with tracer.start_as_current_span("root"):
+        for value in ("not json", "[1, 2, {}]", '[{"role": 3, "parts": "x"}]', "{" * 5000):
+            tracer.start_span(
+                "chat",
+                attributes={
+                    semconv.GEN_AI_OPERATION_NAME: "chat",
+                    semconv.GEN_AI_INPUT_MESSAGES: value,
+                    semconv.GEN_AI_OUTPUT_MESSAGES: value,
+                    semconv.GEN_AI_RETRIEVAL_DOCUMENTS: value,
+                    semconv.GEN_AI_USAGE_INPUT_TOKENS: -5,
+                    "openinference.span.kind": "LLM" if value == "not json" else "RETRIEVER",
+                    "llm.input_messages.0.message.role": 7,
+                },
+            ).end()
+    assert verdicts.force_flush()
+    assert len(exporter.get_finished_spans()) == 5  # every span exported
