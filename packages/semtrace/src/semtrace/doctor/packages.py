@@ -186,7 +186,11 @@ def _disable_hint(entry_points: list[str]) -> str:
 def _what_to_do(name: str, entry_points: list[str], ours: set[str]) -> str:
     """Advice for one other instrumentation; framework-level ones record the same runs."""
     if _target(name) in _FRAMEWORK_LEVEL:
-        advice = f"uninstall it (pip uninstall {name}): it records the same runs as semtrace"
+        advice = (
+            f"uninstall it (pip uninstall {name}): it records the same runs as semtrace "
+            "(or keep it instead of semtrace's integration and have semtrace judge its "
+            "spans: configure(verdicts=True), see semtrace.adopt)"
+        )
         clash = sorted(set(entry_points) & ours)
         if clash:  # OTEL_PYTHON_DISABLED_INSTRUMENTATIONS would turn semtrace's off too
             return (
