@@ -18,6 +18,7 @@ BIN = Path(sys.executable).parent
 IDS = {
     "tracer_provider", "meter_provider", "zero_code", "exporter", "resource", "sampler",
     "content", "conventions", "tokenizer", "integrations", "duplicates", "evaluation_sinks",
+    "content_sources",  # the dev group installs other GenAI instrumentations (tests/adopt)
 }  # fmt: skip
 SEVERITIES = {"ok", "info", "warning", "error"}
 

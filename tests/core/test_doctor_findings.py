@@ -281,9 +281,12 @@ def test_no_integration_installed_is_an_error() -> None:
 
 
 def test_the_official_openai_instrumentation_is_a_provider_level_note() -> None:
-    finding = duplicates_finding()  # the dev group installs opentelemetry-instrumentation-openai-v2
+    # the dev group installs opentelemetry-instrumentation-genai-openai (and framework-level
+    # ones, for semtrace.adopt's tests: left out here)
+    dists = {n: d for n, d in installed().items() if not _framework_level(n)}
+    finding = duplicates_finding(dists)
     assert finding.severity is Severity.INFO
-    row = next(r for r in finding.details["packages"] if r["package"].endswith("openai-v2"))
+    row = next(r for r in finding.details["packages"] if r["package"].endswith("genai-openai"))
     assert (row["origin"], row["level"]) == ("OpenTelemetry contrib", "provider")
     assert "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=openai" in row["what_to_do"]
 
@@ -315,5 +318,17 @@ def test_framework_level_duplicates_are_warnings_with_what_to_do(tmp_path: Path)
 
 
 def test_nothing_else_installed() -> None:
-    dists = {n: d for n, d in installed().items() if "openai-v2" not in n}
+    dists = {n: d for n, d in installed().items() if not _is_genai_instrumentation(n)}
     assert duplicates_finding(dists).severity is Severity.OK
+
+
+def _framework_level(name: str) -> bool:
+    return name.endswith(("-langchain", "-llama-index"))
+
+
+def _is_genai_instrumentation(name: str) -> bool:
+    # OpenLLMetry's instrumentation brings its conventions package (Traceloop's metadata)
+    others = ("opentelemetry-instrumentation-langchain", "opentelemetry-semantic-conventions-ai")
+    return name.startswith(("opentelemetry-instrumentation-genai-", "openinference-")) or (
+        name in others
+    )

@@ -8,6 +8,7 @@ httpx instrumentation on the same tracer provider.
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,6 @@ from typing import Any
 import langchain_openai
 import openai
 import opentelemetry.instrumentation.httpx as otel_httpx
-import opentelemetry.instrumentation.openai_v2 as openai_v2
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -28,6 +28,11 @@ from semtrace.export import dedupe
 from semtrace.export.dedupe import DuplicateModelSpanFilter
 from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
+
+try:  # the official OpenAI instrumentation: the workspace locks its successor package
+    openai_v2: Any = importlib.import_module("opentelemetry.instrumentation.genai.openai")
+except ImportError:  # .ci/versions.sh's profiles pin opentelemetry-instrumentation-openai-v2
+    openai_v2 = importlib.import_module("opentelemetry.instrumentation.openai_v2")
 
 from tests.langchain.fake_openai import INPUT_TOKENS, OUTPUT_TOKENS, FakeOpenAI
 

@@ -287,3 +287,25 @@ OWN_ATTRIBUTES: Final = frozenset(
         SEMTRACE_FEEDBACK_SPAN_ID,
     }
 )
+
+# --- keys other instrumentations write: semtrace.adopt reads them, semtrace never writes them.
+# Not under the GEN_AI_ prefix on purpose: they are older or tool-specific spellings, not
+# attributes semtrace records (see semtrace.adopt).
+FOREIGN_GEN_AI_SYSTEM: Final = "gen_ai.system"
+FOREIGN_GEN_AI_USAGE_PROMPT_TOKENS: Final = "gen_ai.usage.prompt_tokens"
+FOREIGN_GEN_AI_USAGE_COMPLETION_TOKENS: Final = "gen_ai.usage.completion_tokens"
+#: OpenLLMetry's flattened messages: ``gen_ai.prompt.{i}.role`` / ``.content``, ...
+FOREIGN_GEN_AI_PROMPT_PREFIX: Final = "gen_ai.prompt."
+FOREIGN_GEN_AI_COMPLETION_PREFIX: Final = "gen_ai.completion."
+#: The events of the GenAI conventions before ``gen_ai.input.messages`` (one per message).
+FOREIGN_MESSAGE_EVENTS: Final = {
+    "gen_ai.system.message": "system",
+    "gen_ai.user.message": "user",
+    "gen_ai.assistant.message": "assistant",
+    "gen_ai.tool.message": "tool",
+}
+FOREIGN_CHOICE_EVENT: Final = "gen_ai.choice"
+#: The official LangChain instrumentation's prompt template variables (content).
+FOREIGN_GEN_AI_PROMPT_VARIABLE_PREFIX: Final = "gen_ai.prompt.variable."
+#: OpenLLMetry's task input and output (content).
+FOREIGN_GEN_AI_TASK_PREFIX: Final = "gen_ai.task."

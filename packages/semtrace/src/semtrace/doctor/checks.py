@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from semtrace.doctor.adopt import content_sources_finding
 from semtrace.doctor.evaluations import evaluation_sinks_finding
 from semtrace.doctor.export import TracesExport, scrub, traces_export
 from semtrace.doctor.finding import Finding, Severity
@@ -61,6 +62,7 @@ def diagnose(
         ("tokenizer", tokenizer_finding),
         ("integrations", integrations_finding),
         ("duplicates", duplicates_finding),
+        ("content_sources", content_sources_finding),
     ]
     findings = [_run(check_id, check) for check_id, check in checks]
     return [_masked(finding, plan) for finding in findings if finding is not None]

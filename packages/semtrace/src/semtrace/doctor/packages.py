@@ -148,6 +148,7 @@ def integrations_finding(dists: dict[str, md.Distribution] | None = None) -> Fin
 _FRAMEWORK_LEVEL = {"langchain", "llamaindex", "llama-index", "langgraph"}
 _OFFICIAL_GENAI = {
     "opentelemetry-instrumentation-openai-v2",
+    "opentelemetry-instrumentation-genai-openai",
     "opentelemetry-instrumentation-openai-agents-v2",
     "opentelemetry-instrumentation-google-genai",
     "opentelemetry-instrumentation-vertexai",
@@ -166,13 +167,13 @@ def _origin(name: str, dist: md.Distribution) -> str | None:
         return "OpenInference"
     if "traceloop" in text.lower() or "openllmetry" in text.lower() or name == "traceloop-sdk":
         return "OpenLLMetry (Traceloop)"
-    if name in _OFFICIAL_GENAI:
+    if name in _OFFICIAL_GENAI or name.startswith("opentelemetry-instrumentation-genai-"):
         return "OpenTelemetry contrib"
     return None
 
 
 def _target(name: str) -> str:
-    for prefix in ("openinference-instrumentation-", "opentelemetry-instrumentation-"):
+    for prefix in ("openinference-instrumentation-", "opentelemetry-instrumentation-", "genai-"):
         name = name.removeprefix(prefix)
     return name.removesuffix("-v2")
 
@@ -185,7 +186,11 @@ def _disable_hint(entry_points: list[str]) -> str:
 def _what_to_do(name: str, entry_points: list[str], ours: set[str]) -> str:
     """Advice for one other instrumentation; framework-level ones record the same runs."""
     if _target(name) in _FRAMEWORK_LEVEL:
-        advice = f"uninstall it (pip uninstall {name}): it records the same runs as semtrace"
+        advice = (
+            f"uninstall it (pip uninstall {name}): it records the same runs as semtrace "
+            "(or keep it instead of semtrace's integration and have semtrace judge its "
+            "spans: configure(verdicts=True), see semtrace.adopt)"
+        )
         clash = sorted(set(entry_points) & ours)
         if clash:  # OTEL_PYTHON_DISABLED_INSTRUMENTATIONS would turn semtrace's off too
             return (

@@ -102,10 +102,12 @@ __all__ = [
 
 DEFAULT_MAX_SPANS: Final = 4096
 #: Meters of provider instrumentations whose GenAI metrics double semtrace's:
-#: ``opentelemetry-instrumentation-openai-v2`` (embeddings) and the
-#: ``opentelemetry-util-genai`` handler it records chat calls with.
+#: ``opentelemetry-instrumentation-openai-v2`` (embeddings), its successor
+#: ``opentelemetry-instrumentation-genai-openai``, and the ``opentelemetry-util-genai``
+#: handler they record chat calls with.
 PROVIDER_METERS: Final = (
     "opentelemetry.instrumentation.openai_v2",
+    "opentelemetry.instrumentation.genai.openai",
     "opentelemetry.util.genai.handler",
 )
 _GENAI_MODEL_OPERATIONS: Final = frozenset({*MODEL_OPERATIONS, "generate_content"})

@@ -262,6 +262,8 @@ def configure(
     file: TextIO | None = None,
     backend_view: str | None = None,
     evaluation_sinks: str | Sequence[str | EvaluationSink] | None = None,
+    verdicts: bool = False,
+    strip_content: bool = False,
 ) -> Providers:
     """Set up tracing and metrics export from the standard ``OTEL_*`` environment variables.
 
@@ -287,6 +289,13 @@ def configure(
             :class:`~semtrace.export.evaluations.EvaluationSink` objects) or ``"none"``.
             ``None`` reads ``SEMTRACE_EVALUATION_SINKS``, else takes the backend view's
             sink (Phoenix's or Langfuse's) when traces go over OTLP.
+        verdicts: Judge the GenAI spans other instrumentations make (the official
+            OpenTelemetry ones, OpenInference, OpenLLMetry, PydanticAI) with
+            :class:`semtrace.adopt.VerdictProcessor`: their spans are exported with
+            semtrace's verdicts, diagnosis and cost. On a tracer provider the application
+            set itself, the verdicts are emitted as spans of their own instead.
+        strip_content: With ``verdicts``: export those spans without their prompt,
+            answer, document and tool text (judged with it, stored without it).
 
     Returns:
         The global tracer and meter providers now in effect.
@@ -295,7 +304,7 @@ def configure(
         ValueError: ``OTEL_EXPORTER_OTLP_PROTOCOL`` (or a signal-specific one) names a
             protocol other than ``http/protobuf`` or ``grpc``, ``backend_view`` names
             no view, or ``evaluation_sinks`` names an unknown sink or one that lacks its
-            URL or credentials.
+            URL or credentials, or ``strip_content`` is asked for without ``verdicts``.
         TypeError: ``evaluation_sinks`` holds something that is neither a name nor a sink.
         ImportError: gRPC was asked for but ``opentelemetry-exporter-otlp-proto-grpc``
             is not installed (``pip install "semtrace[grpc]"``), or Prometheus was asked
@@ -305,6 +314,8 @@ def configure(
             listen on ``OTEL_EXPORTER_PROMETHEUS_HOST``:``OTEL_EXPORTER_PROMETHEUS_PORT``.
     """
     global _configured, _owned_tracer_provider, _owned_meter_provider, _owned_logger_provider
+    if strip_content and not verdicts:
+        raise ValueError("strip_content=True needs verdicts=True: it strips judged spans")
     with _lock:
         if _configured is not None:
             _logger.debug("semtrace.configure() already ran; returning the same providers")
@@ -379,13 +390,19 @@ def configure(
             sdk_tp = SdkTracerProvider(resource=resource)
             if processors:
                 # One LLM call, one span: drop a provider SDK instrumentation's duplicate of it.
-                sdk_tp.add_span_processor(DuplicateModelSpanFilter(*processors))
+                exporting: SpanProcessor = DuplicateModelSpanFilter(*processors)
+                if verdicts:  # other instrumentations' spans exported with their verdicts
+                    exporting = _verdicts(exporting, strip_content=strip_content)
+                sdk_tp.add_span_processor(exporting)
             trace.set_tracer_provider(sdk_tp)
             tracer_provider = trace.get_tracer_provider()
             if tracer_provider is sdk_tp:
                 _owned_tracer_provider = sdk_tp
             else:  # another thread set one first
                 sdk_tp.shutdown()
+
+        if verdicts and not set_tp:
+            _judge_on(current_tp, strip_content)
 
         meter_provider: metrics.MeterProvider = current_mp
         if readers:
@@ -416,6 +433,23 @@ def configure(
             logger_provider=logger_provider,
         )
         return _configured
+
+
+def _verdicts(*downstream: SpanProcessor, **options: Any) -> SpanProcessor:
+    # Imported on use: an app that never asks for verdicts never loads the translations.
+    from semtrace.adopt import VerdictProcessor
+
+    return VerdictProcessor(*downstream, **options)
+
+
+def _judge_on(provider: trace.TracerProvider, strip_content: bool) -> None:
+    """Verdicts on the application's own provider: emitted, as its exporters run first."""
+    if not isinstance(provider, SdkTracerProvider):
+        _logger.warning("verdicts=True needs an SDK tracer provider; %s is not one", provider)
+        return
+    if strip_content:
+        _logger.warning("strip_content=True has no effect on a provider semtrace did not set")
+    provider.add_span_processor(_verdicts(tracer_provider=provider))
 
 
 def _targets() -> tuple[object, object]:

@@ -1,0 +1,284 @@
+"""The span processor that gives other instrumentations' GenAI spans semtrace's verdicts.
+
+Added to the tracer provider the other instrumentation records to. Its ``on_end`` only
+notes the finished span under its trace (bounded); when the trace's local root ends,
+the trace is handed to semtrace's worker (:mod:`semtrace._worker`), which translates
+its spans (:mod:`.sources`) and runs them through the core's end of a run
+(:mod:`.verdicts`). Two ways out:
+
+* **Alone** (``VerdictProcessor()``): the foreign spans have been exported already, so
+  each verdict is emitted on its own, correlated to its span (:func:`emit`).
+* **In front of the exporting processors** (``VerdictProcessor(BatchSpanProcessor(...))``):
+  the trace's spans are held until its root ends, then exported as copies carrying the
+  verdicts as attributes and ``gen_ai.evaluation.result`` events, the diagnosis on the
+  root. A :class:`~semtrace.sampling.TailSamplingProcessor` downstream then samples by
+  outcome; ``strip_content=True`` exports the copies without their prompt and answer text.
+
+One verdict per run: semtrace's own integrations win. A trace that holds a span of
+theirs (instrumentation scope ``semtrace*``) is left alone, and so is a trace another
+LangChain or LlamaIndex instrumentation made once semtrace's own integration for that
+framework has recorded in this process: both trace the same runs, in separate traces.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import NonRecordingSpan
+
+from semtrace import _worker as worker
+from semtrace import semconv
+from semtrace.adopt.content import CONTENT_EVENTS, without_content
+from semtrace.adopt.sources import translator
+from semtrace.adopt.verdicts import Judge, Verdict
+from semtrace.config import Settings
+from semtrace.cost import PriceTable
+from semtrace.quality.evaluators import Evaluator
+from semtrace.quality.signals import Thresholds
+from semtrace.safety import record_fault
+from semtrace.version import __version__
+
+#: The scope of the spans :func:`emit` makes (never judged themselves).
+SCOPE_NAME: Final = semconv.SCOPE_NAME + ".adopt"
+DEFAULT_MAX_TRACES: Final = 1024
+DEFAULT_MAX_SPANS_PER_TRACE: Final = 1024
+
+Emit = Callable[[trace.Tracer, Verdict], None]
+
+
+def framework(scope: str) -> str | None:
+    """The framework an instrumentation scope traces, of those semtrace integrates with.
+
+    ``semtrace_langchain``, ``opentelemetry.instrumentation.genai.langchain``,
+    ``openinference.instrumentation.langchain`` and OpenLLMetry's
+    ``opentelemetry.instrumentation.langchain`` all say ``langchain``.
+    """
+    name = scope.lower().replace("-", "_")
+    if "langchain" in name or "langgraph" in name:
+        return "langchain"
+    if "llama_index" in name or "llamaindex" in name:
+        return "llamaindex"
+    return None
+
+
+def emit(tracer: trace.Tracer, verdict: Verdict) -> None:
+    """One foreign span's verdict, once that span was exported: a child span carrying it.
+
+    ``evaluate {span name}``, a child of the judged span, holds the ``semtrace.*``
+    attributes and the ``gen_ai.evaluation.result`` events, as a background evaluator's
+    result does. The one place verdicts leave the alone mode: point it elsewhere (the Logs
+    API, an evaluation sink) by passing ``emit=`` to :class:`VerdictProcessor`.
+    """
+    parent = trace.set_span_in_context(NonRecordingSpan(verdict.context), Context())
+    span = tracer.start_span(
+        f"evaluate {verdict.name}", context=parent, attributes=verdict.attributes
+    )
+    for name, attributes in verdict.events:
+        span.add_event(name, attributes)
+    span.end()
+
+
+class VerdictProcessor(SpanProcessor):
+    """semtrace's verdicts for the GenAI spans another instrumentation makes.
+
+    Args:
+        *downstream: The processors that export (a ``BatchSpanProcessor``, a
+            :class:`~semtrace.sampling.TailSamplingProcessor`). With them, spans are
+            exported as copies carrying the verdicts; without, verdicts are emitted on
+            their own (``emit``).
+        tracer_provider: Where emitted verdicts go (alone mode); the global one by default.
+        settings: What to judge (``Settings.resolve()`` by default): the quality signals,
+            sensitive rules, grounding kind, ``all_evaluation_events``.
+        thresholds: Pass/fail thresholds of the signals.
+        evaluators: Your inline evaluators (the judge included).
+        prices: Price table for the cost; ``PriceTable.load()`` by default.
+        strip_content: Export the copies without prompt, answer, document and tool text.
+        emit: How a verdict leaves in alone mode (:func:`emit` by default).
+        max_traces: Traces held at once; past it the oldest is let go unjudged.
+        max_spans_per_trace: Spans held per trace; past it the rest pass unjudged.
+    """
+
+    def __init__(
+        self,
+        *downstream: SpanProcessor,
+        tracer_provider: Any = None,
+        settings: Settings | None = None,
+        thresholds: Thresholds | None = None,
+        evaluators: Sequence[Evaluator] = (),
+        prices: PriceTable | None = None,
+        strip_content: bool = False,
+        emit: Emit = emit,
+        max_traces: int = DEFAULT_MAX_TRACES,
+        max_spans_per_trace: int = DEFAULT_MAX_SPANS_PER_TRACE,
+    ) -> None:
+        if max_traces < 1 or max_spans_per_trace < 1:
+            raise ValueError("max_traces and max_spans_per_trace must be at least 1")
+        self._downstream = tuple(downstream)
+        self._judge = Judge(settings, thresholds=thresholds, evaluators=evaluators, prices=prices)
+        self._tracer = trace.get_tracer(SCOPE_NAME, __version__, tracer_provider)
+        self._emit = emit
+        self._strip = strip_content
+        self._max_traces = max_traces
+        self._max_spans = max_spans_per_trace
+        self._lock = threading.Lock()
+        #: trace id -> its finished spans, oldest trace first
+        self._held: OrderedDict[int, list[ReadableSpan]] = OrderedDict()
+        #: traces holding a span of semtrace's own integrations, newest last (bounded)
+        self._own: OrderedDict[int, None] = OrderedDict()
+        #: frameworks semtrace's own integrations have recorded in this process
+        self._own_frameworks: set[str] = set()
+
+    # --- SpanProcessor ---
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Note a trace semtrace's own integration records (at start: its spans end later)."""
+        try:
+            scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
+            if scope.startswith(semconv.SCOPE_NAME) and scope != SCOPE_NAME:
+                with self._lock:
+                    self._own[span.context.trace_id] = None
+                    found = framework(scope)
+                    if found is not None:
+                        self._own_frameworks.add(found)
+                    if len(self._own) > self._max_traces:
+                        self._own.popitem(last=False)
+        except Exception:
+            record_fault("VerdictProcessor.on_start")
+        for processor in self._downstream:
+            self._call("on_start", processor.on_start, span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Note the span under its trace; the root's end hands the trace to the worker."""
+        try:
+            self._note(span)
+        except Exception:
+            record_fault("VerdictProcessor.on_end")
+            self._forward([span])
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Finish the verdicts under way, then flush the downstream processors."""
+        worker.drain(timeout_millis / 1000)
+        flushed = True
+        for processor in self._downstream:
+            if self._call("force_flush", processor.force_flush, timeout_millis) is not True:
+                flushed = False
+        return flushed
+
+    def shutdown(self) -> None:
+        """Finish the verdicts under way, pass on what is held unjudged, shut down."""
+        worker.drain(worker.EXIT_WAIT_S)
+        with self._lock:
+            held = [s for spans in self._held.values() for s in spans]
+            self._held.clear()
+            self._own.clear()
+        self._forward(held)
+        for processor in self._downstream:
+            self._call("shutdown", processor.shutdown)
+
+    # --- the caller's side: note, and nothing else ---
+
+    def _note(self, span: ReadableSpan) -> None:
+        scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
+        if scope == SCOPE_NAME:
+            self._forward([span])  # a verdict emitted: never judged itself
+            return
+        trace_id = span.context.trace_id
+        parent = span.parent
+        root = parent is None or parent.is_remote
+        evicted: list[ReadableSpan] = []
+        with self._lock:
+            own = trace_id in self._own  # semtrace's own integration judges this trace
+            held = self._held.pop(trace_id, None) if own else self._held.get(trace_id)
+            if held is None and not own:
+                held = self._held[trace_id] = []
+                if len(self._held) > self._max_traces:  # let the oldest trace go, unjudged
+                    evicted = self._held.popitem(last=False)[1]
+            passing = own or (held is not None and len(held) >= self._max_spans and not root)
+            if held is not None and not own and not passing:
+                held.append(span)
+            spans = self._held.pop(trace_id, []) if root and not own else []
+        self._forward(evicted)
+        if own:
+            self._forward([*(held or []), span])
+            return
+        if passing:
+            self._forward([span])
+        if not root:
+            return
+        if self._own_frameworks and self._traced_by_us(spans):
+            self._forward(spans)
+            return
+        work = functools.partial(self._finish, spans, span)
+        if not worker.submit(work, trace_id):
+            work()  # the worker's queue is full: the caller does it, nothing is dropped
+
+    def _traced_by_us(self, spans: list[ReadableSpan]) -> bool:
+        """Whether semtrace's own integration records the framework these spans trace."""
+        scopes = {s.instrumentation_scope.name for s in spans if s.instrumentation_scope}
+        return any(framework(scope) in self._own_frameworks for scope in scopes)
+
+    # --- the worker's side ---
+
+    def _finish(self, spans: list[ReadableSpan], root: ReadableSpan) -> None:
+        """Judge one trace, then export it (with its verdicts) or emit them."""
+        verdicts: list[Verdict] = []
+        try:
+            verdicts = self._judge.verdicts(spans, root, translator(root, spans))
+        except Exception:
+            record_fault("VerdictProcessor.verdicts")
+        if not self._downstream:
+            for verdict in verdicts:
+                try:
+                    self._emit(self._tracer, verdict)
+                except Exception:
+                    record_fault("VerdictProcessor.emit")
+            return
+        by_span = {v.context.span_id: v for v in verdicts}
+        self._forward([self._copy(s, by_span.get(s.context.span_id)) for s in spans])
+
+    def _copy(self, span: ReadableSpan, verdict: Verdict | None) -> ReadableSpan:
+        """The span as exported: with its verdict, and without content if asked."""
+        if verdict is None and not self._strip:
+            return span
+        attributes = dict(span.attributes or {})
+        events = list(span.events)
+        if self._strip:
+            attributes = without_content(attributes)
+            events = [e for e in events if e.name not in CONTENT_EVENTS]
+        if verdict is not None:
+            attributes.update(verdict.attributes)
+            end = span.end_time
+            events += [Event(name, attrs, end) for name, attrs in verdict.events]
+        return ReadableSpan(
+            name=span.name,
+            context=span.context,
+            parent=span.parent,
+            resource=span.resource,
+            attributes=attributes,
+            events=events,
+            links=span.links,
+            kind=span.kind,
+            status=span.status,
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )
+
+    def _forward(self, spans: list[ReadableSpan]) -> None:
+        for span in spans:
+            for processor in self._downstream:
+                self._call("on_end", processor.on_end, span)
+
+    def _call(self, site: str, method: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return method(*args)
+        except Exception:
+            record_fault(f"VerdictProcessor.downstream.{site}")
+            return None
