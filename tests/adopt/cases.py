@@ -222,3 +222,51 @@ def semtraces_own_llamaindex(run: Callable[[], Any]) -> Outcome:
     found = outcome(telemetry.spans())
     telemetry.shutdown()
     return found
+
+
+# What OpenLLMetry's LangChain instrumentation wraps. Its `uninstrument()` leaves every one
+# of them wrapped (checked with 0.62.4: `unwrap` is handed module paths as strings and does
+# nothing), so its handler would ride along into every later test of the session.
+OPENLLMETRY_WRAPS = (
+    ("langchain_core.callbacks", "BaseCallbackManager", "__init__"),
+    ("langgraph.pregel", "Pregel", "stream"),
+    ("langgraph.pregel", "Pregel", "astream"),
+    ("langgraph.types", "Command", "__init__"),
+    *(
+        ("langchain.agents.middleware.types", "AgentMiddleware", hook)
+        for hook in (
+            "before_model", "after_model", "before_agent", "after_agent",
+            "abefore_model", "aafter_model", "abefore_agent", "aafter_agent",
+        )
+    ),
+    ("langgraph.prebuilt.chat_agent_executor", None, "create_react_agent"),
+    ("langgraph.prebuilt", None, "create_react_agent"),
+    ("langchain.agents.factory", None, "create_agent"),
+    ("langchain.agents", None, "create_agent"),
+    *(
+        ("langchain_openai.llms.base", "BaseOpenAI", name)
+        for name in ("_generate", "_agenerate", "_stream", "_astream")
+    ),
+    ("langchain_openai.chat_models.base", "BaseChatOpenAI", "_generate"),
+    ("langchain_openai.chat_models.base", "BaseChatOpenAI", "_agenerate"),
+)  # fmt: skip
+
+
+def unwrapped(targets: Sequence[tuple[str, str | None, str]]) -> list[str]:
+    """Put back what an instrumentor wrapped (wrapt proxies) and left wrapped; the names undone."""
+    import importlib
+
+    undone = []
+    for module_name, class_name, name in targets:
+        try:
+            owner: Any = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        if class_name is not None:
+            owner = getattr(owner, class_name, None)
+        found = vars(owner).get(name) if owner is not None else None
+        while found is not None and hasattr(found, "__wrapped__"):
+            found = found.__wrapped__
+            setattr(owner, name, found)
+            undone.append(f"{module_name}.{class_name or ''}.{name}")
+    return undone

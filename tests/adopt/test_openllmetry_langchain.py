@@ -15,6 +15,7 @@ from opentelemetry.instrumentation.langchain import LangchainInstrumentor as Lan
 from tests.adopt.cases import (
     FABRICATED,
     GOOD,
+    OPENLLMETRY_WRAPS,
     QUESTION,
     Foreign,
     content_captured,
@@ -22,6 +23,7 @@ from tests.adopt.cases import (
     outcome,
     rag_chain,
     semtraces_own,
+    unwrapped,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -38,6 +40,7 @@ def instrumented() -> Iterator[Foreign]:
             yield found
         finally:
             instrumentor.uninstrument()
+            unwrapped(OPENLLMETRY_WRAPS)  # what its uninstrument() leaves behind
             found.shutdown()
 
 
