@@ -53,8 +53,8 @@ class Foreign:
         self.tracer_provider = TracerProvider()
         self.tracer_provider.add_span_processor(self._switch)
 
-    def fresh(self) -> Foreign:
-        options = dict(self._options)
+    def fresh(self, **extra: Any) -> Foreign:
+        options = {**self._options, **extra}
         options.setdefault("settings", Settings())
         self.exporter = InMemorySpanExporter()
         self.processor = VerdictProcessor(SimpleSpanProcessor(self.exporter), **options)
