@@ -32,13 +32,14 @@ from semtrace import semconv
 from semtrace._telemetry.ending import Ending
 from semtrace._telemetry.metrics import Instruments
 from semtrace._telemetry.run import OpenTrace, Run
+from semtrace.adopt.prompts import carried
 from semtrace.adopt.spans import Translated
 from semtrace.config import CaptureMode, Settings
 from semtrace.cost import PriceTable
 from semtrace.quality.evaluators import BackgroundEvaluations, Evaluator, Record
 from semtrace.quality.signals import Thresholds
 from semtrace.quality.types import Evaluation
-from semtrace.records import RetrievalEnd, RetrievalStart, Start, WorkflowStart
+from semtrace.records import ModelStart, RetrievalEnd, RetrievalStart, Start, WorkflowStart
 
 Translate = Callable[[ReadableSpan], Translated | None]
 #: The context key of a trace's :class:`Batch` (in each of its runs' contexts).
@@ -253,6 +254,8 @@ class Judge:
                 # relevance to score, but the query is still the trace's question.
                 open_trace.note_retrieval(getattr(found.start, "query", None), ())
         runs = [(span, found) for span, found in runs if not _without_text(found)]
+        if not any(_retrieved_text(found) for _, found in runs):
+            _note_carried(open_trace, runs)
         open_trace.open_runs = len(runs)
         ghosts = []
         for span, found in runs:
@@ -278,6 +281,19 @@ def _without_text(found: Translated) -> bool:
         and bool(end.documents)
         and not any(d.content for d in end.documents)
     )
+
+
+def _retrieved_text(found: Translated) -> bool:
+    """A retrieval whose documents carry their text."""
+    end = found.end
+    return isinstance(end, RetrievalEnd) and any(d.content for d in end.documents)
+
+
+def _note_carried(open_trace: OpenTrace, runs: Sequence[tuple[ReadableSpan, Translated]]) -> None:
+    """Passages a prompt carries from a retrieval out of sight: the trace's retrieved texts."""
+    for _, found in runs:
+        if isinstance(found.start, ModelStart) and (passed := carried(found.start.messages)):
+            open_trace.note_retrieval(passed.query, passed.documents)
 
 
 def _in_end_order(spans: Iterable[ReadableSpan], root: ReadableSpan | None) -> list[ReadableSpan]:
