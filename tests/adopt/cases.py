@@ -222,3 +222,27 @@ def semtraces_own_llamaindex(run: Callable[[], Any]) -> Outcome:
     found = outcome(telemetry.spans())
     telemetry.shutdown()
     return found
+
+
+def looping_llamaindex_agent() -> None:
+    """A FunctionAgent calling the same tool with the same arguments until its step limit."""
+    import asyncio
+    import contextlib
+
+    from llama_index.core.agent.workflow import FunctionAgent
+    from llama_index.core.tools import FunctionTool
+
+    from tests.test_quality_checks_on_runs import LoopingLLM, add_numbers
+
+    async def main() -> None:
+        agent = FunctionAgent(
+            name="calc",
+            description="Adds.",
+            tools=[FunctionTool.from_defaults(add_numbers, name="add")],
+            llm=LoopingLLM(),
+            streaming=False,
+        )
+        await agent.run("What is 2 + 3?", max_iterations=4)
+
+    with contextlib.suppress(Exception):  # the step limit raises; the spans say why
+        asyncio.run(main())

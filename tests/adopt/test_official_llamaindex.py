@@ -23,6 +23,7 @@ from tests.adopt.cases import (
     Foreign,
     content_captured,
     llamaindex_query,
+    looping_llamaindex_agent,
     outcome,
     semtraces_own_llamaindex,
 )
@@ -90,3 +91,15 @@ def test_cost_matches_semtraces_own(foreign: Foreign) -> None:
     found = outcome(foreign.spans())
     assert found.cost is not None and found.cost > 0
     assert found.cost == semtraces_own_llamaindex(_query(GOOD)).cost
+
+
+def test_looping_agent_gets_semtraces_diagnosis(foreign: Foreign) -> None:
+    # The agent's model is a LlamaIndex fake (no provider instrumentation): the agent
+    # and tool spans alone carry the step limit.
+    looping_llamaindex_agent()
+    found = outcome(foreign.spans())
+    assert (
+        found.diagnosis
+        == semtraces_own_llamaindex(looping_llamaindex_agent).diagnosis
+        == "step_limit"
+    )
