@@ -134,6 +134,32 @@ def test_past_its_deadline_the_trace_leaves_and_the_verdict_reaches_the_sinks(
     assert record.label == "fail"
 
 
+def test_past_max_traces_waiting_the_oldest_leaves_without_the_judges_verdict() -> None:
+    go_on = threading.Event()
+
+    def slow(prompt: str) -> JudgeReply:
+        go_on.wait(10)
+        return JudgeReply("UNSUPPORTED")
+
+    exporter = InMemorySpanExporter()
+    verdicts = VerdictProcessor(
+        SimpleSpanProcessor(exporter),
+        settings=Settings(),
+        evaluators=[_judge(slow)],
+        max_traces=1,
+        judge_wait_s=600,
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(verdicts)
+    rag_trace(provider, FABRICATED)
+    rag_trace(provider, FABRICATED)  # a second trace waiting: the first one leaves
+    chat = _exported(exporter, CHAT)
+    go_on.set()
+    assert JUDGE not in (chat.attributes or {})
+    verdicts.force_flush()
+    assert len([s for s in exporter.get_finished_spans() if s.name == CHAT]) == 2
+
+
 def test_alone_the_judges_verdict_is_emitted_with_the_others() -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()

@@ -257,34 +257,35 @@ class VerdictProcessor(SpanProcessor):
         except Exception:
             record_fault("VerdictProcessor.verdicts")
         release = _Release(functools.partial(self._out, spans, judged))
-        if judged is None or self._judge_wait_s <= 0:
-            release()
-            return
-        trace_id = root.context.trace_id
-        if not judged.batch.when_done(functools.partial(self._done, trace_id, release)):
+        if judged is None or self._judge_wait_s <= 0 or judged.batch.pending <= 0:
             release()  # no background evaluation under way: nothing to wait for
             return
+        trace_id = root.context.trace_id
+        # Held first, then told when done: an evaluation over in between still finds it.
         self._wait(trace_id, release)
+        if not judged.batch.when_done(functools.partial(self._done, trace_id, release)):
+            self._done(trace_id, release)
 
     # --- traces waiting for background evaluators ---
 
     def _wait(self, trace_id: int, release: _Release) -> None:
         """Hold the judged trace until its evaluations are over or its deadline passes."""
+        over: list[_Release] = []
         with self._waiting_changed:
+            earlier = self._waiting.pop(trace_id, None)  # a trace id judged twice
+            if earlier is not None:
+                over.append(earlier[1])
             self._waiting[trace_id] = (time.monotonic() + self._judge_wait_s, release)
-            over = (
-                self._waiting.popitem(last=False)[1][1]
-                if len(self._waiting) > self._max_traces
-                else None
-            )
+            if len(self._waiting) > self._max_traces:
+                over.append(self._waiting.popitem(last=False)[1][1])
             if self._reaper is None:
                 self._reaper = threading.Thread(
                     target=self._reap, name="semtrace-adopt-judge-wait", daemon=True
                 )
                 self._reaper.start()
             self._waiting_changed.notify()
-        if over is not None:
-            over()  # the bound on held traces: the oldest leaves with what it has
+        for leaving in over:
+            leaving()  # the bound on held traces: the oldest leaves with what it has
 
     def _done(self, trace_id: int, release: _Release) -> None:
         """The trace's last background evaluation is over (on the evaluator thread)."""
