@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import metrics, trace
-from opentelemetry.context import Context, get_value, set_value
+from opentelemetry.context import Context, create_key, get_value, set_value
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import NonRecordingSpan, SpanContext
 from opentelemetry.util.types import AttributeValue
@@ -43,7 +43,7 @@ from semtrace.records import ModelStart, RetrievalEnd, RetrievalStart, Start, Wo
 
 Translate = Callable[[ReadableSpan], Translated | None]
 #: The context key of a trace's :class:`Batch` (in each of its runs' contexts).
-_BATCH: str = "semtrace.adopt.batch"
+_BATCH: str = create_key("adopt-batch")
 
 
 @dataclass
