@@ -22,6 +22,7 @@ from semtrace.adopt import VerdictProcessor
 from semtrace.export.evaluations import EvaluationRecord
 from semtrace.quality.evaluators import wait_for_evaluations
 from semtrace.quality.judge import GroundednessJudge, JudgeReply
+from semtrace.testing import Telemetry
 
 from tests.adopt.cases import FABRICATED, GOOD
 from tests.adopt.test_processor import rag_trace
@@ -132,6 +133,31 @@ def test_past_its_deadline_the_trace_leaves_and_the_verdict_reaches_the_sinks(
     [record] = [r for r in sink.records if r.name == "groundedness_judge"]
     assert (record.trace_id, record.span_id) == (chat.context.trace_id, chat.context.span_id)
     assert record.label == "fail"
+
+
+def test_a_verdict_arriving_late_is_a_log_record_of_the_judged_span() -> None:
+    go_on = threading.Event()
+
+    def slow(prompt: str) -> JudgeReply:
+        go_on.wait(10)
+        return JudgeReply("UNSUPPORTED")
+
+    telemetry = Telemetry()
+    exporter = _judged(
+        FABRICATED, _judge(slow), judge_wait_s=0.05, logger_provider=telemetry.logger_provider
+    )
+    chat = _exported(exporter, CHAT)
+    go_on.set()
+    assert wait_for_evaluations(10)
+    judged = [
+        e
+        for e in telemetry.events(semconv.EVENT_EVALUATION_RESULT)
+        if (e.attributes or {}).get(semconv.GEN_AI_EVALUATION_NAME) == "groundedness_judge"
+    ]
+    assert [(e.trace_id, e.span_id) for e in judged] == [
+        (chat.context.trace_id, chat.context.span_id)
+    ]
+    telemetry.shutdown()
 
 
 def test_past_max_traces_waiting_the_oldest_leaves_without_the_judges_verdict() -> None:

@@ -104,6 +104,8 @@ class VerdictProcessor(SpanProcessor):
             exported as copies carrying the verdicts; without, verdicts are emitted on
             their own (``emit``).
         tracer_provider: Where emitted verdicts go (alone mode); the global one by default.
+        logger_provider: Where the verdicts' ``gen_ai.evaluation.result`` log records go;
+            the global one by default.
         settings: What to judge (``Settings.resolve()`` by default): the quality signals,
             sensitive rules, grounding kind, ``all_evaluation_events``.
         thresholds: Pass/fail thresholds of the signals.
@@ -124,6 +126,7 @@ class VerdictProcessor(SpanProcessor):
         self,
         *downstream: SpanProcessor,
         tracer_provider: Any = None,
+        logger_provider: Any = None,
         settings: Settings | None = None,
         thresholds: Thresholds | None = None,
         evaluators: Sequence[Evaluator] = (),
@@ -139,7 +142,13 @@ class VerdictProcessor(SpanProcessor):
         if not judge_wait_s >= 0:
             raise ValueError(f"judge_wait_s must be 0 or more, not {judge_wait_s}")
         self._downstream = tuple(downstream)
-        self._judge = Judge(settings, thresholds=thresholds, evaluators=evaluators, prices=prices)
+        self._judge = Judge(
+            settings,
+            thresholds=thresholds,
+            evaluators=evaluators,
+            prices=prices,
+            logger_provider=logger_provider,
+        )
         self._tracer = trace.get_tracer(SCOPE_NAME, __version__, tracer_provider)
         self._emit = emit
         self._strip = strip_content

@@ -30,6 +30,7 @@ from opentelemetry.util.types import AttributeValue
 
 from semtrace import semconv
 from semtrace._telemetry.ending import Ending
+from semtrace._telemetry.events import Events
 from semtrace._telemetry.metrics import Instruments
 from semtrace._telemetry.run import OpenTrace, Run
 from semtrace.adopt.prompts import carried
@@ -193,6 +194,7 @@ class Judge:
         evaluators: Sequence[Evaluator] = (),
         prices: PriceTable | None = None,
         meter_provider: Any = None,
+        logger_provider: Any = None,
     ) -> None:
         base = settings if settings is not None else Settings.resolve()
         self.settings = _for_foreign_spans(base)
@@ -205,6 +207,8 @@ class Judge:
             thresholds or Thresholds(),
             tuple(evaluators),
             self._lock,
+            # The gen_ai.evaluation.result log records: the global logger provider's unless given.
+            Events(self.settings, logger_provider),
             record_later=self._evaluations,
         )
 
