@@ -53,8 +53,8 @@ class Foreign:
         self.tracer_provider = TracerProvider()
         self.tracer_provider.add_span_processor(self._switch)
 
-    def fresh(self) -> Foreign:
-        options = dict(self._options)
+    def fresh(self, **extra: Any) -> Foreign:
+        options = {**self._options, **extra}
         options.setdefault("settings", Settings())
         self.exporter = InMemorySpanExporter()
         self.processor = VerdictProcessor(SimpleSpanProcessor(self.exporter), **options)
@@ -270,3 +270,27 @@ def unwrapped(targets: Sequence[tuple[str, str | None, str]]) -> list[str]:
             setattr(owner, name, found)
             undone.append(f"{module_name}.{class_name or ''}.{name}")
     return undone
+
+
+def looping_llamaindex_agent() -> None:
+    """A FunctionAgent calling the same tool with the same arguments until its step limit."""
+    import asyncio
+    import contextlib
+
+    from llama_index.core.agent.workflow import FunctionAgent
+    from llama_index.core.tools import FunctionTool
+
+    from tests.test_quality_checks_on_runs import LoopingLLM, add_numbers
+
+    async def main() -> None:
+        agent = FunctionAgent(
+            name="calc",
+            description="Adds.",
+            tools=[FunctionTool.from_defaults(add_numbers, name="add")],
+            llm=LoopingLLM(),
+            streaming=False,
+        )
+        await agent.run("What is 2 + 3?", max_iterations=4)
+
+    with contextlib.suppress(Exception):  # the step limit raises; the spans say why
+        asyncio.run(main())

@@ -3,7 +3,8 @@
 It traces agents, tools and retrievals; a model call is traced by the provider's official
 instrumentation (opentelemetry-instrumentation-genai-openai here, against a local server
 speaking OpenAI's wire format). Its retrieval names the documents but carries no text,
-and is a trace of its own: the model call is judged from its prompt.
+and is a trace of its own: the model call is judged from its prompt, where LlamaIndex's
+question-answering template carries the passages and the query (semtrace.adopt.prompts).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.adopt.cases import (
     Foreign,
     content_captured,
     llamaindex_query,
+    looping_llamaindex_agent,
     outcome,
     semtraces_own_llamaindex,
 )
@@ -30,10 +32,8 @@ from tests.providers.servers.openai import OpenAIServer
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 #: What this pair of instrumentations does not let semtrace see: no document text on the
-#: retrieval span, the retrieval in a trace of its own (the model call does not know the
-#: passages it was given came from it), and LlamaIndex's prompt puts the passages in the
-#: user message, which semtrace does not read as a source without the retrieval.
-NOT_SEEN = {"retrieval_relevance", "answer_relevance", "groundedness"}
+#: retrieval span, so its relevance to the query cannot be scored.
+NOT_SEEN = {"retrieval_relevance"}
 
 
 @pytest.fixture(scope="module")
@@ -78,12 +78,11 @@ def test_rag_verdict_matches_semtraces_own(foreign: Foreign, answer: str) -> Non
     assert found.raised == own.raised  # the flags: truncated, empty output, non-answer
 
 
-def test_the_fabricated_answer_goes_undiagnosed_without_the_documents_text(
+def test_fabricated_answer_is_diagnosed_unsupported_from_the_passages_in_its_prompt(
     foreign: Foreign,
 ) -> None:
-    # A limitation, stated: semtrace's own integration says unsupported_answer here.
     _query(FABRICATED)()
-    assert outcome(foreign.spans()).diagnosis is None
+    assert outcome(foreign.spans()).diagnosis == "unsupported_answer"
     assert semtraces_own_llamaindex(_query(FABRICATED)).diagnosis == "unsupported_answer"
 
 
@@ -92,3 +91,15 @@ def test_cost_matches_semtraces_own(foreign: Foreign) -> None:
     found = outcome(foreign.spans())
     assert found.cost is not None and found.cost > 0
     assert found.cost == semtraces_own_llamaindex(_query(GOOD)).cost
+
+
+def test_looping_agent_gets_semtraces_diagnosis(foreign: Foreign) -> None:
+    # The agent's model is a LlamaIndex fake (no provider instrumentation): the agent
+    # and tool spans alone carry the step limit.
+    looping_llamaindex_agent()
+    found = outcome(foreign.spans())
+    assert (
+        found.diagnosis
+        == semtraces_own_llamaindex(looping_llamaindex_agent).diagnosis
+        == "step_limit"
+    )

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from openinference.instrumentation.langchain import LangChainInstrumentor
+from semtrace.quality.judge import GroundednessJudge, JudgeReply
 
 from tests.adopt.cases import (
     FABRICATED,
@@ -25,6 +26,7 @@ from tests.adopt.cases import (
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+JUDGE_LABEL = "semtrace.quality.groundedness_judge.label"
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +80,12 @@ def test_looping_agent_gets_semtraces_diagnosis(foreign: Foreign) -> None:
     looping_agent()({})
     found = outcome(foreign.spans())
     assert found.diagnosis == semtraces_own(looping_agent()).diagnosis == "agent_loop"
+
+
+def test_the_judge_gives_its_verdict_on_the_fabricated_answer(instrumented: Foreign) -> None:
+    judge = GroundednessJudge(lambda prompt: JudgeReply("UNSUPPORTED"))
+    foreign = instrumented.fresh(evaluators=[judge])
+    _rag(FABRICATED)({})
+    judged = [s for s in foreign.spans() if (s.attributes or {}).get(JUDGE_LABEL) is not None]
+    assert [(s.attributes or {})[JUDGE_LABEL] for s in judged] == ["fail"]
+    assert (judged[0].attributes or {}).get("openinference.span.kind") == "LLM"

@@ -17,6 +17,7 @@ from tests.adopt.cases import (
     Foreign,
     content_captured,
     llamaindex_query,
+    looping_llamaindex_agent,
     outcome,
     semtraces_own_llamaindex,
 )
@@ -72,31 +73,11 @@ def test_cost_matches_semtraces_own(foreign: Foreign) -> None:
     assert semtraces_own_llamaindex(llamaindex_query(GOOD)).cost is None
 
 
-def _looping_agent() -> None:
-    """A FunctionAgent calling the same tool with the same arguments until its step limit."""
-    import asyncio
-    import contextlib
-
-    from llama_index.core.agent.workflow import FunctionAgent
-    from llama_index.core.tools import FunctionTool
-
-    from tests.test_quality_checks_on_runs import LoopingLLM, add_numbers
-
-    async def main() -> None:
-        agent = FunctionAgent(
-            name="calc",
-            description="Adds.",
-            tools=[FunctionTool.from_defaults(add_numbers, name="add")],
-            llm=LoopingLLM(),
-            streaming=False,
-        )
-        await agent.run("What is 2 + 3?", max_iterations=4)
-
-    with contextlib.suppress(Exception):  # the step limit raises; the spans say why
-        asyncio.run(main())
-
-
-def test_looping_agent_gets_semtraces_diagnosis(foreign: Foreign) -> None:
-    _looping_agent()
+def testlooping_llamaindex_agent_gets_semtraces_diagnosis(foreign: Foreign) -> None:
+    looping_llamaindex_agent()
     found = outcome(foreign.spans())
-    assert found.diagnosis == semtraces_own_llamaindex(_looping_agent).diagnosis == "step_limit"
+    assert (
+        found.diagnosis
+        == semtraces_own_llamaindex(looping_llamaindex_agent).diagnosis
+        == "step_limit"
+    )

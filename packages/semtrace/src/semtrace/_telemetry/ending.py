@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -47,7 +48,7 @@ from semtrace.config import Settings
 from semtrace.cost import Cost, PriceTable
 from semtrace.quality import checks, diagnosis, signals
 from semtrace.quality.consistency import ConsistencyTracker
-from semtrace.quality.evaluators import BackgroundEvaluations, Evaluator
+from semtrace.quality.evaluators import BackgroundEvaluations, Evaluator, Record
 from semtrace.quality.sensitive import SENSITIVE_OUTPUT, kinds
 from semtrace.quality.types import Evaluation, ModelCall
 from semtrace.records import (
@@ -98,6 +99,7 @@ class Ending:
         evaluators: tuple[Evaluator, ...],
         trace_lock: threading.Lock,
         events: Events | None = None,
+        record_later: Callable[[Record], BackgroundEvaluations] | None = None,
     ) -> None:
         self.settings = settings
         #: the GenAI events: log records, and their span-event form (events.py)
@@ -122,9 +124,10 @@ class Ending:
             self.policy = ContentPolicy(settings.max_content_length, settings.redact)
         self._inline_evaluators = tuple(e for e in evaluators if not e.background)
         self._background_evaluators = tuple(e for e in evaluators if e.background)
-        self.background = (
-            BackgroundEvaluations(self._record_later) if self._background_evaluators else None
-        )
+        # ``record_later`` builds the queue of background evaluations around how their
+        # late results are recorded (semtrace.adopt: on the judged foreign span instead).
+        build = record_later or BackgroundEvaluations
+        self.background = build(self._record_later) if self._background_evaluators else None
         self._consistency = ConsistencyTracker() if settings.consistency else None
         # A model call's steps, and any other run's: the latter measure a run's duration
         # only in the conventions that define one (the newest: tools).
@@ -537,10 +540,20 @@ class Ending:
         run = Run(span, parent, WorkflowStart(name=ev.name), 0, OpenTrace(), span.is_recording())
         if ev.call is not None:
             attempt("Recorder evaluation usage", self._evaluation_usage, ev.call, attrs)
-        for each in (ev, *ev.related):
-            self._record_evaluation(run, each, attrs, operation, None)
+        attrs.update(self.record_evaluations(run, ev, operation))
         span.set_attributes(attrs)
         span.end()
+
+    def record_evaluations(self, run: Run, ev: Evaluation, operation: str) -> Attributes:
+        """A late result and its related ones on ``run``'s span: events, sinks, log records.
+
+        Returns:
+            The ``semtrace.quality.*`` attributes for the span (not set on it).
+        """
+        attrs: Attributes = {}
+        for each in (ev, *ev.related):
+            self._record_evaluation(run, each, attrs, operation, None)
+        return attrs
 
     def _evaluation_usage(self, call: ModelCall, attrs: Attributes) -> None:
         """An evaluator's model call: model, usage and cost, marked as evaluation."""

@@ -14,6 +14,13 @@ its spans (:mod:`.sources`) and runs them through the core's end of a run
   root. A :class:`~semtrace.sampling.TailSamplingProcessor` downstream then samples by
   outcome; ``strip_content=True`` exports the copies without their prompt and answer text.
 
+Background evaluators (the :class:`~semtrace.quality.judge.GroundednessJudge`) run off
+the worker, on semtrace's evaluator thread. The trace's copies (or, alone, its emitted
+verdicts) wait for them, at most ``judge_wait_s`` seconds after the trace was judged, and
+at most ``max_traces`` traces at once (past it the oldest leaves with what it has). A
+result arriving after its trace left still reaches the ``gen_ai.evaluation.result`` log
+records and the evaluation sinks, with the judged span's trace and span ids.
+
 One verdict per run: semtrace's own integrations win. A trace that holds a span of
 theirs (instrumentation scope ``semtrace*``) is left alone, and so is a trace another
 LangChain or LlamaIndex instrumentation made once semtrace's own integration for that
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Final
@@ -37,7 +45,7 @@ from semtrace import _worker as worker
 from semtrace import semconv
 from semtrace.adopt.content import CONTENT_EVENTS, without_content
 from semtrace.adopt.sources import translator
-from semtrace.adopt.verdicts import Judge, Verdict
+from semtrace.adopt.verdicts import Judge, Judged, Verdict
 from semtrace.config import Settings
 from semtrace.cost import PriceTable
 from semtrace.quality.evaluators import Evaluator
@@ -49,6 +57,8 @@ from semtrace.version import __version__
 SCOPE_NAME: Final = semconv.SCOPE_NAME + ".adopt"
 DEFAULT_MAX_TRACES: Final = 1024
 DEFAULT_MAX_SPANS_PER_TRACE: Final = 1024
+#: Seconds a judged trace waits for its background evaluators before it leaves.
+DEFAULT_JUDGE_WAIT_S: Final = 30.0
 
 Emit = Callable[[trace.Tracer, Verdict], None]
 
@@ -94,21 +104,29 @@ class VerdictProcessor(SpanProcessor):
             exported as copies carrying the verdicts; without, verdicts are emitted on
             their own (``emit``).
         tracer_provider: Where emitted verdicts go (alone mode); the global one by default.
+        logger_provider: Where the verdicts' ``gen_ai.evaluation.result`` log records go;
+            the global one by default.
         settings: What to judge (``Settings.resolve()`` by default): the quality signals,
             sensitive rules, grounding kind, ``all_evaluation_events``.
         thresholds: Pass/fail thresholds of the signals.
-        evaluators: Your inline evaluators (the judge included).
+        evaluators: Your evaluators: inline ones run with the signals; background ones
+            (a :class:`~semtrace.quality.judge.GroundednessJudge`) on semtrace's
+            evaluator thread, their results landing on the judged span.
         prices: Price table for the cost; ``PriceTable.load()`` by default.
         strip_content: Export the copies without prompt, answer, document and tool text.
         emit: How a verdict leaves in alone mode (:func:`emit` by default).
         max_traces: Traces held at once; past it the oldest is let go unjudged.
         max_spans_per_trace: Spans held per trace; past it the rest pass unjudged.
+        judge_wait_s: How long a judged trace waits for its background evaluators'
+            results before its copies (or emitted verdicts) leave without them; 0 never
+            waits. Later results reach the log records and evaluation sinks only.
     """
 
     def __init__(
         self,
         *downstream: SpanProcessor,
         tracer_provider: Any = None,
+        logger_provider: Any = None,
         settings: Settings | None = None,
         thresholds: Thresholds | None = None,
         evaluators: Sequence[Evaluator] = (),
@@ -117,11 +135,20 @@ class VerdictProcessor(SpanProcessor):
         emit: Emit = emit,
         max_traces: int = DEFAULT_MAX_TRACES,
         max_spans_per_trace: int = DEFAULT_MAX_SPANS_PER_TRACE,
+        judge_wait_s: float = DEFAULT_JUDGE_WAIT_S,
     ) -> None:
         if max_traces < 1 or max_spans_per_trace < 1:
             raise ValueError("max_traces and max_spans_per_trace must be at least 1")
+        if not judge_wait_s >= 0:
+            raise ValueError(f"judge_wait_s must be 0 or more, not {judge_wait_s}")
         self._downstream = tuple(downstream)
-        self._judge = Judge(settings, thresholds=thresholds, evaluators=evaluators, prices=prices)
+        self._judge = Judge(
+            settings,
+            thresholds=thresholds,
+            evaluators=evaluators,
+            prices=prices,
+            logger_provider=logger_provider,
+        )
         self._tracer = trace.get_tracer(SCOPE_NAME, __version__, tracer_provider)
         self._emit = emit
         self._strip = strip_content
@@ -134,6 +161,11 @@ class VerdictProcessor(SpanProcessor):
         self._own: OrderedDict[int, None] = OrderedDict()
         #: frameworks semtrace's own integrations have recorded in this process
         self._own_frameworks: set[str] = set()
+        self._judge_wait_s = judge_wait_s
+        #: judged traces waiting for background evaluators: trace id -> (deadline, release)
+        self._waiting: OrderedDict[int, tuple[float, _Release]] = OrderedDict()
+        self._waiting_changed = threading.Condition(self._lock)
+        self._reaper: threading.Thread | None = None
 
     # --- SpanProcessor ---
 
@@ -164,7 +196,7 @@ class VerdictProcessor(SpanProcessor):
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Finish the verdicts under way, then flush the downstream processors."""
-        worker.drain(timeout_millis / 1000)
+        self._settle(timeout_millis / 1000)
         flushed = True
         for processor in self._downstream:
             if self._call("force_flush", processor.force_flush, timeout_millis) is not True:
@@ -173,7 +205,7 @@ class VerdictProcessor(SpanProcessor):
 
     def shutdown(self) -> None:
         """Finish the verdicts under way, pass on what is held unjudged, shut down."""
-        worker.drain(worker.EXIT_WAIT_S)
+        self._settle(worker.EXIT_WAIT_S)
         with self._lock:
             held = [s for spans in self._held.values() for s in spans]
             self._held.clear()
@@ -227,12 +259,81 @@ class VerdictProcessor(SpanProcessor):
     # --- the worker's side ---
 
     def _finish(self, spans: list[ReadableSpan], root: ReadableSpan) -> None:
-        """Judge one trace, then export it (with its verdicts) or emit them."""
-        verdicts: list[Verdict] = []
+        """Judge one trace; export it (with its verdicts) or emit them, now or once judged."""
+        judged: Judged | None = None
         try:
-            verdicts = self._judge.verdicts(spans, root, translator(root, spans))
+            judged = self._judge.judge(spans, root, translator(root, spans))
         except Exception:
             record_fault("VerdictProcessor.verdicts")
+        release = _Release(functools.partial(self._out, spans, judged))
+        if judged is None or self._judge_wait_s <= 0 or judged.batch.pending <= 0:
+            release()  # no background evaluation under way: nothing to wait for
+            return
+        trace_id = root.context.trace_id
+        # Held first, then told when done: an evaluation over in between still finds it.
+        self._wait(trace_id, release)
+        if not judged.batch.when_done(functools.partial(self._done, trace_id, release)):
+            self._done(trace_id, release)
+
+    # --- traces waiting for background evaluators ---
+
+    def _wait(self, trace_id: int, release: _Release) -> None:
+        """Hold the judged trace until its evaluations are over or its deadline passes."""
+        over: list[_Release] = []
+        with self._waiting_changed:
+            earlier = self._waiting.pop(trace_id, None)  # a trace id judged twice
+            if earlier is not None:
+                over.append(earlier[1])
+            self._waiting[trace_id] = (time.monotonic() + self._judge_wait_s, release)
+            if len(self._waiting) > self._max_traces:
+                over.append(self._waiting.popitem(last=False)[1][1])
+            if self._reaper is None:
+                self._reaper = threading.Thread(
+                    target=self._reap, name="semtrace-adopt-judge-wait", daemon=True
+                )
+                self._reaper.start()
+            self._waiting_changed.notify()
+        for leaving in over:
+            leaving()  # the bound on held traces: the oldest leaves with what it has
+
+    def _done(self, trace_id: int, release: _Release) -> None:
+        """The trace's last background evaluation is over (on the evaluator thread)."""
+        with self._lock:
+            held = self._waiting.get(trace_id)
+            if held is not None and held[1] is release:
+                del self._waiting[trace_id]
+        release()
+
+    def _reap(self) -> None:
+        """Let traces whose deadline passed leave (one thread per processor, daemon)."""
+        while True:
+            with self._waiting_changed:
+                while not self._waiting:
+                    self._waiting_changed.wait()
+                deadline, _ = next(iter(self._waiting.values()))
+                left = deadline - time.monotonic()
+                if left > 0:
+                    self._waiting_changed.wait(left)
+                    continue
+                release = self._waiting.popitem(last=False)[1][1]
+            release()
+
+    def _settle(self, timeout_s: float) -> None:
+        """Finish the worker's verdicts and, within the time left, the evaluators'; release all."""
+        deadline = time.monotonic() + timeout_s
+        worker.drain(timeout_s)
+        background = self._judge.background
+        if background is not None and self._waiting:
+            background.wait(max(0.0, min(deadline - time.monotonic(), self._judge_wait_s)))
+        with self._lock:
+            waiting = [release for _, release in self._waiting.values()]
+            self._waiting.clear()
+        for release in waiting:
+            release()
+
+    def _out(self, spans: list[ReadableSpan], judged: Judged | None) -> None:
+        """The trace leaves: its copies with their verdicts, or its verdicts emitted."""
+        verdicts = judged.seal() if judged is not None else []
         if not self._downstream:
             for verdict in verdicts:
                 try:
@@ -282,3 +383,20 @@ class VerdictProcessor(SpanProcessor):
         except Exception:
             record_fault(f"VerdictProcessor.downstream.{site}")
             return None
+
+
+class _Release:
+    """Lets a judged trace leave, once, whoever asks first (evaluator, deadline, flush)."""
+
+    def __init__(self, out: Callable[[], None]) -> None:
+        self._out: Callable[[], None] | None = out
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            out, self._out = self._out, None
+        if out is not None:
+            try:
+                out()
+            except Exception:
+                record_fault("VerdictProcessor.release")

@@ -108,6 +108,14 @@ class BackgroundEvaluations:
             self._queue.put_nowait((evaluator, sample, parent))
         except queue.Full:
             self.dropped += 1
+            self._finished(parent)
+
+    def _finished(self, parent: Context) -> None:
+        """One evaluation is over: judged, without result, failed or dropped.
+
+        Nothing by default; the verdicts for other instrumentations' spans
+        (:mod:`semtrace.adopt`) count a trace's evaluations down with it.
+        """
 
     def wait(self, timeout: float = 10.0) -> bool:
         """Block until the queue is empty (tests, flush at exit). True if it emptied.
@@ -147,4 +155,8 @@ class BackgroundEvaluations:
                 record_fault(f"evaluator {evaluator.name}")
             finally:
                 self.done += 1
+                try:
+                    self._finished(parent)
+                except Exception:
+                    record_fault("BackgroundEvaluations.finished")
                 self._queue.task_done()
