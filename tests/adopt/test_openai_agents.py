@@ -24,11 +24,12 @@ from tests.adopt.cases import (
     QUESTION,
     Foreign,
     content_captured,
+    looping_agent,
     outcome,
     prompt_chain,
     semtraces_own,
 )
-from tests.providers.servers.base import Answer, ToolCall
+from tests.providers.servers.base import Answer, Reply, Request, ToolCall
 from tests.providers.servers.openai import OpenAIServer
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -56,12 +57,25 @@ def foreign(instrumented: Foreign) -> Foreign:
     return instrumented.fresh()
 
 
-def _run(answer: Answer, **options: Any) -> Any:
-    with OpenAIServer(answer) as server:
+class ScriptedServer(OpenAIServer):
+    """Answers each chat completion with the next of ``answers``; the last one repeats."""
+
+    def __init__(self, *answers: Answer) -> None:
+        super().__init__(answers[0])
+        self._script = list(answers)
+
+    def route(self, request: Request) -> Reply:
+        if request.path.endswith("/chat/completions") and self._script:
+            self.answer = self._script.pop(0)  # the agent calls the model one turn at a time
+        return super().route(request)
+
+
+def _run(*answers: Answer, question: str = QUESTION, max_turns: int = 4, **options: Any) -> Any:
+    with ScriptedServer(*answers) as server:
         client = AsyncOpenAI(api_key="test", base_url=server.url + "/v1")
         model = OpenAIChatCompletionsModel(model="gpt-4o-mini", openai_client=client)
         agent = Agent(name="helper", model=model, **options)
-        return Runner.run_sync(agent, QUESTION, max_turns=4)
+        return Runner.run_sync(agent, question, max_turns=max_turns)
 
 
 def _rag(answer: str) -> None:
@@ -107,3 +121,26 @@ def test_a_turn_limit_goes_undiagnosed_as_this_source_records_it(foreign: Foreig
     found = outcome(foreign.spans())
     assert found.diagnosis is None
     assert found.cost is not None and found.cost > 0
+
+
+@function_tool
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+def test_looping_agent_gets_semtraces_diagnosis(foreign: Foreign) -> None:
+    # The run of cases.looping_agent: add(1, 2) three times (each its own call id, as a
+    # real model gives), then the answer.
+    same = [
+        Answer(
+            model="gpt-4o-mini",
+            finish="tool_call",
+            tool=ToolCall(name="add", arguments={"a": 1, "b": 2}, id=f"call_{i}"),
+        )
+        for i in range(3)
+    ]
+    _run(*same, Answer(model="gpt-4o-mini", text="It is 3."), question="What is 1 + 2?",
+         max_turns=10, tools=[add])  # fmt: skip
+    found = outcome(foreign.spans())
+    assert found.diagnosis == semtraces_own(looping_agent()).diagnosis == "agent_loop"
