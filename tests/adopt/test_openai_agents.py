@@ -25,9 +25,11 @@ from tests.adopt.cases import (
     Foreign,
     content_captured,
     looping_agent,
+    looping_llamaindex_agent,
     outcome,
     prompt_chain,
     semtraces_own,
+    semtraces_own_llamaindex,
 )
 from tests.providers.servers.base import Answer, Reply, Request, ToolCall
 from tests.providers.servers.openai import OpenAIServer
@@ -110,16 +112,20 @@ def get_weather(city: str) -> str:
     return "sunny"
 
 
-def test_a_turn_limit_goes_undiagnosed_as_this_source_records_it(foreign: Foreign) -> None:
-    # A limitation, stated: the instrumentation marks the agent span ERROR with
-    # error.type "_OTHER" and no exception event (no "Max turns" message to read), and the
-    # workflow root stays UNSET, so there is no root failure to diagnose. Each call is
-    # still judged and costed.
+def test_a_turn_limit_gets_semtraces_step_limit_diagnosis(foreign: Foreign) -> None:
+    # The instrumentation marks the agent span ERROR with error.type "_OTHER" and no
+    # exception event; the status description holds the SDK's "Max turns exceeded", which
+    # the step-limit check reads. The workflow root stays UNSET: the agent span raises it.
     reply = Answer(model="gpt-4o-mini", finish="tool_call", tool=ToolCall())
     with pytest.raises(Exception, match="Max turns"):
         _run(reply, tools=[get_weather])
     found = outcome(foreign.spans())
-    assert found.diagnosis is None
+    assert "step_limit" in found.raised
+    assert (
+        found.diagnosis
+        == semtraces_own_llamaindex(looping_llamaindex_agent).diagnosis
+        == "step_limit"
+    )
     assert found.cost is not None and found.cost > 0
 
 

@@ -221,6 +221,10 @@ class GraphRecursionError(RecursionError):
     pass
 
 
+class MaxTurnsExceeded(Exception):  # the OpenAI Agents SDK's, by name
+    pass
+
+
 @pytest.mark.parametrize(
     ("error", "text", "raised"),
     [
@@ -233,8 +237,16 @@ class GraphRecursionError(RecursionError):
         pytest.param(
             None, "Agent stopped due to iteration limit or time limit.", True, id="executor"
         ),
+        pytest.param(MaxTurnsExceeded("Max turns (4) exceeded"), None, True, id="agents-sdk"),
+        pytest.param(
+            Exception("{'message': 'Max turns exceeded', 'data': {'max_turns': 4}}"),
+            None,
+            True,
+            id="agents-sdk-span-status",
+        ),
         pytest.param(ValueError("bad input"), None, False, id="other-error"),
         pytest.param(None, "The sum is 5.", False, id="answer"),
+        pytest.param(None, "It returns the turns taken.", False, id="answer-with-turns"),
     ],
 )
 def test_step_limit(error: BaseException | None, text: str | None, raised: bool) -> None:

@@ -34,11 +34,13 @@ _MAX_ARG_CHARS: Final = 2_000
 _CANONICAL: Final = json.JSONEncoder(sort_keys=True, default=str)
 
 # GraphRecursionError (LangGraph), "Max iterations of N reached" (LlamaIndex agents),
-# "Agent stopped due to iteration limit or time limit." (LangChain's AgentExecutor).
-_LIMIT_ERRORS: Final = frozenset({"GraphRecursionError", "RecursionError"})
+# "Agent stopped due to iteration limit or time limit." (LangChain's AgentExecutor),
+# MaxTurnsExceeded "Max turns (N) exceeded" (the OpenAI Agents SDK; its official
+# instrumentation writes "Max turns exceeded" in the agent span's status).
+_LIMIT_ERRORS: Final = frozenset({"GraphRecursionError", "RecursionError", "MaxTurnsExceeded"})
 _LIMIT_TEXT: Final = re.compile(
     r"recursion limit|max(?:imum)?[ _]iterations?\b.{0,40}reached|reached.{0,40}max(?:imum)?"
-    r"[ _]iterations?|iteration limit|step limit",
+    r"[ _]iterations?|iteration limit|step limit|max(?:imum)?[ _]turns\b.{0,40}exceeded",
     re.IGNORECASE,
 )
 
@@ -129,11 +131,11 @@ def step_limit(error: BaseException | None, output_text: str | None = None) -> E
 def _limit_text(text: str) -> bool:
     """Whether ``text`` says a limit was reached (``_LIMIT_TEXT``)."""
     if text.isascii():
-        # Every match holds "limit" or "iteration": most outputs hold neither, and skip
+        # Every match holds "limit", "iteration" or "turns": most outputs hold none, and skip
         # the regex (which tests every position). ASCII only: IGNORECASE matches more
         # than lower() outside it.
         lowered = text.lower()
-        if "limit" not in lowered and "iteration" not in lowered:
+        if "limit" not in lowered and "iteration" not in lowered and "turns" not in lowered:
             return False
     return _LIMIT_TEXT.search(text) is not None
 
