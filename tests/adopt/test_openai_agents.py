@@ -115,7 +115,8 @@ def get_weather(city: str) -> str:
 def test_a_turn_limit_gets_semtraces_step_limit_diagnosis(foreign: Foreign) -> None:
     # The instrumentation marks the agent span ERROR with error.type "_OTHER" and no
     # exception event; the status description holds the SDK's "Max turns exceeded", which
-    # the step-limit check reads. The workflow root stays UNSET: the agent span raises it.
+    # the step-limit check reads. The workflow root stays UNSET: the flag is raised on the
+    # agent span, the diagnosis written on the root.
     reply = Answer(model="gpt-4o-mini", finish="tool_call", tool=ToolCall())
     with pytest.raises(Exception, match="Max turns"):
         _run(reply, tools=[get_weather])
@@ -146,7 +147,7 @@ def test_looping_agent_gets_semtraces_diagnosis(foreign: Foreign) -> None:
         )
         for i in range(3)
     ]
-    _run(*same, Answer(model="gpt-4o-mini", text="It is 3."), question="What is 1 + 2?",
-         max_turns=10, tools=[add])  # fmt: skip
+    answer = Answer(model="gpt-4o-mini", text="It is 3.")
+    _run(*same, answer, question="What is 1 + 2?", max_turns=10, tools=[add])
     found = outcome(foreign.spans())
     assert found.diagnosis == semtraces_own(looping_agent()).diagnosis == "agent_loop"
