@@ -2,8 +2,8 @@
 
 One RAG case (``tests/corpus.py``): the right passage retrieved, answered with the
 answer it supports (``GOOD``) or with one it does not (``FABRICATED``); and agent runs
-that fail (a repeated tool call, a recursion limit). Each runs through a real framework
-over a fake model that reports usage, so cost is comparable too.
+that fail (a repeated tool call, a swallowed tool error, a recursion limit). Each runs
+through a real framework over a fake model that reports usage, so cost is comparable too.
 """
 
 from __future__ import annotations
@@ -155,6 +155,23 @@ def looping_agent() -> Callable[[dict[str, Any]], Any]:
     model = fake_chat(*replies, AIMessage(content="It is 3.", usage_metadata=USAGE))  # type: ignore[arg-type]
     agent = create_agent(model, tools=[tool(add)], name="calc")
     return lambda config: agent.invoke({"messages": [("user", "What is 1 + 2?")]}, config=config)
+
+
+def failing_tool_agent() -> Callable[[dict[str, Any]], Any]:
+    """An agent whose tool fails; LangChain hands the error back and the agent answers."""
+    from langchain.agents import create_agent
+    from langchain_core.tools import ToolException, tool
+
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        raise ToolException("service down")
+
+    broken = tool(weather)
+    broken.handle_tool_error = True
+    replies = [calls("weather", {"city": "Paris"}, "c1"), AIMessage(content="It is sunny.")]
+    model = fake_chat(*replies)
+    agent = create_agent(model, tools=[broken], name="helper")
+    return lambda config: agent.invoke({"messages": [("user", "Weather in Paris?")]}, config=config)
 
 
 def semtraces_own(run: Callable[[dict[str, Any]], Any]) -> Outcome:

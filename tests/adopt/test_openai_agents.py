@@ -24,6 +24,7 @@ from tests.adopt.cases import (
     QUESTION,
     Foreign,
     content_captured,
+    failing_tool_agent,
     looping_agent,
     looping_llamaindex_agent,
     outcome,
@@ -151,3 +152,18 @@ def test_looping_agent_gets_semtraces_diagnosis(foreign: Foreign) -> None:
     _run(*same, answer, question="What is 1 + 2?", max_turns=10, tools=[add])
     found = outcome(foreign.spans())
     assert found.diagnosis == semtraces_own(looping_agent()).diagnosis == "agent_loop"
+
+
+@function_tool
+def weather(city: str) -> str:
+    """The weather in a city."""
+    raise RuntimeError("service down")
+
+
+def test_a_swallowed_tool_error_gets_semtraces_diagnosis(foreign: Foreign) -> None:
+    # The SDK hands the tool's error to the model as its result and the run goes on; the
+    # instrumentation marks the tool span ERROR ("Error running tool (non-fatal)").
+    call = Answer(model="gpt-4o-mini", finish="tool_call", tool=ToolCall(name="weather"))
+    _run(call, Answer(model="gpt-4o-mini", text="It is sunny."), tools=[weather])
+    found = outcome(foreign.spans())
+    assert found.diagnosis == semtraces_own(failing_tool_agent()).diagnosis == "tool_error"
