@@ -88,7 +88,8 @@ _LOCAL_LOAD_WAIT_S: Final = 10.0
 _JSON: Final = json.JSONEncoder(default=str, ensure_ascii=False)
 # What _JSON.encode hands the C encoder: building that directly skips encode()'s and
 # iterencode()'s set-up, a fifth of the cost of rendering a tool's schema.
-_C_ENCODER: Final = json.encoder.c_make_encoder
+# (None on a Python without the json accelerator; typeshed does not declare it.)
+_C_ENCODER: Final[Callable[..., Any] | None] = getattr(json.encoder, "c_make_encoder", None)
 _C_ENCODER_ARGS: Final = (
     _JSON.default,
     json.encoder.encode_basestring,  # ensure_ascii=False
