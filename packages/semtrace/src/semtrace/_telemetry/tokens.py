@@ -32,7 +32,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import json.encoder
 import logging
 import os
 import re
@@ -43,7 +42,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from semtrace.config import DEFAULT_ENCODING
-from semtrace.private_apis import tiktoken_download_url
+from semtrace.private_apis import fast_json, tiktoken_download_url
 from semtrace.records import (
     Message,
     ReasoningPart,
@@ -86,20 +85,8 @@ _LOCAL_LOAD_WAIT_S: Final = 10.0
 # arguments and schemas are rendered on every model call, so one is kept (encode() keeps
 # no state between calls: safe on any thread).
 _JSON: Final = json.JSONEncoder(default=str, ensure_ascii=False)
-# What _JSON.encode hands the C encoder: building that directly skips encode()'s and
-# iterencode()'s set-up, a fifth of the cost of rendering a tool's schema.
-# (None on a Python without the json accelerator; typeshed does not declare it.)
-_C_ENCODER: Final[Callable[..., Any] | None] = getattr(json.encoder, "c_make_encoder", None)
-_C_ENCODER_ARGS: Final = (
-    _JSON.default,
-    json.encoder.encode_basestring,  # ensure_ascii=False
-    None,  # indent
-    _JSON.key_separator,
-    _JSON.item_separator,
-    _JSON.sort_keys,
-    _JSON.skipkeys,
-    _JSON.allow_nan,
-)
+# Rendered on every model call: without encode()'s per-call set-up (private_apis).
+_ENCODE: Final = fast_json(_JSON)
 
 
 class _EncodingLoad:
@@ -558,10 +545,7 @@ def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     try:
-        if _C_ENCODER is None:  # a Python without the json accelerator
-            return _JSON.encode(value)
-        # A new encoder per call: its markers (the circular-reference check) are per call.
-        return "".join(_C_ENCODER({}, *_C_ENCODER_ARGS)(value, 0))
+        return _ENCODE(value)
     except Exception:
         return ""
 

@@ -13,12 +13,12 @@ Example:
 from __future__ import annotations
 
 import json
-import json.encoder
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from semtrace.private_apis import fast_json
 from semtrace.quality.types import Evaluation
 
 TOOL_LOOP: Final = "tool_loop"
@@ -33,20 +33,8 @@ _MAX_ARG_CHARS: Final = 2_000
 # json.dumps(arguments, sort_keys=True, default=str), without building an encoder per call
 # (encode() keeps no state between calls).
 _CANONICAL: Final = json.JSONEncoder(sort_keys=True, default=str)
-# What _CANONICAL.encode hands the C encoder, built directly: encode()'s own set-up is a
-# fifth of the cost of encoding a tool call's arguments. (None without the accelerator;
-# typeshed does not declare it.)
-_C_ENCODER: Final[Callable[..., Any] | None] = getattr(json.encoder, "c_make_encoder", None)
-_C_ENCODER_ARGS: Final = (
-    _CANONICAL.default,
-    json.encoder.encode_basestring_ascii,  # ensure_ascii=True
-    None,  # indent
-    _CANONICAL.key_separator,
-    _CANONICAL.item_separator,
-    _CANONICAL.sort_keys,
-    _CANONICAL.skipkeys,
-    _CANONICAL.allow_nan,
-)
+# Run on every tool call: without encode()'s per-call set-up (private_apis).
+_ENCODE_CANONICAL: Final = fast_json(_CANONICAL)
 
 # GraphRecursionError (LangGraph), "Max iterations of N reached" (LlamaIndex agents),
 # "Agent stopped due to iteration limit or time limit." (LangChain's AgentExecutor).
@@ -105,10 +93,7 @@ def _canonical(arguments: Any) -> str:
         else:
             return text[:_MAX_ARG_CHARS]
     try:
-        if _C_ENCODER is None:
-            return _CANONICAL.encode(arguments)[:_MAX_ARG_CHARS]
-        # A new encoder per call: its markers (the circular-reference check) are per call.
-        return "".join(_C_ENCODER({}, *_C_ENCODER_ARGS)(arguments, 0))[:_MAX_ARG_CHARS]
+        return _ENCODE_CANONICAL(arguments)[:_MAX_ARG_CHARS]
     except (TypeError, ValueError):
         return repr(arguments)[:_MAX_ARG_CHARS]
 
