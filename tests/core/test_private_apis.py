@@ -6,9 +6,13 @@ or tiktoken that changes one fails here, by name.
 
 from __future__ import annotations
 
+import json
+import json.encoder
 import subprocess
 import sys
+from collections.abc import Callable
 
+import pytest
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import Span, SpanProcessor, TracerProvider
@@ -80,3 +84,61 @@ def test_tiktoken_source_still_names_each_encodings_url() -> None:
         url = private_apis.tiktoken_download_url(f"{name}.tiktoken")
         assert url is not None, f"no URL for {name} in tiktoken_ext.openai_public"
         assert url.startswith("https://") and url.endswith(f"/{name}.tiktoken")
+
+
+class _Thing:
+    def __str__(self) -> str:
+        return "a thing"
+
+
+JSON_VALUES = [
+    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    [1, 2.5, None, True, "caf\u00e9\n\u2028", (3, 4)],
+    {2: "non-str key", "nan": float("nan"), "inf": float("inf"), "thing": _Thing()},
+    {"b": {"z": -0.0}, "a": []},
+    "a bare string",
+    7,
+]
+
+
+def test_the_json_accelerator_is_still_used_by_this_python() -> None:
+    encoder = json.JSONEncoder(default=str)
+    assert private_apis.fast_json(encoder) != encoder.encode
+
+
+@pytest.mark.parametrize("sort_keys", [False, True])
+@pytest.mark.parametrize("ensure_ascii", [False, True])
+@pytest.mark.parametrize("value", JSON_VALUES)
+def test_fast_json_renders_what_encode_renders(
+    value: object, ensure_ascii: bool, sort_keys: bool
+) -> None:
+    encoder = json.JSONEncoder(default=str, ensure_ascii=ensure_ascii, sort_keys=sort_keys)
+    assert _rendered(private_apis.fast_json(encoder), value) == _rendered(encoder.encode, value)
+
+
+def _rendered(encode: Callable[[object], str], value: object) -> str:
+    """The text, or the error's type (sorting mixed keys fails either way)."""
+    try:
+        return encode(value)
+    except (TypeError, ValueError) as error:
+        return type(error).__name__
+
+
+def test_fast_json_still_refuses_a_circular_value() -> None:
+    looped: list[object] = []
+    looped.append(looped)
+    with pytest.raises(ValueError, match="Circular"):
+        private_apis.fast_json(json.JSONEncoder())(looped)
+
+
+def _another_signature(*args: object) -> object:
+    raise TypeError("c_make_encoder() takes 10 arguments")
+
+
+@pytest.mark.parametrize("accelerator", [None, _another_signature], ids=["missing", "changed"])
+def test_fast_json_is_encode_itself_without_a_working_accelerator(
+    monkeypatch: pytest.MonkeyPatch, accelerator: object
+) -> None:
+    monkeypatch.setattr(json.encoder, "c_make_encoder", accelerator)
+    encoder = json.JSONEncoder()
+    assert private_apis.fast_json(encoder) == encoder.encode

@@ -13,6 +13,10 @@ that test by name instead of silently changing what semtrace does:
   span ends; a processor that wraps others must pass it on.
 * ``opentelemetry.context._SUPPRESS_INSTRUMENTATION_KEY``: the key instrumentations set
   to silence each other (``opentelemetry-instrumentation`` reads the same one).
+* ``json.encoder.c_make_encoder``: the C encoder ``JSONEncoder.encode`` builds anew on every
+  call; built directly it renders a small dict (a tool's schema, a tool call's arguments)
+  a fifth cheaper, and semtrace renders several per model call. Checked against
+  ``encode`` when set up, and not used where it differs.
 * The download URLs of tiktoken's encodings, read from ``tiktoken_ext.openai_public``'s
   source: tiktoken names a cached file by the sha1 of that URL, and says which files are
   cached nowhere else.
@@ -27,7 +31,10 @@ Example:
 from __future__ import annotations
 
 import inspect
+import json
+import json.encoder
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -104,3 +111,36 @@ def tiktoken_download_url(file_name: str) -> str | None:
         return None
     match = re.search(r'"(https://[^"]+/' + re.escape(file_name) + r')"', source)
     return match.group(1) if match else None
+
+
+def fast_json(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode`` without its per-call set-up, where the C accelerator allows it.
+
+    Returns ``encoder.encode`` itself when the accelerator is missing, the encoder indents,
+    or the shortcut renders a probe value differently (another Python's signature).
+    """
+    make: Any = getattr(json.encoder, "c_make_encoder", None)
+    if make is None or encoder.indent is not None:
+        return encoder.encode
+    quote = (
+        json.encoder.encode_basestring_ascii
+        if encoder.ensure_ascii
+        else json.encoder.encode_basestring
+    )
+    settings = (
+        encoder.default, quote, None, encoder.key_separator, encoder.item_separator,
+        encoder.sort_keys, encoder.skipkeys, encoder.allow_nan,
+    )  # fmt: skip
+    circular = encoder.check_circular
+
+    def encode(value: Any) -> str:
+        # A new C encoder per call, as encode() makes: its markers are the call's own.
+        return "".join(make({} if circular else None, *settings)(value, 0))
+
+    probe = {"b": [1, 2.5, None, True, '\u00e9\n"', (3,)], "a": {"z": -0.0, 1: "x"}}
+    try:
+        if encode(probe) == encoder.encode(probe):
+            return encode
+    except Exception:
+        pass
+    return encoder.encode

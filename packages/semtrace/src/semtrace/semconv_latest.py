@@ -136,17 +136,22 @@ class Conventions:
     #: ``gen_ai.execute_tool.duration`` for every tool run (the newest conventions only).
     tool_duration: bool
 
-    def given(self, attributes: Mapping[str, V]) -> dict[str, V]:
+    def given(self, attributes: Mapping[str, V]) -> Mapping[str, V]:
         """Attributes an integration gave, under this table's names.
 
         Integrations spell the 1.41 names (``semtrace.prompt.version``); the recorder
         renames them here, so integrations never need to know which conventions apply.
+        Nothing to rename (the 1.41 names, or no version given): ``attributes`` itself.
         """
+        if (
+            self.prompt_version == semconv.SEMTRACE_PROMPT_VERSION
+            or semconv.SEMTRACE_PROMPT_VERSION not in attributes
+        ):
+            return attributes
         out = dict(attributes)
-        if self.prompt_version != semconv.SEMTRACE_PROMPT_VERSION:
-            version = out.pop(semconv.SEMTRACE_PROMPT_VERSION, None)
-            if version is not None:
-                out[self.prompt_version] = version
+        version = out.pop(semconv.SEMTRACE_PROMPT_VERSION)
+        if version is not None:
+            out[self.prompt_version] = version
         return out
 
 

@@ -223,7 +223,10 @@ class Recorder:
                 self._instruments.feedback_score,
                 self._ending.events,
             )
-        attempt("Recorder.start content", self._after_start, run, operation)
+        try:  # inline, not attempt(): one frame less on every run
+            self._after_start(run, operation)
+        except Exception:
+            record_fault("Recorder.start content")
 
     def _open_span(
         self,
@@ -246,18 +249,15 @@ class Recorder:
         if attributes:
             open_trace.attributes.update(self._names.given(attributes))
         attrs.update(open_trace.attributes)
-        if (
-            isinstance(record, ModelStart)
-            and parent_run is not None
-            and self._names.agent_provider_and_id
-        ):
-            _note_agent_provider(parent_run, record)
-        if isinstance(record, ModelStart) and open_trace.prompt is not None:
-            prompt_name, prompt_version = open_trace.prompt
-            open_trace.prompt = None
-            attrs[semconv.GEN_AI_PROMPT_NAME] = prompt_name
-            if prompt_version:
-                attrs[self._names.prompt_version] = prompt_version
+        if isinstance(record, ModelStart):  # it takes its trace's prompt, gives its provider
+            if parent_run is not None and self._names.agent_provider_and_id:
+                _note_agent_provider(parent_run, record)
+            if open_trace.prompt is not None:
+                prompt_name, prompt_version = open_trace.prompt
+                open_trace.prompt = None
+                attrs[semconv.GEN_AI_PROMPT_NAME] = prompt_name
+                if prompt_version:
+                    attrs[self._names.prompt_version] = prompt_version
         span = self._tracer.start_span(
             name, context=parent_context, kind=kind, attributes=attrs, start_time=start_time_ns
         )

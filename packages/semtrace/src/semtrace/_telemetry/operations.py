@@ -501,7 +501,10 @@ _LATEST_OPERATIONS: Final = _table(LATEST)
 def operation_for(start: Start, names: Conventions = RELEASED) -> Operation[Any]:
     """The operation a start record opens; a ``TypeError`` for anything else."""
     table = _LATEST_OPERATIONS if names.latest else _OPERATIONS
-    for cls in type(start).__mro__:  # one look-up for the records themselves
+    operation = table.get(type(start))  # the records themselves: one look-up, on every run
+    if operation is not None:
+        return operation
+    for cls in type(start).__mro__[1:]:  # a subclass of one
         operation = table.get(cls)
         if operation is not None:
             return operation

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from semtrace.config import DEFAULT_ENCODING
-from semtrace.private_apis import tiktoken_download_url
+from semtrace.private_apis import fast_json, tiktoken_download_url
 from semtrace.records import (
     Message,
     ReasoningPart,
@@ -85,6 +85,8 @@ _LOCAL_LOAD_WAIT_S: Final = 10.0
 # arguments and schemas are rendered on every model call, so one is kept (encode() keeps
 # no state between calls: safe on any thread).
 _JSON: Final = json.JSONEncoder(default=str, ensure_ascii=False)
+# Rendered on every model call: without encode()'s per-call set-up (private_apis).
+_ENCODE: Final = fast_json(_JSON)
 
 
 class _EncodingLoad:
@@ -543,7 +545,7 @@ def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     try:
-        return _JSON.encode(value)
+        return _ENCODE(value)
     except Exception:
         return ""
 

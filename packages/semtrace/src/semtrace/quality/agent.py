@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from semtrace.private_apis import fast_json
 from semtrace.quality.types import Evaluation
 
 TOOL_LOOP: Final = "tool_loop"
@@ -32,6 +33,8 @@ _MAX_ARG_CHARS: Final = 2_000
 # json.dumps(arguments, sort_keys=True, default=str), without building an encoder per call
 # (encode() keeps no state between calls).
 _CANONICAL: Final = json.JSONEncoder(sort_keys=True, default=str)
+# Run on every tool call: without encode()'s per-call set-up (private_apis).
+_ENCODE_CANONICAL: Final = fast_json(_CANONICAL)
 
 # GraphRecursionError (LangGraph), "Max iterations of N reached" (LlamaIndex agents),
 # "Agent stopped due to iteration limit or time limit." (LangChain's AgentExecutor),
@@ -92,7 +95,7 @@ def _canonical(arguments: Any) -> str:
         else:
             return text[:_MAX_ARG_CHARS]
     try:
-        return _CANONICAL.encode(arguments)[:_MAX_ARG_CHARS]
+        return _ENCODE_CANONICAL(arguments)[:_MAX_ARG_CHARS]
     except (TypeError, ValueError):
         return repr(arguments)[:_MAX_ARG_CHARS]
 
