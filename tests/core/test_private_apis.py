@@ -101,8 +101,12 @@ JSON_VALUES = [
 ]
 
 
-def test_the_json_accelerator_is_still_used_by_this_python() -> None:
-    encoder = json.JSONEncoder(default=str)
+@pytest.mark.parametrize("sort_keys", [False, True])
+@pytest.mark.parametrize("ensure_ascii", [False, True])
+def test_the_json_accelerator_is_still_used_by_this_python(
+    ensure_ascii: bool, sort_keys: bool
+) -> None:
+    encoder = json.JSONEncoder(default=str, ensure_ascii=ensure_ascii, sort_keys=sort_keys)
     assert private_apis.fast_json(encoder) != encoder.encode
 
 
