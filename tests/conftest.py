@@ -18,6 +18,7 @@ from semtrace import semconv_latest
 from semtrace.testing import Telemetry, tiktoken_cache_from
 
 from tests.conformance import schemas
+from tests.kept_evaluations import Keeping
 
 DATA = Path(__file__).parent / "data"
 
@@ -102,3 +103,16 @@ def assert_content_conforms(spans: Iterable[ReadableSpan], events: Iterable[Any]
         found += schemas.problems(f"log event {name}", record.attributes)
     if found:
         raise AssertionError("content outside the GenAI schemas:\n" + "\n".join(found[:20]))
+
+
+@pytest.fixture
+def sink() -> Iterator[Keeping]:
+    """An evaluation sink in the hub while the test runs: what reaches the sinks."""
+    from semtrace._telemetry import outbox
+
+    keeping = Keeping()
+    outbox.install([keeping])
+    try:
+        yield keeping
+    finally:
+        outbox.install([])

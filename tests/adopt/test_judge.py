@@ -10,48 +10,25 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from semtrace import Settings, semconv
-from semtrace._telemetry import outbox
 from semtrace.adopt import VerdictProcessor
-from semtrace.export.evaluations import EvaluationRecord
 from semtrace.quality.evaluators import wait_for_evaluations
 from semtrace.quality.judge import GroundednessJudge, JudgeReply
 from semtrace.testing import Telemetry
 
 from tests.adopt.cases import FABRICATED, GOOD
 from tests.adopt.test_processor import rag_trace
+from tests.kept_evaluations import Keeping
 
 JUDGE = semconv.SEMTRACE_QUALITY_PREFIX + "groundedness_judge"
 FINAL = semconv.SEMTRACE_QUALITY_PREFIX + "groundedness_final"
 CHAT = "chat gpt-4o-mini"
-
-
-class Keeping:
-    """An evaluation sink that keeps what it is offered."""
-
-    name = "keeping"
-
-    def __init__(self) -> None:
-        self.records: list[EvaluationRecord] = []
-
-    def offer(self, record: EvaluationRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def sink() -> Iterator[Keeping]:
-    keeping = Keeping()
-    outbox.install([keeping])
-    try:
-        yield keeping
-    finally:
-        outbox.install([])
 
 
 def _judge(ask: Callable[[str], JudgeReply | None] | None = None) -> GroundednessJudge:

@@ -20,6 +20,7 @@ from semtrace.adopt import processor as processor_module
 from semtrace.sampling import Policy, TailSamplingProcessor
 
 from tests.adopt.cases import CONTEXT, FABRICATED, GOOD, QUESTION, outcome
+from tests.kept_evaluations import Keeping
 
 GROUNDEDNESS = semconv.SEMTRACE_QUALITY_PREFIX + "groundedness"
 
@@ -229,30 +230,13 @@ def test_malformed_attributes_never_break_the_export() -> None:
     assert len(exporter.get_finished_spans()) == 5  # every span exported
 
 
-class _Keeping:
-    """An evaluation sink that keeps what it is offered."""
-
-    name = "keeping"
-
-    def __init__(self) -> None:
-        self.records: list[Any] = []
-
-    def offer(self, record: Any) -> None:
-        self.records.append(record)
-
-
-def test_verdicts_of_foreign_spans_reach_the_evaluation_sinks_with_their_span_ids() -> None:
-    from semtrace._telemetry import outbox
-
-    sink = _Keeping()
-    outbox.install([sink])
-    try:
-        exporter = InMemorySpanExporter()
-        verdicts = VerdictProcessor(SimpleSpanProcessor(exporter), settings=Settings())
-        rag_trace(_provider(verdicts), FABRICATED)
-        verdicts.force_flush()
-    finally:
-        outbox.install([])
+def test_verdicts_of_foreign_spans_reach_the_evaluation_sinks_with_their_span_ids(
+    sink: Keeping,
+) -> None:
+    exporter = InMemorySpanExporter()
+    verdicts = VerdictProcessor(SimpleSpanProcessor(exporter), settings=Settings())
+    rag_trace(_provider(verdicts), FABRICATED)
+    verdicts.force_flush()
     spans = {s.name: s for s in exporter.get_finished_spans()}
     chat, root = spans["chat gpt-4o-mini"].context, spans["invoke_workflow rag"].context
     grounded = [r for r in sink.records if r.name == "groundedness"]

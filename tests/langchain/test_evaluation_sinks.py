@@ -10,12 +10,10 @@ the root; the user's feedback is the human's, on the root.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import semtrace
 from semtrace import semconv
-from semtrace._telemetry import outbox
 from semtrace.export.evaluations import EvaluationRecord
 from semtrace.quality.evaluators import wait_for_evaluations
 from semtrace.quality.judge import GroundednessJudge, JudgeReply
@@ -23,27 +21,8 @@ from semtrace.testing import Telemetry
 from semtrace_langchain import CallbackHandler
 
 from tests.corpus import WITH_UNSUPPORTED
+from tests.kept_evaluations import Keeping
 from tests.langchain.pipelines import QUESTION, fake_chat, rag_chain
-
-
-class Keeping:
-    name = "keeping"
-
-    def __init__(self) -> None:
-        self.records: list[EvaluationRecord] = []
-
-    def offer(self, record: EvaluationRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def sink() -> Iterator[Keeping]:
-    keeping = Keeping()
-    outbox.install([keeping])
-    try:
-        yield keeping
-    finally:
-        outbox.install([])
 
 
 @pytest.fixture
